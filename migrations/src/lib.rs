@@ -1,0 +1,21 @@
+//! atrium-migrations: every Atrium table, one migrator per plugin, and the runner.
+//!
+//! [`Migrator`] applies the platform's migrations followed by those of each plugin compiled
+//! in (each behind the plugin's Cargo feature). Names follow
+//! `m<YYYYMMDD>_<HHMMSS>_<plugin>_<what>` so the global order is the order of creation.
+
+pub use sea_orm_migration::prelude::*;
+
+mod platform;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut all = platform::migrations();
+        // Plugins append theirs here, each behind its feature.
+        all.sort_by(|a, b| a.name().cmp(b.name()));
+        all
+    }
+}

@@ -1,0 +1,87 @@
+//! The plugin contract. Every plugin (each domain, and the always-on platform modules)
+//! implements [`DomainPlugin`]; the server holds a list of them, built from the enabled
+//! Cargo features, and derives its routes, its OpenAPI document, its permission catalog
+//! and its event-type catalog from that list alone.
+
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::{OpenApi, RefOr};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// The roles every tenant has. Custom roles are made per tenant from the permission
+/// catalog; these are the ones a plugin can grant by default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BuiltinRole {
+    Owner,
+    Admin,
+    Manager,
+    Staff,
+    Provider,
+    Customer,
+}
+
+impl BuiltinRole {
+    pub const ALL: [BuiltinRole; 6] = [
+        BuiltinRole::Owner,
+        BuiltinRole::Admin,
+        BuiltinRole::Manager,
+        BuiltinRole::Staff,
+        BuiltinRole::Provider,
+        BuiltinRole::Customer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BuiltinRole::Owner => "owner",
+            BuiltinRole::Admin => "admin",
+            BuiltinRole::Manager => "manager",
+            BuiltinRole::Staff => "staff",
+            BuiltinRole::Provider => "provider",
+            BuiltinRole::Customer => "customer",
+        }
+    }
+}
+
+/// A permission a plugin defines (`bookables:write`), and the built-in roles that hold it.
+#[derive(Clone, Debug)]
+pub struct PermissionDef {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub granted_to: &'static [BuiltinRole],
+}
+
+/// A webhook event type a plugin emits (`booking.confirmed`), with the JSON schema of its
+/// `data`.
+#[derive(Clone)]
+pub struct EventTypeDef {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub data_schema: RefOr<Schema>,
+}
+
+/// What a plugin declares, in one place.
+pub trait DomainPlugin: Send + Sync + 'static {
+    /// `"bookables"`: also its Cargo feature, URL prefix and permission prefix.
+    fn name(&self) -> &'static str;
+
+    /// Other plugins it needs, by name.
+    fn depends_on(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Mounts its handlers (under `/v1/…`). Handlers go in with `cfg.service(handler)` so
+    /// their `#[utoipa::path]` lands in the spec: the routes and the spec cannot drift.
+    fn routes(&self, cfg: &mut ServiceConfig<'_>);
+
+    /// Anything the spec needs beyond the handlers' own paths: tags, extra schemas.
+    fn openapi(&self) -> OpenApi {
+        OpenApi::default()
+    }
+
+    fn permissions(&self) -> Vec<PermissionDef> {
+        Vec::new()
+    }
+
+    fn event_types(&self) -> Vec<EventTypeDef> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,167 @@
+//! The application: state, the route tree (one function, used both to serve and to
+//! generate the spec, so the two cannot differ), and [`Application`], which binds a
+//! listener (port 0 works) and runs until stopped.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest};
+use actix_web::http::header;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpRequest, HttpServer, ResponseError, web};
+use atrium_core::error::{ApiError, ErrorCode};
+use sea_orm::DatabaseConnection;
+use serde_json::Value;
+use utoipa_actix_web::{AppExt, UtoipaApp};
+
+use crate::config::Config;
+use crate::db;
+use crate::metrics::Metrics;
+use crate::middleware::{Kernel, kernel};
+use crate::openapi::{self, RouteTable};
+use crate::plugins::PluginRegistry;
+use crate::routes::{docs, ops};
+use crate::signing_keys::{self, SigningKeys};
+
+/// Shared by every handler.
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: DatabaseConnection,
+    pub registry: PluginRegistry,
+    pub signing_keys: SigningKeys,
+    pub spec_json: String,
+    pub routes: RouteTable,
+}
+
+/// Mounts every documented handler: the kernel's operational routes and each plugin's
+/// routes under `/v1`.
+pub fn mount<T>(app: UtoipaApp<T>, registry: &PluginRegistry) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    let registry = registry.clone();
+    app.service(ops::health_get)
+        .service(ops::ready_get)
+        .service(ops::metrics_get)
+        .service(utoipa_actix_web::scope("/v1").configure(move |cfg| registry.routes(cfg)))
+}
+
+/// The OpenAPI document of a server built with `registry`, titled `title`.
+pub fn spec(registry: &PluginRegistry, title: &str) -> Value {
+    let (_, collected) = mount(App::new().into_utoipa_app(), registry).split_for_parts();
+    openapi::document(collected, registry, title)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] db::DbSetupError),
+    #[error("cannot load signing keys: {0}")]
+    Keys(sea_orm::DbErr),
+    #[error(transparent)]
+    Registry(#[from] crate::plugins::RegistryError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    base_url: String,
+}
+
+impl Application {
+    /// Opens (and migrates) the database, checks the role, binds the listener.
+    pub async fn build(config: Config, registry: PluginRegistry) -> Result<Self, StartError> {
+        let db = db::connect(config.database_url.expose(), config.database_max_connections).await?;
+        if config.auto_migrate {
+            db::migrate_up(&config, &db).await?;
+        } else {
+            let pending = db::pending_migrations(&db).await.map_err(db::DbSetupError::Check)?;
+            if pending > 0 {
+                return Err(db::DbSetupError::Pending(pending).into());
+            }
+        }
+        db::check_runtime_role(&config, &db).await?;
+        let signing_keys = signing_keys::load(&db, config.jwt_secret.as_ref()).await.map_err(StartError::Keys)?;
+
+        let spec = spec(&registry, &config.title);
+        let mut routes = RouteTable::from_spec(&spec);
+        routes.add("/openapi.json", vec!["GET".into()]);
+        routes.add("/docs", vec!["GET".into()]);
+        let listener =
+            TcpListener::bind(config.bind).map_err(|source| StartError::Bind { addr: config.bind, source })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
+        let base_url = config.public_base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+
+        let config = Arc::new(config);
+        let state = web::Data::new(AppState {
+            config: config.clone(),
+            db,
+            registry: registry.clone(),
+            signing_keys,
+            spec_json: serde_json::to_string_pretty(&spec).unwrap_or_default(),
+            routes,
+        });
+        let kernel_state =
+            web::Data::new(Kernel { metrics: Metrics::default(), request_timeout: config.request_timeout() });
+        let swagger = web::Data::new(Arc::new(docs::swagger_config()));
+        let body_limit = config.body_limit_bytes;
+
+        let mut server = HttpServer::new(move || {
+            mount(App::new().into_utoipa_app(), &registry)
+                .into_app()
+                .app_data(state.clone())
+                .app_data(kernel_state.clone())
+                .app_data(swagger.clone())
+                .app_data(web::PayloadConfig::new(body_limit))
+                .app_data(web::PathConfig::default().error_handler(|err, _| invalid_parameter(err)))
+                .app_data(web::QueryConfig::default().error_handler(|err, _| invalid_parameter(err)))
+                .route("/openapi.json", web::get().to(docs::openapi_json))
+                .route("/docs", web::get().to(docs::docs_redirect))
+                .route("/docs/{tail:.*}", web::get().to(docs::docs_file))
+                .default_service(web::to(fallback))
+                .wrap(from_fn(kernel))
+        })
+        .shutdown_timeout(config.shutdown_timeout_seconds)
+        .listen(listener)
+        .map_err(|source| StartError::Bind { addr, source })?;
+        if let Some(workers) = config.workers {
+            server = server.workers(workers);
+        }
+        Ok(Self { port: addr.port(), server: server.run(), base_url })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Serves until SIGINT/SIGTERM, then drains in-flight requests (graceful shutdown).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+}
+
+fn invalid_parameter(err: impl std::fmt::Display) -> actix_web::Error {
+    ApiError::new(ErrorCode::InvalidParameter).with_detail(err.to_string()).into()
+}
+
+/// No route matched: 405 with `Allow` if the path exists with other methods, else 404.
+async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> actix_web::HttpResponse {
+    let path = req.path();
+    let err = match state.routes.allowed(path).or_else(|| path.starts_with("/docs/").then(|| vec!["GET".into()])) {
+        Some(methods) => ApiError::new(ErrorCode::MethodNotAllowed)
+            .with_detail(format!("{} {} is not a route; allowed: {}", req.method(), path, methods.join(", ")))
+            .with_header(header::ALLOW, methods.join(", ")),
+        None => ApiError::new(ErrorCode::RouteNotFound).with_detail(format!("no route for {path}")),
+    };
+    err.error_response()
+}

@@ -1,0 +1,286 @@
+//! Configuration, layered: defaults → optional `atrium.toml` → `ATRIUM_*` environment
+//! variables (each field `x_y` is `ATRIUM_X_Y`). Secrets are [`Secret`]s: never logged.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use atrium_core::secret::Secret;
+use serde::Deserialize;
+
+pub const DEFAULT_CONFIG_FILE: &str = "atrium.toml";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => Err(format!("expected `text` or `json`, got `{other}`")),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on; port 0 picks a free one.
+    pub bind: SocketAddr,
+    /// Runtime database. SQLite (`sqlite://atrium.db?mode=rwc`, the default) or PostgreSQL.
+    pub database_url: Secret,
+    /// PostgreSQL: the tables' owner, used only to migrate. The runtime role must not own them.
+    pub migration_database_url: Option<Secret>,
+    /// HS256 secret for access tokens; generated and kept in the database when absent.
+    pub jwt_secret: Option<Secret>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub jwt_access_ttl_seconds: u64,
+    pub jwt_refresh_ttl_seconds: u64,
+    /// The URL clients reach this deployment at; used in links and the startup banner.
+    pub public_base_url: Option<String>,
+    /// Tenants are also reachable at `{slug}.{base_domain}` (white-label public pages).
+    pub base_domain: Option<String>,
+    /// Deployment title (white-label): shown in the spec and in Swagger UI.
+    pub title: String,
+    pub log_level: String,
+    pub log_format: LogFormat,
+    /// Lets the server start on PostgreSQL although its role can bypass row-level security.
+    /// For experiments only: tenant isolation in the database is then not enforced.
+    pub allow_rls_bypass: bool,
+    /// Apply pending migrations when `serve` starts.
+    pub auto_migrate: bool,
+    pub body_limit_bytes: usize,
+    pub request_timeout_seconds: u64,
+    pub shutdown_timeout_seconds: u64,
+    /// HTTP worker threads; defaults to the number of cores.
+    pub workers: Option<usize>,
+    pub database_max_connections: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: Secret::new("sqlite://atrium.db?mode=rwc"),
+            migration_database_url: None,
+            jwt_secret: None,
+            jwt_issuer: "atrium".into(),
+            jwt_audience: "atrium-api".into(),
+            jwt_access_ttl_seconds: 15 * 60,
+            jwt_refresh_ttl_seconds: 30 * 24 * 3600,
+            public_base_url: None,
+            base_domain: None,
+            title: "Atrium".into(),
+            log_level: "info".into(),
+            log_format: LogFormat::Text,
+            allow_rls_bypass: false,
+            auto_migrate: true,
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_seconds: 30,
+            shutdown_timeout_seconds: 30,
+            workers: None,
+            database_max_connections: 16,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not valid: {source}")]
+    Parse { path: PathBuf, source: Box<toml::de::Error> },
+    #[error("environment variable {name} is not valid: {message}")]
+    Env { name: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Defaults, then `file` (or `./atrium.toml` when it exists), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let default_file = Path::new(DEFAULT_CONFIG_FILE);
+        let path = match file {
+            Some(path) => Some(path),
+            None => default_file.exists().then_some(default_file),
+        };
+        let mut config = match path {
+            Some(path) => Self::from_toml_file(path)?,
+            None => Self::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source: Box::new(source) })
+    }
+
+    /// Overrides fields from `ATRIUM_*` variables, read through `var` (the process
+    /// environment in production, a map in tests).
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn set<T: FromStr>(var: &impl Fn(&str) -> Option<String>, name: &str, field: &mut T) -> Result<(), ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            if let Some(value) = var(name) {
+                *field = value
+                    .parse()
+                    .map_err(|e: T::Err| ConfigError::Env { name: name.into(), message: e.to_string() })?;
+            }
+            Ok(())
+        }
+        fn set_opt<T: FromStr>(
+            var: &impl Fn(&str) -> Option<String>,
+            name: &str,
+            field: &mut Option<T>,
+        ) -> Result<(), ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            match var(name) {
+                Some(value) if value.is_empty() => *field = None,
+                Some(value) => {
+                    *field = Some(
+                        value
+                            .parse()
+                            .map_err(|e: T::Err| ConfigError::Env { name: name.into(), message: e.to_string() })?,
+                    )
+                }
+                None => {}
+            }
+            Ok(())
+        }
+        fn set_secret(var: &impl Fn(&str) -> Option<String>, name: &str, field: &mut Option<Secret>) {
+            match var(name) {
+                Some(value) if value.is_empty() => *field = None,
+                Some(value) => *field = Some(Secret::new(value)),
+                None => {}
+            }
+        }
+
+        set(&var, "ATRIUM_BIND", &mut self.bind)?;
+        if let Some(url) = var("ATRIUM_DATABASE_URL") {
+            self.database_url = Secret::new(url);
+        }
+        set_secret(&var, "ATRIUM_MIGRATION_DATABASE_URL", &mut self.migration_database_url);
+        set_secret(&var, "ATRIUM_JWT_SECRET", &mut self.jwt_secret);
+        set(&var, "ATRIUM_JWT_ISSUER", &mut self.jwt_issuer)?;
+        set(&var, "ATRIUM_JWT_AUDIENCE", &mut self.jwt_audience)?;
+        set(&var, "ATRIUM_JWT_ACCESS_TTL_SECONDS", &mut self.jwt_access_ttl_seconds)?;
+        set(&var, "ATRIUM_JWT_REFRESH_TTL_SECONDS", &mut self.jwt_refresh_ttl_seconds)?;
+        set_opt(&var, "ATRIUM_PUBLIC_BASE_URL", &mut self.public_base_url)?;
+        set_opt(&var, "ATRIUM_BASE_DOMAIN", &mut self.base_domain)?;
+        set(&var, "ATRIUM_TITLE", &mut self.title)?;
+        set(&var, "ATRIUM_LOG_LEVEL", &mut self.log_level)?;
+        set(&var, "ATRIUM_LOG_FORMAT", &mut self.log_format)?;
+        set(&var, "ATRIUM_ALLOW_RLS_BYPASS", &mut self.allow_rls_bypass)?;
+        set(&var, "ATRIUM_AUTO_MIGRATE", &mut self.auto_migrate)?;
+        set(&var, "ATRIUM_BODY_LIMIT_BYTES", &mut self.body_limit_bytes)?;
+        set(&var, "ATRIUM_REQUEST_TIMEOUT_SECONDS", &mut self.request_timeout_seconds)?;
+        set(&var, "ATRIUM_SHUTDOWN_TIMEOUT_SECONDS", &mut self.shutdown_timeout_seconds)?;
+        set_opt(&var, "ATRIUM_WORKERS", &mut self.workers)?;
+        set(&var, "ATRIUM_DATABASE_MAX_CONNECTIONS", &mut self.database_max_connections)?;
+        Ok(())
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let url = self.database_url.expose();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError::Invalid("ATRIUM_DATABASE_URL must start with sqlite: or postgres://".into()));
+        }
+        if let Some(secret) = &self.jwt_secret
+            && secret.expose().len() < 32
+        {
+            return Err(ConfigError::Invalid("ATRIUM_JWT_SECRET must be at least 32 bytes".into()));
+        }
+        if self.body_limit_bytes == 0 || self.request_timeout_seconds == 0 {
+            return Err(ConfigError::Invalid("body_limit_bytes and request_timeout_seconds must be positive".into()));
+        }
+        if self.database_max_connections == 0 {
+            return Err(ConfigError::Invalid("database_max_connections must be positive".into()));
+        }
+        Ok(())
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_seconds)
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        !self.database_url.expose().starts_with("sqlite:")
+    }
+}
+
+/// A database URL with its password replaced by `***`, for logs and messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn environment_overrides_file_which_overrides_defaults() {
+        let mut config: Config = toml::from_str("title = \"From file\"\nbind = \"127.0.0.1:9000\"").unwrap();
+        assert_eq!(config.request_timeout_seconds, 30, "defaults fill what the file leaves out");
+        config.apply_env(env(&[("ATRIUM_TITLE", "From env"), ("ATRIUM_WORKERS", "3")])).unwrap();
+        assert_eq!(config.title, "From env");
+        assert_eq!(config.bind.port(), 9000);
+        assert_eq!(config.workers, Some(3));
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let mut config = Config::default();
+        let err = config.apply_env(env(&[("ATRIUM_BIND", "not an address")])).unwrap_err();
+        assert!(err.to_string().contains("ATRIUM_BIND"), "{err}");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_rejected() {
+        assert!(toml::from_str::<Config>("bnid = \"x\"").is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_appear_in_debug_output() {
+        let mut config = Config::default();
+        config.apply_env(env(&[("ATRIUM_JWT_SECRET", "a-very-secret-value-of-32-bytes!!")])).unwrap();
+        assert!(!format!("{config:?}").contains("a-very-secret"));
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(redact_url("postgres://u:pw@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://atrium.db"), "sqlite://atrium.db");
+    }
+}

@@ -1,0 +1,162 @@
+//! Opening the database, migrating it, and refusing unsafe PostgreSQL roles.
+//!
+//! SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout;
+//! write transactions start with `BEGIN IMMEDIATE` ([`write_txn`]) so two writers never
+//! deadlock upgrading a read lock. PostgreSQL runs as a role that is neither superuser nor
+//! BYPASSRLS nor the tables' owner, so row-level security binds it.
+
+use std::time::Duration;
+
+use atrium_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
+
+use crate::config::{Config, redact_url};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("cannot connect to {url}: {source}")]
+    Connect { url: String, source: DbErr },
+    #[error("migration failed: {0}")]
+    Migrate(DbErr),
+    #[error("database check failed: {0}")]
+    Check(DbErr),
+    #[error("{0}")]
+    UnsafeRole(String),
+    #[error(
+        "the database has {0} pending migration(s); run `atrium migrate up` as the owner role \
+         (ATRIUM_MIGRATION_DATABASE_URL), or start with ATRIUM_AUTO_MIGRATE=true"
+    )]
+    Pending(usize),
+}
+
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbSetupError> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .create_if_missing(true)
+        });
+    Database::connect(opts).await.map_err(|source| DbSetupError::Connect { url: redact_url(url), source })
+}
+
+/// Begins a transaction that will write: `BEGIN IMMEDIATE` on SQLite (the write lock is
+/// taken up front, so concurrent writers queue on the busy timeout instead of failing),
+/// a plain `BEGIN` on PostgreSQL.
+pub async fn write_txn(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let mode = (db.get_database_backend() == DbBackend::Sqlite).then_some(SqliteTransactionMode::Immediate);
+    db.begin_with_options(TransactionOptions { sqlite_transaction_mode: mode, ..Default::default() }).await
+}
+
+/// Applies pending migrations with the owner connection, then (PostgreSQL, when the
+/// runtime role differs from the owner) grants the runtime role the data privileges it
+/// needs on every table — and nothing more.
+pub async fn migrate_up(config: &Config, runtime: &DatabaseConnection) -> Result<(), DbSetupError> {
+    match &config.migration_database_url {
+        Some(owner_url) => {
+            let owner = connect(owner_url.expose(), 2).await?;
+            Migrator::up(&owner, None).await.map_err(DbSetupError::Migrate)?;
+            if owner.get_database_backend() == DbBackend::Postgres {
+                grant_runtime_role(&owner, runtime).await?;
+            }
+            owner.close().await.map_err(DbSetupError::Check)?;
+        }
+        None => Migrator::up(runtime, None).await.map_err(DbSetupError::Migrate)?,
+    }
+    Ok(())
+}
+
+async fn grant_runtime_role(owner: &DatabaseConnection, runtime: &DatabaseConnection) -> Result<(), DbSetupError> {
+    let role = current_user(runtime).await?;
+    let owner_role = current_user(owner).await?;
+    if role == owner_role {
+        return Ok(());
+    }
+    let role = quote_ident(&role);
+    for sql in [
+        format!("GRANT USAGE ON SCHEMA public TO {role}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
+        format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
+    ] {
+        owner.execute_unprepared(&sql).await.map_err(DbSetupError::Migrate)?;
+    }
+    Ok(())
+}
+
+async fn current_user(db: &DatabaseConnection) -> Result<String, DbSetupError> {
+    let row = db
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT current_user::text AS u"))
+        .await
+        .map_err(DbSetupError::Check)?
+        .ok_or_else(|| DbSetupError::Check(DbErr::RecordNotFound("current_user".into())))?;
+    row.try_get::<String>("", "u").map_err(DbSetupError::Check)
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Number of migrations compiled into this binary that the database has not applied.
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
+    Ok(Migrator::get_pending_migrations(db).await?.len())
+}
+
+/// On PostgreSQL, refuses a runtime role that row-level security would not bind.
+pub async fn check_runtime_role(config: &Config, db: &DatabaseConnection) -> Result<(), DbSetupError> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT r.rolname::text AS name, r.rolsuper AS superuser, r.rolbypassrls AS bypass,
+                    (SELECT count(*) FROM pg_tables t
+                      WHERE t.schemaname = 'public' AND t.tableowner = r.rolname) AS owned
+               FROM pg_roles r WHERE r.rolname = current_user",
+        ))
+        .await
+        .map_err(DbSetupError::Check)?
+        .ok_or_else(|| DbSetupError::Check(DbErr::RecordNotFound("pg_roles".into())))?;
+    let name: String = row.try_get("", "name").map_err(DbSetupError::Check)?;
+    let superuser: bool = row.try_get("", "superuser").map_err(DbSetupError::Check)?;
+    let bypass: bool = row.try_get("", "bypass").map_err(DbSetupError::Check)?;
+    let owned: i64 = row.try_get("", "owned").map_err(DbSetupError::Check)?;
+
+    let mut problems = Vec::new();
+    if superuser {
+        problems.push("is a superuser");
+    }
+    if bypass {
+        problems.push("has BYPASSRLS");
+    }
+    if owned > 0 {
+        problems.push("owns the tables");
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let message = format!(
+        "refusing to start: the PostgreSQL role `{name}` {}, so row-level security would not \
+         isolate tenants. Connect with a role that is NOSUPERUSER NOBYPASSRLS and does not own the \
+         tables (ATRIUM_DATABASE_URL), and migrate with the owner role \
+         (ATRIUM_MIGRATION_DATABASE_URL). For an experiment only, ATRIUM_ALLOW_RLS_BYPASS=true \
+         starts anyway.",
+        problems.join(" and ")
+    );
+    if config.allow_rls_bypass {
+        tracing::warn!("{message}");
+        tracing::warn!("ATRIUM_ALLOW_RLS_BYPASS=true: starting WITHOUT database-enforced tenant isolation");
+        return Ok(());
+    }
+    Err(DbSetupError::UnsafeRole(message))
+}

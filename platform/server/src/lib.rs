@@ -1,0 +1,18 @@
+//! atrium-server: the `atrium` binary as a library, so tests start the real server
+//! in-process ([`app::Application`]) exactly as `atrium serve` does.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod plugins;
+pub mod routes;
+pub mod signing_keys;
+pub mod telemetry;
+
+pub use app::Application;
+pub use config::Config;
+pub use plugins::PluginRegistry;

@@ -1,0 +1,89 @@
+use std::process::ExitCode;
+
+use atrium_migrations::{Migrator, MigratorTrait};
+use atrium_server::cli::{Cli, Command, MigrateAction};
+use atrium_server::{Application, Config, PluginRegistry, app, db, telemetry};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("atrium: configuration error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config.log_level, config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("atrium: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            eprintln!("atrium: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    let registry = PluginRegistry::compiled()?;
+    match command {
+        Command::Serve => serve(config, registry).await,
+        Command::Openapi { output } => {
+            let spec = app::spec(&registry, &config.title);
+            let text = serde_json::to_string_pretty(&spec)? + "\n";
+            match output {
+                Some(path) => std::fs::write(path, text)?,
+                None => print!("{text}"),
+            }
+            Ok(())
+        }
+        Command::Migrate { action } => migrate(config, action).await,
+    }
+}
+
+async fn serve(config: Config, registry: PluginRegistry) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let app = Application::build(config, registry).await?;
+    let base = app.base_url().to_owned();
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
+    println!("Atrium is listening on {base}");
+    println!("  Swagger UI: {base}/docs/");
+    println!("  OpenAPI:    {base}/openapi.json");
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
+    let url = config.migration_database_url.as_ref().unwrap_or(&config.database_url);
+    let owner = db::connect(url.expose(), 2).await?;
+    match action {
+        MigrateAction::Up => {
+            let runtime = db::connect(config.database_url.expose(), 2).await?;
+            db::migrate_up(&config, &runtime).await?;
+            println!("migrations applied");
+        }
+        MigrateAction::Down { steps } => {
+            Migrator::down(&owner, Some(steps)).await?;
+            println!("reverted {steps} migration(s)");
+        }
+        MigrateAction::Status => {
+            let applied: Vec<String> =
+                Migrator::get_applied_migrations(&owner).await?.iter().map(|m| m.name().to_owned()).collect();
+            for migration in Migrator::migrations() {
+                let name = migration.name();
+                let state = if applied.iter().any(|a| a == name) { "applied" } else { "pending" };
+                println!("{state:8} {name}");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! The kernel middleware, outermost on every request: request id, tracing span, request
+//! timeout, metrics, and the guarantee that every error leaves as a problem response.
+
+use std::time::{Duration, Instant};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{ResponseError, web};
+use atrium_core::error::{ApiError, ErrorCode, PROBLEM_CONTENT_TYPE};
+use atrium_core::request_id::{self, RequestId};
+use tracing::Instrument;
+
+use crate::metrics::Metrics;
+
+/// What the middleware needs, shared by all workers.
+pub struct Kernel {
+    pub metrics: Metrics,
+    pub request_timeout: Duration,
+}
+
+pub async fn kernel(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let id = req
+        .headers()
+        .get(request_id::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(RequestId::from_client)
+        .unwrap_or_default();
+    let kernel = req.app_data::<web::Data<Kernel>>().cloned();
+    let timeout = kernel.as_ref().map_or(Duration::from_secs(30), |k| k.request_timeout);
+    let method = req.method().clone();
+    let started = Instant::now();
+    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
+
+    // The request cannot be cloned here (routing needs it unshared), so a timed-out
+    // request leaves as an `Err`: its ApiError carries the request id and renders itself.
+    let result = request_id::scope(id.clone(), async move {
+        match tokio::time::timeout(timeout, next.call(req)).await {
+            Ok(Ok(res)) => Ok(into_problem(res.map_into_boxed_body())),
+            Ok(Err(err)) => Err(err),
+            Err(_elapsed) => {
+                tracing::warn!(timeout_s = timeout.as_secs(), "request timed out");
+                Err(ApiError::new(ErrorCode::Timeout)
+                    .with_detail(format!("no answer within {} s", timeout.as_secs()))
+                    .into())
+            }
+        }
+    })
+    .instrument(span.clone())
+    .await;
+
+    let elapsed = started.elapsed();
+    let (status, route) = match &result {
+        Ok(res) => (res.status(), res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned())),
+        Err(err) => (err.as_response_error().status_code(), "unmatched".to_owned()),
+    };
+    if let Some(kernel) = kernel {
+        kernel.metrics.observe(method.as_str(), &route, status.as_u16(), elapsed);
+    }
+    span.in_scope(|| log(status, &route, elapsed));
+    let mut res = result?;
+    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+        res.headers_mut().insert(header::HeaderName::from_static(request_id::HEADER), value);
+    }
+    Ok(res)
+}
+
+fn log(status: StatusCode, route: &str, elapsed: Duration) {
+    let micros = elapsed.as_micros() as u64;
+    if status.is_server_error() {
+        tracing::warn!(status = status.as_u16(), route, micros, "served");
+    } else if matches!(route, "/health" | "/ready" | "/metrics") {
+        tracing::debug!(status = status.as_u16(), route, micros, "served");
+    } else {
+        tracing::info!(status = status.as_u16(), route, micros, "served");
+    }
+}
+
+/// Turns any error response that is not already a problem (a framework error, a bare
+/// status) into one. Must run inside the request-id scope.
+fn into_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_CONTENT_TYPE.as_bytes()));
+    if is_problem {
+        return res;
+    }
+    let code = code_for_status(status);
+    let mut err = ApiError::new(code);
+    if let Some(cause) = res.response().error() {
+        if code == ErrorCode::Internal {
+            err = ApiError::internal(cause.to_string());
+        } else {
+            err = err.with_detail(cause.to_string());
+        }
+    }
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let mut problem = err.error_response();
+    if let Some(allow) = allow {
+        problem.headers_mut().insert(header::ALLOW, allow);
+    }
+    res.into_response(problem)
+}
+
+fn code_for_status(status: StatusCode) -> ErrorCode {
+    match status {
+        StatusCode::UNAUTHORIZED => ErrorCode::Unauthenticated,
+        StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+        StatusCode::NOT_FOUND => ErrorCode::RouteNotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::CONFLICT => ErrorCode::Conflict,
+        StatusCode::PRECONDITION_FAILED => ErrorCode::PreconditionFailed,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::ValidationFailed,
+        StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,
+        StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
+        StatusCode::GATEWAY_TIMEOUT => ErrorCode::Timeout,
+        s if s.is_client_error() => ErrorCode::InvalidParameter,
+        _ => ErrorCode::Internal,
+    }
+}

@@ -1,0 +1,47 @@
+//! `/openapi.json` and Swagger UI at `/docs/`, from vendored assets (no network needed),
+//! titled with the deployment's own title.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use atrium_core::error::ApiError;
+
+use crate::app::AppState;
+
+pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(state.spec_json.clone())
+}
+
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
+}
+
+pub async fn docs_file(
+    tail: web::Path<String>,
+    state: web::Data<AppState>,
+    ui: web::Data<Arc<utoipa_swagger_ui::Config<'static>>>,
+) -> Result<HttpResponse, ApiError> {
+    let file = utoipa_swagger_ui::serve(&tail, ui.get_ref().clone())
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .ok_or_else(ApiError::not_found)?;
+    let mut res = HttpResponse::Ok();
+    res.content_type(file.content_type.as_str()).insert_header((header::CACHE_CONTROL, "public, max-age=3600"));
+    if tail.is_empty() || tail.as_str() == "index.html" {
+        let html = String::from_utf8_lossy(&file.bytes)
+            .replace("<title>Swagger UI</title>", &format!("<title>{}</title>", escape_html(&state.config.title)));
+        return Ok(res.body(html));
+    }
+    Ok(res.body(file.bytes.into_owned()))
+}
+
+pub fn swagger_config() -> utoipa_swagger_ui::Config<'static> {
+    utoipa_swagger_ui::Config::new(["/openapi.json"])
+        .persist_authorization(true)
+        .display_operation_id(true)
+        .try_it_out_enabled(true)
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

@@ -1,0 +1,81 @@
+//! The keys access tokens are signed with, by `kid`. A configured `ATRIUM_JWT_SECRET` is
+//! used as is; without one, a random key is generated on first start and kept in the
+//! database (`platform_signing_keys`), so it survives restarts and every instance on the
+//! same database shares it.
+
+use std::collections::HashMap;
+
+use atrium_core::secret::Secret;
+use base64::Engine;
+use rand::RngCore;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
+
+/// `kid` of a key given in the configuration.
+pub const CONFIGURED_KID: &str = "configured";
+/// `kid` of the key generated on first start.
+const GENERATED_KID: &str = "generated-1";
+
+#[derive(Clone, Debug)]
+pub struct SigningKeys {
+    pub active_kid: String,
+    pub keys: HashMap<String, Secret>,
+}
+
+impl SigningKeys {
+    pub fn active(&self) -> Option<&Secret> {
+        self.keys.get(&self.active_kid)
+    }
+}
+
+pub async fn load(db: &DatabaseConnection, configured: Option<&Secret>) -> Result<SigningKeys, DbErr> {
+    if let Some(secret) = configured {
+        let keys = HashMap::from([(CONFIGURED_KID.to_owned(), secret.clone())]);
+        return Ok(SigningKeys { active_kid: CONFIGURED_KID.into(), keys });
+    }
+    let backend = db.get_database_backend();
+    let mut keys = read_all(db).await?;
+    if keys.is_empty() {
+        let mut bytes = [0u8; 48];
+        rand::rng().fill_bytes(&mut bytes);
+        let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        // Two instances starting at once both try; the primary key keeps one.
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO platform_signing_keys (kid, algorithm, secret, active, created_at)
+             VALUES ($1, 'HS256', $2, TRUE, CURRENT_TIMESTAMP) ON CONFLICT (kid) DO NOTHING",
+            [GENERATED_KID.into(), secret.into()],
+        ))
+        .await?;
+        tracing::warn!(
+            "no ATRIUM_JWT_SECRET configured: generated a signing key and stored it in the \
+             database; set ATRIUM_JWT_SECRET (32+ bytes) in production"
+        );
+        keys = read_all(db).await?;
+    }
+    let active_kid = keys
+        .iter()
+        .find(|(_, _, active)| *active)
+        .or(keys.first())
+        .map(|(kid, _, _)| kid.clone())
+        .ok_or_else(|| DbErr::RecordNotFound("platform_signing_keys".into()))?;
+    let keys = keys.into_iter().map(|(kid, secret, _)| (kid, secret)).collect();
+    Ok(SigningKeys { active_kid, keys })
+}
+
+async fn read_all(db: &DatabaseConnection) -> Result<Vec<(String, Secret, bool)>, DbErr> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT kid, secret, active FROM platform_signing_keys ORDER BY created_at",
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get::<String>("", "kid")?,
+                Secret::new(row.try_get::<String>("", "secret")?),
+                row.try_get::<bool>("", "active")?,
+            ))
+        })
+        .collect()
+}
