@@ -1,1 +1,138 @@
+//! The test harness: [`spawn_app`] starts the real server in-process on port 0 with its
+//! own fresh database — a temporary SQLite file, or, when `ATRIUM_TEST_POSTGRES_URL` is
+//! set, a UUID-named PostgreSQL database (dropped afterwards) that the server reaches as
+//! a non-owner runtime role while migrations run as the owner role. Tests run in
+//! parallel; logs only with `TEST_LOG=1`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a harness fails loudly
+
+pub mod echo;
+mod postgres;
+
+use std::sync::Once;
+
+use atrium_core::plugin::DomainPlugin;
+use atrium_server::{Application, Config, PluginRegistry};
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+
+pub use postgres::PgDatabase;
+
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    /// The runtime connection string the server uses.
+    pub database_url: String,
+    /// The owner's connection string (PostgreSQL), or the same SQLite file.
+    pub owner_database_url: String,
+    handle: actix_web::dev::ServerHandle,
+    _sqlite_dir: Option<tempfile::TempDir>,
+    pg: Option<PgDatabase>,
+}
+
+/// Starts the server as `cargo run` builds it.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}, PluginRegistry::compiled().unwrap()).await
+}
+
+/// Starts the server with a tweaked configuration and plugin set.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config), registry: PluginRegistry) -> TestApp {
+    init_logs();
+    let mut config = Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        jwt_secret: Some(atrium_core::secret::Secret::new(TEST_JWT_SECRET)),
+        workers: Some(2),
+        database_max_connections: 8,
+        ..Config::default()
+    };
+    let (sqlite_dir, pg, database_url, owner_database_url) = match PgDatabase::from_env().await {
+        Some(pg) => {
+            let (runtime, owner) = (pg.runtime_url(), pg.owner_url());
+            config.migration_database_url = Some(atrium_core::secret::Secret::new(owner.clone()));
+            (None, Some(pg), runtime, owner)
+        }
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("atrium.db").display());
+            (Some(dir), None, url.clone(), url)
+        }
+    };
+    config.database_url = atrium_core::secret::Secret::new(database_url.clone());
+    tweak(&mut config);
+    let app = Application::build(config, registry).await.expect("server starts");
+    let port = app.port();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::builder().no_proxy().build().unwrap(),
+        database_url,
+        owner_database_url,
+        handle,
+        _sqlite_dir: sqlite_dir,
+        pg,
+    }
+}
+
+/// Plugins for kernel tests: the compiled ones plus [`echo::EchoPlugin`].
+pub fn registry_with_echo() -> PluginRegistry {
+    let mut plugins: Vec<Box<dyn DomainPlugin>> = vec![Box::new(echo::EchoPlugin)];
+    plugins.extend(atrium_server::plugins::compiled_plugins());
+    PluginRegistry::new(plugins).unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path).send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path).json(body).send().await.unwrap()
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop accepting and close the pool's connections before the database goes.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// Asserts `res` is a problem response with `status` and `code`; returns its body.
+pub async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status of {}", res.url());
+    let content_type = res.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let header_id = res.headers().get("x-request-id").unwrap().to_str().unwrap().to_owned();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    assert_eq!(body["request_id"], header_id.as_str(), "body and header carry one request id");
+    assert!(!header_id.is_empty());
+    body
+}
+
+fn init_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            atrium_server::telemetry::init("debug", atrium_server::config::LogFormat::Text);
+        }
+    });
+}

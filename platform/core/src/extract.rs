@@ -59,8 +59,10 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
+        // A shape error found before a syntax error further on is still a syntax error.
+        let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
         match inner.classify() {
-            serde_json::error::Category::Data => {
+            serde_json::error::Category::Data if well_formed => {
                 let field = if path == "." { String::new() } else { path };
                 ApiError::validation(vec![FieldError::new(field, strip_position(&inner))])
             }

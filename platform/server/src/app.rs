@@ -74,6 +74,9 @@ impl Application {
     /// Opens (and migrates) the database, checks the role, binds the listener.
     pub async fn build(config: Config, registry: PluginRegistry) -> Result<Self, StartError> {
         let db = db::connect(config.database_url.expose(), config.database_max_connections).await?;
+        // Before migrating (a superuser must not get to create anything) and after (a
+        // runtime role that migrated by itself now owns the tables).
+        db::check_runtime_role(&config, &db).await?;
         if config.auto_migrate {
             db::migrate_up(&config, &db).await?;
         } else {

@@ -107,8 +107,27 @@ fn quote_ident(name: &str) -> String {
 }
 
 /// Number of migrations compiled into this binary that the database has not applied.
+/// Reads the migration table directly: the runtime role may read it but (rightly) may not
+/// create it, which `Migrator::get_pending_migrations` would try to do.
 pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
-    Ok(Migrator::get_pending_migrations(db).await?.len())
+    let exists = match db.get_database_backend() {
+        DbBackend::Postgres => "SELECT to_regclass('seaql_migrations') IS NOT NULL AS present",
+        _ => "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations') AS present",
+    };
+    let backend = db.get_database_backend();
+    let present = db
+        .query_one_raw(Statement::from_string(backend, exists))
+        .await?
+        .map(|row| row.try_get::<bool>("", "present"))
+        .transpose()?
+        .unwrap_or(false);
+    let applied: Vec<String> = if present {
+        let rows = db.query_all_raw(Statement::from_string(backend, "SELECT version FROM seaql_migrations")).await?;
+        rows.iter().map(|r| r.try_get::<String>("", "version")).collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
+    Ok(Migrator::migrations().iter().filter(|m| !applied.iter().any(|a| a == m.name())).count())
 }
 
 /// On PostgreSQL, refuses a runtime role that row-level security would not bind.

@@ -81,7 +81,7 @@ impl PluginRegistry {
 }
 
 #[allow(clippy::vec_init_then_push, unused_mut)] // one push per feature, none without features
-fn compiled_plugins() -> Vec<Box<dyn DomainPlugin>> {
+pub fn compiled_plugins() -> Vec<Box<dyn DomainPlugin>> {
     let mut plugins: Vec<Box<dyn DomainPlugin>> = Vec::new();
     // Each domain plugin is added here behind its Cargo feature, e.g.
     // #[cfg(feature = "bookables")] plugins.push(Box::new(atrium_bookables::Plugin));

@@ -1,0 +1,146 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code fails loudly
+
+//! The `atrium` binary as a new user runs it: no configuration, an empty directory.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_atrium");
+
+fn atrium(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("ATRIUM_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+/// Waits for the "listening on" line and returns the base URL.
+fn wait_for_listen(child: &mut Child) -> String {
+    let stdout = child.stdout.take().unwrap();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(url) = line.strip_prefix("Atrium is listening on ") {
+            return url.trim().to_owned();
+        }
+    }
+    panic!("server exited before listening");
+}
+
+#[test]
+fn version_and_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = atrium(dir.path()).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("atrium "));
+    let out = atrium(dir.path()).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for command in ["serve", "migrate", "openapi"] {
+        assert!(help.contains(command), "{help}");
+    }
+}
+
+#[test]
+fn openapi_command_prints_the_committed_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = atrium(dir.path()).arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/openapi.json")).unwrap())
+            .unwrap();
+    assert!(
+        printed == committed,
+        "openapi/openapi.json is out of date; run: cargo run -p atrium-server -- openapi --output openapi/openapi.json"
+    );
+}
+
+#[tokio::test]
+async fn serve_with_no_configuration_creates_the_database_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = atrium(dir.path())
+        .args(["serve"])
+        .env("ATRIUM_BIND", "127.0.0.1:0")
+        .env("ATRIUM_LOG_LEVEL", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = wait_for_listen(&mut child);
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    assert_eq!(client.get(format!("{base}/health")).send().await.unwrap().status(), 200);
+    assert_eq!(client.get(format!("{base}/ready")).send().await.unwrap().status(), 200);
+    assert!(dir.path().join("atrium.db").exists(), "the default database is a file in the working directory");
+
+    let migrate = atrium(dir.path()).args(["migrate", "status"]).output().unwrap();
+    let status = String::from_utf8_lossy(&migrate.stdout);
+    assert!(status.contains("applied") && !status.contains("pending"), "{status}");
+
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let exit = wait_with_timeout(&mut child, Duration::from_secs(20));
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+}
+
+#[test]
+fn bad_configuration_exits_non_zero_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = atrium(dir.path()).args(["serve"]).env("ATRIUM_BIND", "nowhere").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ATRIUM_BIND"));
+}
+
+#[tokio::test]
+async fn refuses_a_postgres_superuser() {
+    let Some(admin_url) = std::env::var("ATRIUM_TEST_POSTGRES_URL").ok().filter(|v| !v.is_empty()) else {
+        eprintln!("skipped: ATRIUM_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    use sea_orm::ConnectionTrait;
+    let name = format!("atrium_cli_{}", uuid::Uuid::new_v4().simple());
+    let admin = sea_orm::Database::connect(admin_url.as_str()).await.unwrap();
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+    let base = admin_url.rsplit_once('/').unwrap().0;
+    let dir = tempfile::tempdir().unwrap();
+    let out = atrium(dir.path())
+        .args(["serve"])
+        .env("ATRIUM_BIND", "127.0.0.1:0")
+        .env("ATRIUM_DATABASE_URL", format!("{base}/{name}"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let tables = sea_orm::Database::connect(format!("{base}/{name}").as_str())
+        .await
+        .unwrap()
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    admin.execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)")).await.unwrap();
+    assert!(!out.status.success(), "must exit non-zero");
+    assert!(stderr.contains("is a superuser"), "{stderr}");
+    assert!(stderr.contains("ATRIUM_MIGRATION_DATABASE_URL"), "the message says how to fix it: {stderr}");
+    assert_eq!(tables, 0, "nothing was created before refusing");
+}
+
+fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            panic!("server did not stop within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

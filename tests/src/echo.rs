@@ -1,0 +1,62 @@
+//! A plugin that exists only in tests, to drive the kernel through a real plugin: typed
+//! JSON bodies, path and query parameters, a slow handler for the request timeout.
+
+use actix_web::{HttpResponse, get, post, web};
+use atrium_core::error::ApiError;
+use atrium_core::extract::Json;
+use atrium_core::plugin::{BuiltinRole, DomainPlugin, EventTypeDef, PermissionDef};
+use serde::{Deserialize, Serialize};
+use utoipa::{PartialSchema, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub struct EchoPlugin;
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EchoBody {
+    pub name: String,
+    pub count: u8,
+    pub nested: Nested,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Nested {
+    pub flag: bool,
+}
+
+#[utoipa::path(request_body = EchoBody, responses((status = 200, body = EchoBody)))]
+#[post("/echo")]
+async fn echo_create(body: Json<EchoBody>) -> web::Json<EchoBody> {
+    web::Json(body.into_inner())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+struct SleepQuery {
+    ms: u64,
+}
+
+#[utoipa::path(params(("id" = uuid::Uuid, Path), SleepQuery), responses((status = 200)))]
+#[get("/echo/{id}")]
+async fn echo_get(id: web::Path<uuid::Uuid>, query: web::Query<SleepQuery>) -> Result<HttpResponse, ApiError> {
+    tokio::time::sleep(std::time::Duration::from_millis(query.ms)).await;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "id": id.into_inner() })))
+}
+
+impl DomainPlugin for EchoPlugin {
+    fn name(&self) -> &'static str {
+        "echo"
+    }
+
+    fn routes(&self, cfg: &mut ServiceConfig<'_>) {
+        cfg.service(echo_create).service(echo_get);
+    }
+
+    fn permissions(&self) -> Vec<PermissionDef> {
+        vec![PermissionDef { name: "echo:write", description: "Echo things", granted_to: &[BuiltinRole::Owner] }]
+    }
+
+    fn event_types(&self) -> Vec<EventTypeDef> {
+        vec![EventTypeDef { name: "echo.sent", description: "An echo was sent", data_schema: EchoBody::schema() }]
+    }
+}

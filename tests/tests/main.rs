@@ -1,0 +1,6 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code fails loudly
+
+//! One test binary for the whole black-box suite (faster to link, runs in parallel).
+
+mod kernel;
+mod openapi;
