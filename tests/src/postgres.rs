@@ -36,7 +36,10 @@ impl PgDatabase {
         let admin = Database::connect(admin_url.as_str()).await.expect("connect to ATRIUM_TEST_POSTGRES_URL");
         ensure_roles(&admin, &owner, &runtime).await;
         let name = format!("atrium_test_{}", uuid::Uuid::new_v4().simple());
-        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\" OWNER \"{owner}\"")).await.expect("create database");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\" OWNER \"{owner}\""))
+            .await
+            .expect("create database");
         admin.close().await.ok();
         Some(Self { admin_url, name, owner, runtime })
     }
@@ -58,7 +61,9 @@ impl PgDatabase {
 async fn ensure_roles(admin: &DatabaseConnection, owner: &str, runtime: &str) {
     static DONE: OnceCell<()> = OnceCell::const_new();
     DONE.get_or_init(|| async {
-        for (role, attrs) in [(owner, "LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB"), (runtime, "LOGIN NOSUPERUSER NOBYPASSRLS")] {
+        for (role, attrs) in
+            [(owner, "LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB"), (runtime, "LOGIN NOSUPERUSER NOBYPASSRLS")]
+        {
             let sql = format!(
                 "DO $$ BEGIN
                    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN

@@ -112,7 +112,9 @@ fn quote_ident(name: &str) -> String {
 pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
     let exists = match db.get_database_backend() {
         DbBackend::Postgres => "SELECT to_regclass('seaql_migrations') IS NOT NULL AS present",
-        _ => "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations') AS present",
+        _ => {
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations') AS present"
+        }
     };
     let backend = db.get_database_backend();
     let present = db

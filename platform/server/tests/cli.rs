@@ -50,9 +50,10 @@ fn openapi_command_prints_the_committed_spec() {
     let out = atrium(dir.path()).arg("openapi").output().unwrap();
     assert!(out.status.success());
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let committed: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/openapi.json")).unwrap())
-            .unwrap();
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/openapi.json")).unwrap(),
+    )
+    .unwrap();
     assert!(
         printed == committed,
         "openapi/openapi.json is out of date; run: cargo run -p atrium-server -- openapi --output openapi/openapi.json"
