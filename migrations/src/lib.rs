@@ -7,6 +7,8 @@
 pub use sea_orm_migration::prelude::*;
 
 mod platform;
+pub mod tenancy;
+mod tenants;
 
 pub struct Migrator;
 
@@ -14,6 +16,7 @@ pub struct Migrator;
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = platform::migrations();
+        all.extend(tenants::migrations());
         // Plugins append theirs here, each behind its feature.
         all.sort_by(|a, b| a.name().cmp(b.name()));
         all

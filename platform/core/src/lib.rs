@@ -1,11 +1,20 @@
 //! atrium-core: what every Atrium plugin may use.
 //!
 //! It knows no domain. It owns the one public error type ([`error::ApiError`]), the
-//! request id every response carries ([`request_id`]), and the contract a plugin
-//! implements to be compiled into the server ([`plugin::DomainPlugin`]).
+//! request id every response carries ([`request_id`]), the contract a plugin implements
+//! to be compiled into the server ([`plugin::DomainPlugin`]), the request context and
+//! tenant-scoped data access every handler goes through ([`context`], [`db`]), the audit
+//! log ([`audit`]), and the authentication primitives ([`auth`]).
 
+pub mod audit;
+pub mod auth;
+pub mod context;
+pub mod db;
 pub mod error;
 pub mod extract;
+pub mod http;
+pub mod ids;
 pub mod plugin;
 pub mod request_id;
 pub mod secret;
+pub mod validate;

@@ -29,6 +29,10 @@ impl BuiltinRole {
         BuiltinRole::Customer,
     ];
 
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             BuiltinRole::Owner => "owner",
@@ -58,10 +62,45 @@ pub struct EventTypeDef {
     pub data_schema: RefOr<Schema>,
 }
 
+/// What the server knows of its plugins, for handlers that list or check them
+/// (`GET /v1/permissions`, custom roles, a tenant's `enabled_plugins`).
+#[derive(Clone)]
+pub struct Catalog {
+    pub plugins: Vec<&'static str>,
+    /// Plugins a tenant can switch on and off (the always-on modules are not listed).
+    pub optional_plugins: Vec<&'static str>,
+    pub permissions: Vec<(&'static str, PermissionDef)>,
+    pub event_types: Vec<EventTypeDef>,
+}
+
+impl Catalog {
+    pub fn permission(&self, name: &str) -> Option<&PermissionDef> {
+        self.permissions.iter().map(|(_, p)| p).find(|p| p.name == name)
+    }
+
+    /// The permissions a built-in role holds.
+    pub fn builtin_grants(&self, role: BuiltinRole) -> Vec<&'static str> {
+        self.permissions.iter().filter(|(_, p)| p.granted_to.contains(&role)).map(|(_, p)| p.name).collect()
+    }
+}
+
+/// The deployment, as handlers need to know it (white-label title, public host names).
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    pub title: String,
+    /// Tenants are reachable at `{slug}.{base_domain}`.
+    pub base_domain: Option<String>,
+}
+
 /// What a plugin declares, in one place.
 pub trait DomainPlugin: Send + Sync + 'static {
     /// `"bookables"`: also its Cargo feature, URL prefix and permission prefix.
     fn name(&self) -> &'static str;
+
+    /// Always on for every tenant (the platform's own modules); domain plugins are not.
+    fn always_on(&self) -> bool {
+        false
+    }
 
     /// Other plugins it needs, by name.
     fn depends_on(&self) -> &'static [&'static str] {

@@ -9,11 +9,16 @@ use actix_web::dev::{Server, ServiceFactory, ServiceRequest};
 use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpServer, ResponseError, web};
+use atrium_core::auth::TokenKeys;
+use atrium_core::context::{Authenticator, PolicyInvalidation};
 use atrium_core::error::{ApiError, ErrorCode};
+use atrium_core::plugin::{Catalog, Deployment};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use utoipa_actix_web::{AppExt, UtoipaApp};
 
+use crate::authn::Authn;
+use crate::authz::Authz;
 use crate::config::Config;
 use crate::db;
 use crate::metrics::Metrics;
@@ -22,6 +27,18 @@ use crate::openapi::{self, RouteTable};
 use crate::plugins::PluginRegistry;
 use crate::routes::{docs, ops};
 use crate::signing_keys::{self, SigningKeys};
+
+/// What handlers extract with `web::Data<…>`.
+#[derive(Clone)]
+struct SharedData {
+    db: web::Data<DatabaseConnection>,
+    keys: web::Data<TokenKeys>,
+    catalog: web::Data<Catalog>,
+    deployment: web::Data<Deployment>,
+    authn: web::Data<dyn Authenticator>,
+    policies: web::Data<dyn PolicyInvalidation>,
+    authz: web::Data<Authz>,
+}
 
 /// Shared by every handler.
 pub struct AppState {
@@ -87,6 +104,31 @@ impl Application {
         }
         db::check_runtime_role(&config, &db).await?;
         let signing_keys = signing_keys::load(&db, config.jwt_secret.as_ref()).await.map_err(StartError::Keys)?;
+        let token_keys = signing_keys.token_keys(&config);
+        let catalog = Arc::new(registry.catalog());
+        let authz = Arc::new(Authz::new(db.clone(), catalog.clone()));
+        if config.is_postgres() {
+            authz.spawn_listener(config.database_url.expose().to_owned());
+        }
+        let authn: Arc<dyn Authenticator> = Arc::new(Authn {
+            db: db.clone(),
+            keys: token_keys.clone(),
+            authz: authz.clone(),
+            route_plugins: registry.route_plugins(),
+        });
+        let policies: Arc<dyn PolicyInvalidation> = authz.clone();
+        let shared = SharedData {
+            db: web::Data::new(db.clone()),
+            keys: web::Data::new(token_keys),
+            catalog: web::Data::from(catalog),
+            deployment: web::Data::new(Deployment {
+                title: config.title.clone(),
+                base_domain: config.base_domain.clone(),
+            }),
+            authn: web::Data::from(authn),
+            policies: web::Data::from(policies),
+            authz: web::Data::from(authz),
+        };
 
         let spec = spec(&registry, &config.title);
         let mut routes = RouteTable::from_spec(&spec);
@@ -117,6 +159,13 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(kernel_state.clone())
                 .app_data(swagger.clone())
+                .app_data(shared.db.clone())
+                .app_data(shared.keys.clone())
+                .app_data(shared.catalog.clone())
+                .app_data(shared.deployment.clone())
+                .app_data(shared.authn.clone())
+                .app_data(shared.policies.clone())
+                .app_data(shared.authz.clone())
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(web::PathConfig::default().error_handler(|err, _| invalid_parameter(err)))
                 .app_data(web::QueryConfig::default().error_handler(|err, _| invalid_parameter(err)))

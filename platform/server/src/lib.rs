@@ -2,6 +2,8 @@
 //! in-process ([`app::Application`]) exactly as `atrium serve` does.
 
 pub mod app;
+pub mod authn;
+pub mod authz;
 pub mod cli;
 pub mod config;
 pub mod db;

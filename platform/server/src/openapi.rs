@@ -73,6 +73,15 @@ fn finish(spec: &mut Value, title: &str) {
             let has_body = operation.contains_key("requestBody");
             let responses = operation.entry("responses").or_insert_with(|| json!({}));
             let Some(responses) = responses.as_object_mut() else { continue };
+            // OpenAPI requires a description on every response object.
+            for (status, response) in responses.iter_mut() {
+                if let Some(r) = response.as_object_mut()
+                    && !r.contains_key("$ref")
+                    && r.get("description").and_then(Value::as_str).is_none_or(str::is_empty)
+                {
+                    r.insert("description".into(), json!(default_description(status)));
+                }
+            }
             if path.starts_with("/v1/") {
                 for (status, _) in V1_ERRORS {
                     add_ref(responses, status);
@@ -84,6 +93,16 @@ fn finish(spec: &mut Value, title: &str) {
                 }
             }
         }
+    }
+}
+
+fn default_description(status: &str) -> &'static str {
+    match status {
+        "200" => "OK",
+        "201" => "Created",
+        "202" => "Accepted",
+        "204" => "No content",
+        _ => "Response",
     }
 }
 

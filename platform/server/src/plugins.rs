@@ -4,8 +4,11 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use atrium_core::plugin::{DomainPlugin, EventTypeDef, PermissionDef};
+use std::collections::HashMap;
+
+use atrium_core::plugin::{Catalog, DomainPlugin, EventTypeDef, PermissionDef};
 use utoipa::openapi::OpenApi;
+use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 #[derive(Debug, thiserror::Error)]
@@ -78,11 +81,40 @@ impl PluginRegistry {
     pub fn event_types(&self) -> Vec<EventTypeDef> {
         self.plugins.iter().flat_map(|p| p.event_types()).collect()
     }
+
+    pub fn catalog(&self) -> Catalog {
+        Catalog {
+            plugins: self.names(),
+            optional_plugins: self.plugins.iter().filter(|p| !p.always_on()).map(|p| p.name()).collect(),
+            permissions: self
+                .plugins
+                .iter()
+                .flat_map(|p| p.permissions().into_iter().map(move |d| (p.name(), d)))
+                .collect(),
+            event_types: self.event_types(),
+        }
+    }
+
+    /// Route pattern (`/v1/bookables/{id}`) → the optional plugin serving it, for the
+    /// per-tenant plugin switch.
+    pub fn route_plugins(&self) -> HashMap<String, &'static str> {
+        let mut owners = HashMap::new();
+        for plugin in self.plugins.iter().filter(|p| !p.always_on()) {
+            let (_, spec) = actix_web::App::new()
+                .into_utoipa_app()
+                .service(utoipa_actix_web::scope("/v1").configure(|cfg| plugin.routes(cfg)))
+                .split_for_parts();
+            for path in spec.paths.paths.keys() {
+                owners.insert(path.clone(), plugin.name());
+            }
+        }
+        owners
+    }
 }
 
-#[allow(clippy::vec_init_then_push, unused_mut)] // one push per feature, none without features
+#[allow(unused_mut)] // one push per feature, none without features
 pub fn compiled_plugins() -> Vec<Box<dyn DomainPlugin>> {
-    let mut plugins: Vec<Box<dyn DomainPlugin>> = Vec::new();
+    let mut plugins: Vec<Box<dyn DomainPlugin>> = vec![Box::new(atrium_tenants::TenantsPlugin::default())];
     // Each domain plugin is added here behind its Cargo feature, e.g.
     // #[cfg(feature = "bookables")] plugins.push(Box::new(atrium_bookables::Plugin));
     plugins

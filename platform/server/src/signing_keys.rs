@@ -25,6 +25,17 @@ impl SigningKeys {
     pub fn active(&self) -> Option<&Secret> {
         self.keys.get(&self.active_kid)
     }
+
+    pub fn token_keys(&self, config: &crate::config::Config) -> atrium_core::auth::TokenKeys {
+        atrium_core::auth::TokenKeys::new(
+            self.active_kid.clone(),
+            self.keys.clone(),
+            config.jwt_issuer.clone(),
+            config.jwt_audience.clone(),
+            config.jwt_access_ttl_seconds,
+            config.jwt_refresh_ttl_seconds,
+        )
+    }
 }
 
 pub async fn load(db: &DatabaseConnection, configured: Option<&Secret>) -> Result<SigningKeys, DbErr> {

@@ -1,0 +1,10 @@
+//! Tables of the always-on tenants module: tenants, users, memberships, custom roles,
+//! invitations, locations, refresh tokens, and the platform's audit log.
+
+use sea_orm_migration::MigrationTrait;
+
+mod m20261122_000100_tenants_core;
+
+pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(m20261122_000100_tenants_core::Migration)]
+}

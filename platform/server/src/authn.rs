@@ -1,0 +1,81 @@
+//! Authentication: `Authorization: Bearer <JWT>` → tenant (the `tid` claim) → the
+//! tenant's policy → membership, roles and permissions → [`RequestContext`]. Also the
+//! per-tenant plugin switch: a plugin's routes answer 404 `plugin_disabled` for a tenant
+//! that has not switched it on.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use atrium_core::auth::TokenKeys;
+use atrium_core::context::{Actor, Authenticator, Principal, RequestContext};
+use atrium_core::error::{ApiError, ErrorCode};
+use sea_orm::DatabaseConnection;
+
+use crate::authz::Authz;
+
+pub struct Authn {
+    pub db: DatabaseConnection,
+    pub keys: TokenKeys,
+    pub authz: Arc<Authz>,
+    /// Route pattern → the optional plugin that serves it.
+    pub route_plugins: HashMap<String, &'static str>,
+}
+
+fn unauthenticated(detail: &'static str) -> ApiError {
+    ApiError::new(ErrorCode::Unauthenticated)
+        .with_detail(detail)
+        .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"atrium\"")
+}
+
+/// The bearer token of the request, if well-formed.
+pub fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthenticated("send Authorization: Bearer <access token or API key>"))?;
+    let value = value.to_str().map_err(|_| unauthenticated("the Authorization header is not valid"))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
+        _ => Err(unauthenticated("the Authorization header must be `Bearer <token>`")),
+    }
+}
+
+#[async_trait::async_trait(?Send)]
+impl Authenticator for Authn {
+    async fn authenticate(&self, req: &HttpRequest) -> Result<RequestContext, ApiError> {
+        let token = bearer(req)?;
+        if token.starts_with("atr_") {
+            return Err(unauthenticated("API keys are not accepted by this server yet"));
+        }
+        let claims = self.keys.verify(token).map_err(|err| {
+            tracing::debug!(error = %err, "access token refused");
+            unauthenticated("the access token is not valid or has expired")
+        })?;
+        let policy = self
+            .authz
+            .policy(claims.tid)
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| unauthenticated("the access token's tenant does not exist"))?;
+        if policy.status != "active" {
+            return Err(ApiError::new(ErrorCode::Forbidden).with_detail("the tenant is suspended"));
+        }
+        let roles = policy
+            .members
+            .get(&claims.sub)
+            .cloned()
+            .ok_or_else(|| unauthenticated("you are no longer a member of this tenant"))?;
+        if let Some(plugin) = req.match_pattern().and_then(|p| self.route_plugins.get(&p).copied())
+            && !policy.enabled_plugins.contains(plugin)
+        {
+            return Err(ApiError::new(ErrorCode::PluginDisabled)
+                .with_detail(format!("the `{plugin}` plugin is not enabled for this tenant")));
+        }
+        let permissions = policy.permissions_of(claims.sub).map_err(|e| ApiError::internal(e.to_string()))?;
+        let principal = Principal { tenant_id: claims.tid, actor: Actor::User(claims.sub), roles, permissions };
+        let client_ip = req.peer_addr().map(|a| a.ip().to_string());
+        Ok(RequestContext::new(principal, self.db.clone(), client_ip, self.authz.clone()))
+    }
+}

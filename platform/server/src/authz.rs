@@ -1,0 +1,302 @@
+//! Authorization with casbin: RBAC with domains (`authz_model.conf`), one enforcer per
+//! tenant, loaded from our own tables through [`TenantTablesAdapter`] inside the tenant's
+//! row-level security, plus the built-in grants the plugins declare.
+//!
+//! Decisions are cached per (tenant, user) as a [`PermissionSet`]. Any change to a
+//! tenant's roles, memberships or status invalidates its entry: in this process right
+//! after the commit, and in every other instance through PostgreSQL `LISTEN/NOTIFY`
+//! (`atrium_policy`, sent in the changing transaction).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use atrium_core::context::{PermissionSet, PolicyInvalidation};
+use atrium_core::db::TenantTx;
+use atrium_core::ids::{TenantId, UserId};
+use atrium_core::plugin::{BuiltinRole, Catalog};
+use atrium_tenants::views::strings;
+use casbin::{Adapter, CoreApi, DefaultModel, Enforcer, Filter, Model};
+use sea_orm::{DatabaseConnection, DbErr};
+
+pub const MODEL: &str = include_str!("authz_model.conf");
+
+/// What the enforcer knows of one tenant, and the decisions made from it.
+pub struct TenantPolicy {
+    pub status: String,
+    pub enabled_plugins: HashSet<String>,
+    /// Active members and their role names.
+    pub members: HashMap<UserId, Vec<String>>,
+    tenant: TenantId,
+    enforcer: Enforcer,
+    catalog: Arc<Catalog>,
+    decisions: Mutex<HashMap<UserId, Arc<PermissionSet>>>,
+}
+
+impl TenantPolicy {
+    /// Every catalog permission casbin allows `user` in this tenant; computed once per
+    /// policy version.
+    pub fn permissions_of(&self, user: UserId) -> Result<Arc<PermissionSet>, casbin::Error> {
+        if let Some(set) = self.decisions.lock().ok().and_then(|d| d.get(&user).cloned()) {
+            return Ok(set);
+        }
+        let subject = format!("user:{}", user.0);
+        let domain = self.tenant.to_string();
+        let mut allowed = Vec::new();
+        for (_, permission) in &self.catalog.permissions {
+            let Some((obj, act)) = permission.name.split_once(':') else { continue };
+            if self.enforcer.enforce((subject.as_str(), domain.as_str(), obj, act))? {
+                allowed.push(permission.name.to_owned());
+            }
+        }
+        let set = Arc::new(PermissionSet::new(allowed));
+        if let Ok(mut decisions) = self.decisions.lock() {
+            decisions.insert(user, set.clone());
+        }
+        Ok(set)
+    }
+
+    /// One uncached casbin decision (benchmarks and tests).
+    pub fn enforce(&self, user: UserId, permission: &str) -> Result<bool, casbin::Error> {
+        let (obj, act) = permission.split_once(':').unwrap_or((permission, ""));
+        self.enforcer.enforce((format!("user:{}", user.0), self.tenant.to_string(), obj.to_owned(), act.to_owned()))
+    }
+}
+
+/// casbin's `Adapter` over Atrium's tables: built-in grants from the plugin catalog,
+/// custom roles from `roles`, role assignments from `memberships`. Policy is changed
+/// through the API (which writes those tables), never through casbin, so the write
+/// half of the trait changes nothing and says so.
+pub struct TenantTablesAdapter {
+    rules: Vec<(&'static str, Vec<String>)>,
+}
+
+impl TenantTablesAdapter {
+    pub async fn load(tx: &TenantTx, catalog: &Catalog) -> Result<(Self, TenantFacts), DbErr> {
+        let tenant = tx.tenant_id();
+        let domain = tenant.to_string();
+        let mut rules = Vec::new();
+        for role in BuiltinRole::ALL {
+            for permission in catalog.builtin_grants(role) {
+                if let Some((obj, act)) = permission.split_once(':') {
+                    rules.push(("p", vec![role.as_str().into(), "*".into(), obj.into(), act.into()]));
+                }
+            }
+        }
+        for role in atrium_tenants::repo::roles(tx).await.map_err(to_db)? {
+            for permission in strings(&role.permissions) {
+                if let Some((obj, act)) = permission.split_once(':') {
+                    rules.push(("p", vec![role.name.clone(), domain.clone(), obj.into(), act.into()]));
+                }
+            }
+        }
+        let mut members = HashMap::new();
+        for m in atrium_tenants::repo::all_memberships(tx).await.map_err(to_db)? {
+            if m.status != "active" {
+                continue;
+            }
+            let roles = strings(&m.roles);
+            for role in &roles {
+                rules.push(("g", vec![format!("user:{}", m.user_id), role.clone(), domain.clone()]));
+            }
+            members.insert(UserId(m.user_id), roles);
+        }
+        let row = atrium_tenants::repo::tenant_by_id(tx.conn(), tenant).await.map_err(to_db)?;
+        let facts = TenantFacts {
+            exists: row.is_some(),
+            status: row.as_ref().map(|t| t.status.clone()).unwrap_or_default(),
+            enabled_plugins: row.map(|t| strings(&t.enabled_plugins).into_iter().collect()).unwrap_or_default(),
+            members,
+        };
+        Ok((Self { rules }, facts))
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// For benchmarks: an adapter over the given rules.
+    pub fn from_rules(rules: Vec<(&'static str, Vec<String>)>) -> Self {
+        Self { rules }
+    }
+}
+
+pub struct TenantFacts {
+    pub exists: bool,
+    pub status: String,
+    pub enabled_plugins: HashSet<String>,
+    pub members: HashMap<UserId, Vec<String>>,
+}
+
+fn to_db(err: atrium_tenants::error::TenantsError) -> DbErr {
+    match err {
+        atrium_tenants::error::TenantsError::Db(e) => e,
+        other => DbErr::Custom(other.to_string()),
+    }
+}
+
+#[async_trait::async_trait]
+impl Adapter for TenantTablesAdapter {
+    async fn load_policy(&mut self, m: &mut dyn Model) -> casbin::Result<()> {
+        for (ptype, rule) in &self.rules {
+            m.add_policy(ptype, ptype, rule.clone());
+        }
+        Ok(())
+    }
+
+    async fn load_filtered_policy<'a>(&mut self, m: &mut dyn Model, _f: Filter<'a>) -> casbin::Result<()> {
+        self.load_policy(m).await
+    }
+
+    async fn save_policy(&mut self, _m: &mut dyn Model) -> casbin::Result<()> {
+        Ok(())
+    }
+
+    async fn clear_policy(&mut self) -> casbin::Result<()> {
+        Ok(())
+    }
+
+    fn is_filtered(&self) -> bool {
+        false
+    }
+
+    async fn add_policy(&mut self, _sec: &str, _ptype: &str, _rule: Vec<String>) -> casbin::Result<bool> {
+        Ok(false)
+    }
+
+    async fn add_policies(&mut self, _sec: &str, _ptype: &str, _rules: Vec<Vec<String>>) -> casbin::Result<bool> {
+        Ok(false)
+    }
+
+    async fn remove_policy(&mut self, _sec: &str, _ptype: &str, _rule: Vec<String>) -> casbin::Result<bool> {
+        Ok(false)
+    }
+
+    async fn remove_policies(&mut self, _sec: &str, _ptype: &str, _rules: Vec<Vec<String>>) -> casbin::Result<bool> {
+        Ok(false)
+    }
+
+    async fn remove_filtered_policy(
+        &mut self,
+        _sec: &str,
+        _ptype: &str,
+        _field_index: usize,
+        _field_values: Vec<String>,
+    ) -> casbin::Result<bool> {
+        Ok(false)
+    }
+}
+
+/// Builds an enforcer over `adapter` with Atrium's model.
+pub async fn enforcer(adapter: TenantTablesAdapter) -> casbin::Result<Enforcer> {
+    let model = DefaultModel::from_str(MODEL).await?;
+    Enforcer::new(model, adapter).await
+}
+
+/// The per-tenant policy cache.
+pub struct Authz {
+    db: DatabaseConnection,
+    catalog: Arc<Catalog>,
+    cache: RwLock<HashMap<TenantId, Arc<TenantPolicy>>>,
+    /// Bumped by every invalidation; a load that raced with one is used but not cached.
+    epoch: AtomicU64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthzError {
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error("casbin: {0}")]
+    Casbin(#[from] casbin::Error),
+}
+
+impl Authz {
+    pub fn new(db: DatabaseConnection, catalog: Arc<Catalog>) -> Self {
+        Self { db, catalog, cache: RwLock::new(HashMap::new()), epoch: AtomicU64::new(0) }
+    }
+
+    /// The tenant's policy, or `None` when the tenant does not exist.
+    pub async fn policy(&self, tenant: TenantId) -> Result<Option<Arc<TenantPolicy>>, AuthzError> {
+        if let Some(policy) = self.cache.read().ok().and_then(|c| c.get(&tenant).cloned()) {
+            return Ok(Some(policy));
+        }
+        let epoch = self.epoch.load(Ordering::Acquire);
+        let tx = TenantTx::begin(&self.db, tenant, false).await?;
+        let (adapter, facts) = TenantTablesAdapter::load(&tx, &self.catalog).await?;
+        tx.commit().await?;
+        if !facts.exists {
+            return Ok(None);
+        }
+        let policy = Arc::new(TenantPolicy {
+            status: facts.status,
+            enabled_plugins: facts.enabled_plugins,
+            members: facts.members,
+            tenant,
+            enforcer: enforcer(adapter).await?,
+            catalog: self.catalog.clone(),
+            decisions: Mutex::new(HashMap::new()),
+        });
+        if let Ok(mut cache) = self.cache.write()
+            && self.epoch.load(Ordering::Acquire) == epoch
+        {
+            cache.insert(tenant, policy.clone());
+        }
+        Ok(Some(policy))
+    }
+
+    pub fn invalidate_all(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut cache) = self.cache.write() {
+            cache.clear();
+        }
+    }
+
+    /// Listens for `atrium_policy` notifications (PostgreSQL) and invalidates what they
+    /// name; after a lost connection everything is invalidated, since notifications may
+    /// have been missed.
+    pub fn spawn_listener(self: &Arc<Self>, url: String) {
+        let authz = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let listener = async {
+                    let mut l = sea_orm::sqlx::postgres::PgListener::connect(&url).await?;
+                    l.listen("atrium_policy").await?;
+                    Ok::<_, sea_orm::sqlx::Error>(l)
+                };
+                match listener.await {
+                    Ok(mut l) => loop {
+                        let next = l.try_recv().await;
+                        let Some(authz) = authz.upgrade() else { return };
+                        match next {
+                            Ok(Some(n)) => match uuid::Uuid::parse_str(n.payload()) {
+                                Ok(id) => authz.invalidate(TenantId(id)),
+                                Err(_) => authz.invalidate_all(),
+                            },
+                            // The connection dropped and is being re-established:
+                            // notifications may have been missed meanwhile.
+                            Ok(None) => authz.invalidate_all(),
+                            Err(err) => {
+                                tracing::warn!(error = %err, "policy listener lost its connection");
+                                break;
+                            }
+                        }
+                    },
+                    Err(err) => tracing::warn!(error = %err, "policy listener cannot connect"),
+                }
+                let Some(authz) = authz.upgrade() else { return };
+                authz.invalidate_all();
+                drop(authz);
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        });
+    }
+}
+
+impl PolicyInvalidation for Authz {
+    fn invalidate(&self, tenant: TenantId) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut cache) = self.cache.write() {
+            cache.remove(&tenant);
+        }
+    }
+}

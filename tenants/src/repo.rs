@@ -1,0 +1,332 @@
+//! Every query of the tenants module. Tenant-owned tables are always filtered by the
+//! transaction's tenant; `tenants` and `users` are the platform's directory and identity
+//! tables, read by slug, domain or email before a tenant is known.
+
+use atrium_core::db::TenantTx;
+use atrium_core::ids::{TenantId, UserId};
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::entities::{invitations, locations, memberships, refresh_tokens, roles, tenants, users};
+use crate::error::Result;
+
+// ---- tenants (directory) ----
+
+pub async fn tenant_by_id(conn: &impl ConnectionTrait, id: TenantId) -> Result<Option<tenants::Model>> {
+    Ok(tenants::Entity::find_by_id(id.0).filter(tenants::Column::DeletedAt.is_null()).one(conn).await?)
+}
+
+pub async fn tenant_by_slug(conn: &impl ConnectionTrait, slug: &str) -> Result<Option<tenants::Model>> {
+    Ok(tenants::Entity::find()
+        .filter(tenants::Column::Slug.eq(slug))
+        .filter(tenants::Column::DeletedAt.is_null())
+        .one(conn)
+        .await?)
+}
+
+/// Custom domains are stored on the tenant as a JSON array of validated host names, so a
+/// quoted substring match finds candidates and the exact check confirms.
+pub async fn tenant_by_domain(conn: &impl ConnectionTrait, domain: &str) -> Result<Option<tenants::Model>> {
+    let candidates = tenants::Entity::find()
+        .filter(tenants::Column::DeletedAt.is_null())
+        .filter(sea_orm::sea_query::Expr::cust_with_values(
+            "CAST(custom_domains AS TEXT) LIKE $1",
+            [format!("%\"{domain}\"%")],
+        ))
+        .all(conn)
+        .await?;
+    Ok(candidates
+        .into_iter()
+        .find(|t| t.custom_domains.as_array().is_some_and(|ds| ds.iter().any(|d| d.as_str() == Some(domain)))))
+}
+
+pub async fn all_tenants(conn: &impl ConnectionTrait) -> Result<Vec<tenants::Model>> {
+    Ok(tenants::Entity::find()
+        .filter(tenants::Column::DeletedAt.is_null())
+        .order_by_asc(tenants::Column::Slug)
+        .all(conn)
+        .await?)
+}
+
+pub async fn insert_tenant(tx: &TenantTx, model: tenants::ActiveModel) -> Result<tenants::Model> {
+    Ok(model.insert(tx.conn()).await?)
+}
+
+pub async fn update_tenant(tx: &TenantTx, model: tenants::ActiveModel) -> Result<tenants::Model> {
+    Ok(model.update(tx.conn()).await?)
+}
+
+// ---- users (global identity) ----
+
+pub async fn user_by_email(conn: &impl ConnectionTrait, email: &str) -> Result<Option<users::Model>> {
+    Ok(users::Entity::find().filter(users::Column::Email.eq(email)).one(conn).await?)
+}
+
+pub async fn user_by_id(conn: &impl ConnectionTrait, id: UserId) -> Result<Option<users::Model>> {
+    Ok(users::Entity::find_by_id(id.0).one(conn).await?)
+}
+
+pub async fn users_by_ids(conn: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<Vec<users::Model>> {
+    Ok(users::Entity::find().filter(users::Column::Id.is_in(ids)).all(conn).await?)
+}
+
+pub async fn insert_user(
+    conn: &impl ConnectionTrait,
+    email: &str,
+    password_hash: String,
+    name: &str,
+) -> Result<users::Model> {
+    let now = Utc::now();
+    Ok(users::ActiveModel {
+        id: Set(UserId::new().0),
+        email: Set(email.to_owned()),
+        password_hash: Set(password_hash),
+        name: Set(name.to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?)
+}
+
+// ---- memberships ----
+
+pub async fn membership_of(tx: &TenantTx, user: UserId) -> Result<Option<memberships::Model>> {
+    Ok(memberships::Entity::find()
+        .filter(memberships::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(memberships::Column::UserId.eq(user.0))
+        .one(tx.conn())
+        .await?)
+}
+
+pub async fn membership(tx: &TenantTx, id: Uuid) -> Result<Option<memberships::Model>> {
+    Ok(memberships::Entity::find_by_id((tx.tenant_id().0, id)).one(tx.conn()).await?)
+}
+
+pub async fn memberships_page(tx: &TenantTx, after: Option<Uuid>, limit: u64) -> Result<Vec<memberships::Model>> {
+    let mut q = memberships::Entity::find().filter(memberships::Column::TenantId.eq(tx.tenant_id().0));
+    if let Some(after) = after {
+        q = q.filter(memberships::Column::Id.gt(after));
+    }
+    Ok(q.order_by_asc(memberships::Column::Id).limit(limit + 1).all(tx.conn()).await?)
+}
+
+pub async fn all_memberships(tx: &TenantTx) -> Result<Vec<memberships::Model>> {
+    Ok(memberships::Entity::find().filter(memberships::Column::TenantId.eq(tx.tenant_id().0)).all(tx.conn()).await?)
+}
+
+pub async fn insert_membership(
+    tx: &TenantTx,
+    user: UserId,
+    roles: &[String],
+    location: Option<Uuid>,
+) -> Result<memberships::Model> {
+    let now = Utc::now();
+    Ok(memberships::ActiveModel {
+        tenant_id: Set(tx.tenant_id().0),
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user.0),
+        roles: Set(serde_json::json!(roles)),
+        location_id: Set(location),
+        status: Set("active".into()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(tx.conn())
+    .await?)
+}
+
+pub async fn update_membership(
+    tx: &TenantTx,
+    m: memberships::Model,
+    roles: Vec<String>,
+    location: Option<Uuid>,
+) -> Result<memberships::Model> {
+    let version = m.version + 1;
+    let mut am = m.into_active_model();
+    am.roles = Set(serde_json::json!(roles));
+    am.location_id = Set(location);
+    am.version = Set(version);
+    am.updated_at = Set(Utc::now());
+    Ok(am.update(tx.conn()).await?)
+}
+
+pub async fn delete_membership(tx: &TenantTx, id: Uuid) -> Result<()> {
+    memberships::Entity::delete_by_id((tx.tenant_id().0, id)).exec(tx.conn()).await?;
+    Ok(())
+}
+
+pub async fn member_count(tx: &TenantTx) -> Result<u64> {
+    Ok(memberships::Entity::find().filter(memberships::Column::TenantId.eq(tx.tenant_id().0)).count(tx.conn()).await?)
+}
+
+// ---- custom roles ----
+
+pub async fn roles(tx: &TenantTx) -> Result<Vec<roles::Model>> {
+    Ok(roles::Entity::find()
+        .filter(roles::Column::TenantId.eq(tx.tenant_id().0))
+        .order_by_asc(roles::Column::Name)
+        .all(tx.conn())
+        .await?)
+}
+
+pub async fn role(tx: &TenantTx, id: Uuid) -> Result<Option<roles::Model>> {
+    Ok(roles::Entity::find_by_id((tx.tenant_id().0, id)).one(tx.conn()).await?)
+}
+
+pub async fn insert_role(tx: &TenantTx, name: &str, description: &str, permissions: &[String]) -> Result<roles::Model> {
+    let now = Utc::now();
+    roles::ActiveModel {
+        tenant_id: Set(tx.tenant_id().0),
+        id: Set(Uuid::now_v7()),
+        name: Set(name.to_owned()),
+        description: Set(description.to_owned()),
+        permissions: Set(serde_json::json!(permissions)),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(tx.conn())
+    .await
+    .map_err(crate::error::taken("role name"))
+}
+
+pub async fn update_role(
+    tx: &TenantTx,
+    role: roles::Model,
+    description: String,
+    permissions: Vec<String>,
+) -> Result<roles::Model> {
+    let version = role.version + 1;
+    let mut am = role.into_active_model();
+    am.description = Set(description);
+    am.permissions = Set(serde_json::json!(permissions));
+    am.version = Set(version);
+    am.updated_at = Set(Utc::now());
+    Ok(am.update(tx.conn()).await?)
+}
+
+pub async fn delete_role(tx: &TenantTx, id: Uuid) -> Result<()> {
+    roles::Entity::delete_by_id((tx.tenant_id().0, id)).exec(tx.conn()).await?;
+    Ok(())
+}
+
+// ---- invitations ----
+
+pub async fn insert_invitation(tx: &TenantTx, model: invitations::ActiveModel) -> Result<invitations::Model> {
+    Ok(model.insert(tx.conn()).await?)
+}
+
+pub async fn invitation_by_token_hash(tx: &TenantTx, hash: &str) -> Result<Option<invitations::Model>> {
+    Ok(invitations::Entity::find()
+        .filter(invitations::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(invitations::Column::TokenHash.eq(hash))
+        .one(tx.conn())
+        .await?)
+}
+
+pub async fn mark_invitation_accepted(tx: &TenantTx, inv: invitations::Model) -> Result<()> {
+    let mut am = inv.into_active_model();
+    am.accepted_at = Set(Some(Utc::now()));
+    am.update(tx.conn()).await?;
+    Ok(())
+}
+
+// ---- refresh tokens ----
+
+pub async fn insert_refresh_token(
+    tx: &TenantTx,
+    user: UserId,
+    family: Uuid,
+    hash: String,
+    ttl_seconds: u64,
+) -> Result<()> {
+    let now = Utc::now();
+    refresh_tokens::ActiveModel {
+        tenant_id: Set(tx.tenant_id().0),
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user.0),
+        family_id: Set(family),
+        token_hash: Set(hash),
+        expires_at: Set(now + chrono::Duration::seconds(ttl_seconds as i64)),
+        created_at: Set(now),
+        rotated_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(tx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn refresh_token_by_hash(tx: &TenantTx, hash: &str) -> Result<Option<refresh_tokens::Model>> {
+    Ok(refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(refresh_tokens::Column::TokenHash.eq(hash))
+        .one(tx.conn())
+        .await?)
+}
+
+pub async fn mark_refresh_rotated(tx: &TenantTx, token: refresh_tokens::Model) -> Result<()> {
+    let mut am = token.into_active_model();
+    am.rotated_at = Set(Some(Utc::now()));
+    am.update(tx.conn()).await?;
+    Ok(())
+}
+
+pub async fn revoke_refresh_family(tx: &TenantTx, family: Uuid) -> Result<()> {
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(refresh_tokens::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(refresh_tokens::Column::FamilyId.eq(family))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(tx.conn())
+        .await?;
+    Ok(())
+}
+
+pub async fn revoke_user_refresh_tokens(tx: &TenantTx, user: UserId) -> Result<()> {
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(refresh_tokens::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(refresh_tokens::Column::UserId.eq(user.0))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(tx.conn())
+        .await?;
+    Ok(())
+}
+
+// ---- locations ----
+
+pub async fn location(tx: &TenantTx, id: Uuid) -> Result<Option<locations::Model>> {
+    Ok(locations::Entity::find_by_id((tx.tenant_id().0, id))
+        .filter(locations::Column::DeletedAt.is_null())
+        .one(tx.conn())
+        .await?)
+}
+
+pub async fn locations_page(
+    tx: &TenantTx,
+    after: Option<Uuid>,
+    limit: u64,
+    status: Option<&str>,
+) -> Result<Vec<locations::Model>> {
+    let mut q = locations::Entity::find()
+        .filter(locations::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(locations::Column::DeletedAt.is_null());
+    if let Some(after) = after {
+        q = q.filter(locations::Column::Id.gt(after));
+    }
+    if let Some(status) = status {
+        q = q.filter(locations::Column::Status.eq(status));
+    }
+    Ok(q.order_by_asc(locations::Column::Id).limit(limit + 1).all(tx.conn()).await?)
+}
+
+pub async fn save_location(tx: &TenantTx, model: locations::ActiveModel, insert: bool) -> Result<locations::Model> {
+    Ok(if insert { model.insert(tx.conn()).await? } else { model.update(tx.conn()).await? })
+}

@@ -1,0 +1,240 @@
+//! Signup, sign-in, token refresh, sign-out, and `GET /v1/me`.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use atrium_core::auth::TokenKeys;
+use atrium_core::context::RequestContext;
+use atrium_core::error::{ApiError, FieldError};
+use atrium_core::extract::Json;
+use atrium_core::secret::Secret;
+use atrium_core::validate::{CurrencyCode, Email, Name, Slug, Timezone, check_password};
+use atrium_core::{all_valid, ids::UserId};
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::TenantsError;
+use crate::model::TenantType;
+use crate::service::{self, NewTenant};
+use crate::throttle::SignInThrottle;
+use crate::views::{TenantView, TokenResponse, UserView};
+use crate::{perm, repo};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupTenant {
+    #[schema(example = "acme-salon")]
+    pub slug: String,
+    #[schema(example = "Acme Salon")]
+    pub name: String,
+    #[serde(rename = "type")]
+    pub tenant_type: TenantType,
+    #[schema(example = "Europe/Paris")]
+    pub timezone: String,
+    #[schema(example = "EUR")]
+    pub currency: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupOwner {
+    #[schema(example = "ana@acme.example")]
+    pub email: String,
+    #[schema(example = "correct horse battery staple", min_length = 10)]
+    pub password: String,
+    #[schema(example = "Ana Lima")]
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    pub tenant: SignupTenant,
+    pub owner: SignupOwner,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignupResponse {
+    pub tenant: TenantView,
+    pub user: UserView,
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    #[schema(example = 900)]
+    pub expires_in: u64,
+    pub refresh_token: String,
+}
+
+/// Self-serve onboarding: creates a tenant, its owner and the owner's membership in one
+/// transaction, and signs the owner in.
+#[utoipa::path(
+    tag = "auth",
+    request_body = SignupRequest,
+    responses(
+        (status = 201, description = "Tenant created; the owner is signed in", body = SignupResponse),
+        (status = 409, description = "Slug taken, or the email has an account with another password",
+         body = atrium_core::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/signup")]
+pub async fn signup_create(
+    req: HttpRequest,
+    db: web::Data<DatabaseConnection>,
+    keys: web::Data<TokenKeys>,
+    body: Json<SignupRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let SignupRequest { tenant, owner } = body.into_inner();
+    let field = |path: &'static str| move |m: String| FieldError::new(path, m);
+    let slug = Slug::parse(&tenant.slug).map_err(field("tenant.slug"));
+    let name = Name::parse(&tenant.name).map_err(field("tenant.name"));
+    let timezone = Timezone::parse(&tenant.timezone).map_err(field("tenant.timezone"));
+    let currency = CurrencyCode::parse(&tenant.currency).map_err(field("tenant.currency"));
+    let email = Email::parse(&owner.email).map_err(field("owner.email"));
+    let _password_ok = check_password(&owner.password).map_err(field("owner.password"));
+    let owner_name = Name::parse(&owner.name).map_err(field("owner.name"));
+    all_valid!(slug, name, timezone, currency, email, _password_ok, owner_name);
+
+    let input = NewTenant {
+        slug,
+        name,
+        tenant_type: tenant.tenant_type,
+        timezone,
+        currency,
+        owner_email: email,
+        owner_password: Secret::new(owner.password),
+        owner_name,
+    };
+    let done = service::signup(&db, &keys, input, client_ip(&req)).await?;
+    let body = SignupResponse {
+        tenant: (&done.tenant).into(),
+        user: (&done.user).into(),
+        access_token: done.tokens.access_token,
+        token_type: "Bearer",
+        expires_in: done.tokens.expires_in,
+        refresh_token: done.tokens.refresh_token,
+    };
+    Ok(atrium_core::http::created("/v1/tenant".into(), &body, None))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    #[schema(example = "ana@acme.example")]
+    pub email: String,
+    #[schema(example = "correct horse battery staple")]
+    pub password: String,
+    /// The tenant's slug.
+    #[schema(example = "acme-salon")]
+    pub tenant: String,
+}
+
+/// Sign in: an access token (JWT, 15 minutes) and a single-use refresh token. Failed
+/// attempts are throttled per account and per client address.
+#[utoipa::path(
+    tag = "auth",
+    request_body = TokenRequest,
+    responses((status = 200, description = "Signed in", body = TokenResponse))
+)]
+#[post("/auth/token")]
+pub async fn auth_token_create(
+    req: HttpRequest,
+    db: web::Data<DatabaseConnection>,
+    keys: web::Data<TokenKeys>,
+    throttle: web::Data<SignInThrottle>,
+    body: Json<TokenRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let body = body.into_inner();
+    let account_key = format!("acct:{}:{}", body.tenant, body.email.trim().to_lowercase());
+    let ip_key = format!("ip:{}", client_ip(&req).unwrap_or_default());
+    throttle.accounts.check(&account_key).map_err(TenantsError::Throttled)?;
+    throttle.addresses.check(&ip_key).map_err(TenantsError::Throttled)?;
+    let Ok(email) = Email::parse(&body.email) else {
+        throttle.addresses.fail(&ip_key);
+        return Err(TenantsError::InvalidCredentials.into());
+    };
+    match service::sign_in(&db, &keys, &email, &Secret::new(body.password), &body.tenant).await {
+        Ok(tokens) => {
+            throttle.accounts.reset(&account_key);
+            Ok(web::Json(tokens))
+        }
+        Err(err) => {
+            if matches!(err, TenantsError::InvalidCredentials) {
+                throttle.accounts.fail(&account_key);
+                throttle.addresses.fail(&ip_key);
+            }
+            Err(err.into())
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Exchanges a refresh token for a new pair. Each refresh token works once; presenting a
+/// spent one revokes every token of its sign-in.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 200, description = "New tokens", body = TokenResponse))
+)]
+#[post("/auth/refresh")]
+pub async fn auth_refresh_create(
+    db: web::Data<DatabaseConnection>,
+    keys: web::Data<TokenKeys>,
+    body: Json<RefreshRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    Ok(web::Json(service::refresh(&db, &keys, &body.refresh_token).await?))
+}
+
+/// Signs out: revokes the refresh token and every token of its sign-in.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 204, description = "Signed out"))
+)]
+#[post("/auth/logout")]
+pub async fn auth_logout_create(
+    db: web::Data<DatabaseConnection>,
+    body: Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    service::logout(&db, &body.refresh_token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    pub user: UserView,
+    pub tenant: TenantView,
+    #[schema(example = json!(["owner"]))]
+    pub roles: Vec<String>,
+    /// Everything the caller may do in this tenant.
+    #[schema(example = json!(["tenants:read", "tenants:write"]))]
+    pub permissions: Vec<String>,
+}
+
+/// The signed-in user, their tenant, roles and effective permissions.
+#[utoipa::path(tag = "auth", security(("bearer_jwt" = []), ("api_key" = [])), responses((status = 200, body = MeView)))]
+#[get("/me")]
+pub async fn me_get(ctx: RequestContext) -> Result<web::Json<MeView>, ApiError> {
+    ctx.require(perm::TENANT_READ)?;
+    let tx = ctx.read().await?;
+    let user =
+        repo::user_by_id(tx.conn(), UserId(ctx.principal().user_id().0)).await?.ok_or_else(ApiError::not_found)?;
+    let tenant = repo::tenant_by_id(tx.conn(), ctx.tenant_id()).await?.ok_or_else(ApiError::not_found)?;
+    let mut permissions: Vec<String> = ctx.principal().permissions.iter().map(str::to_owned).collect();
+    permissions.sort();
+    Ok(web::Json(MeView {
+        user: (&user).into(),
+        tenant: (&tenant).into(),
+        roles: ctx.principal().roles.clone(),
+        permissions,
+    }))
+}
+
+/// The client's address as the server saw it (the TCP peer; proxies' headers are not
+/// trusted, so they cannot be used to dodge throttling).
+pub fn client_ip(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|a| a.ip().to_string())
+}
