@@ -31,12 +31,16 @@ pub async fn tenant_by_slug(conn: &impl ConnectionTrait, slug: &str) -> Result<O
 /// Custom domains are stored on the tenant as a JSON array of validated host names, so a
 /// quoted substring match finds candidates and the exact check confirms.
 pub async fn tenant_by_domain(conn: &impl ConnectionTrait, domain: &str) -> Result<Option<tenants::Model>> {
+    use sea_orm::sea_query::ExprTrait;
     let candidates = tenants::Entity::find()
         .filter(tenants::Column::DeletedAt.is_null())
-        .filter(sea_orm::sea_query::Expr::cust_with_values(
-            "CAST(custom_domains AS TEXT) LIKE $1",
-            [format!("%\"{domain}\"%")],
-        ))
+        .filter(
+            sea_orm::sea_query::Expr::expr(sea_orm::sea_query::Func::cast_as(
+                sea_orm::sea_query::Expr::col(tenants::Column::CustomDomains),
+                sea_orm::sea_query::Alias::new("TEXT"),
+            ))
+            .like(format!("%\"{domain}\"%")),
+        )
         .all(conn)
         .await?;
     Ok(candidates

@@ -114,6 +114,100 @@ impl Drop for TestApp {
     }
 }
 
+/// A tenant made through `POST /v1/signup`, with its owner signed in.
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub id: String,
+    pub slug: String,
+    pub owner_email: String,
+    pub password: String,
+    pub token: String,
+    pub refresh_token: String,
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    /// Signs up a tenant `slug` whose owner is `owner@<slug>.example`.
+    pub async fn signup(&self, slug: &str) -> Tenant {
+        let owner_email = format!("owner@{slug}.example");
+        let res = self
+            .post_json(
+                "/v1/signup",
+                &serde_json::json!({
+                    "tenant": {"slug": slug, "name": format!("Tenant {slug}"), "type": "small_business",
+                               "timezone": "Europe/Paris", "currency": "EUR"},
+                    "owner": {"email": owner_email, "password": PASSWORD, "name": "Owner"}
+                }),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "signup {slug}");
+        let body: Value = res.json().await.unwrap();
+        Tenant {
+            id: body["tenant"]["id"].as_str().unwrap().to_owned(),
+            slug: slug.to_owned(),
+            owner_email,
+            password: PASSWORD.to_owned(),
+            token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: body["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// A request carrying `token`.
+    pub fn as_token(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        self.request(method, path).bearer_auth(token)
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> Response {
+        self.as_token(Method::GET, path, token).send().await.unwrap()
+    }
+
+    pub async fn send_as(&self, token: &str, method: Method, path: &str, body: &Value) -> Response {
+        self.as_token(method, path, token).json(body).send().await.unwrap()
+    }
+
+    /// Invites `email` into `tenant` with `roles` and accepts; returns the new member's
+    /// access token and membership id.
+    pub async fn add_member(&self, tenant: &Tenant, email: &str, roles: &[&str]) -> (String, String) {
+        let res = self
+            .send_as(&tenant.token, Method::POST, "/v1/members", &serde_json::json!({"email": email, "roles": roles}))
+            .await;
+        assert_eq!(res.status(), 201, "invite {email}");
+        let invitation: Value = res.json().await.unwrap();
+        let token = invitation["token"].as_str().unwrap();
+        let res = self
+            .post_json(
+                &format!("/v1/invitations/{token}/accept"),
+                &serde_json::json!({"password": PASSWORD, "name": "Member"}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "accept {email}");
+        let tokens: Value = res.json().await.unwrap();
+        let access = tokens["access_token"].as_str().unwrap().to_owned();
+        let me: Value = self.get_as(&access, "/v1/me").await.json().await.unwrap();
+        let user_id = me["user"]["id"].as_str().unwrap().to_owned();
+        let members: Value = self.get_as(&tenant.token, "/v1/members?limit=200").await.json().await.unwrap();
+        let membership =
+            members["data"].as_array().unwrap().iter().find(|m| m["user"]["id"] == user_id.as_str()).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        (access, membership)
+    }
+
+    /// Signs `email` in to `tenant_slug`.
+    pub async fn sign_in(&self, email: &str, tenant_slug: &str) -> Value {
+        let res = self
+            .post_json(
+                "/v1/auth/token",
+                &serde_json::json!({"email": email, "password": PASSWORD, "tenant": tenant_slug}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "sign in {email} to {tenant_slug}");
+        res.json().await.unwrap()
+    }
+}
+
 /// Asserts `res` is a problem response with `status` and `code`; returns its body.
 pub async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
     assert_eq!(res.status().as_u16(), status, "status of {}", res.url());
