@@ -3,6 +3,7 @@
 //! One test binary for the whole black-box suite (faster to link, runs in parallel).
 
 mod auth;
+mod isolation;
 mod kernel;
 mod openapi;
 mod rbac;
