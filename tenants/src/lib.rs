@@ -4,6 +4,7 @@
 
 pub mod entities;
 pub mod error;
+pub mod manifest;
 pub mod model;
 pub mod perm;
 pub mod repo;

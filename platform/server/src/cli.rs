@@ -23,6 +23,11 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Provision and list tenants.
+    Tenant {
+        #[command(subcommand)]
+        action: TenantAction,
+    },
     /// Print the OpenAPI document of this build.
     Openapi {
         /// Write to this file instead of standard output.
@@ -42,4 +47,15 @@ pub enum MigrateAction {
     },
     /// List migrations and whether each is applied.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantAction {
+    /// Create or update a tenant from a TOML manifest (idempotent).
+    Apply {
+        /// The manifest, e.g. tenants/manifests/acme-salon.toml
+        file: PathBuf,
+    },
+    /// List the tenants of this deployment.
+    List,
 }

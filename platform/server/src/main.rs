@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use atrium_migrations::{Migrator, MigratorTrait};
-use atrium_server::cli::{Cli, Command, MigrateAction};
+use atrium_server::cli::{Cli, Command, MigrateAction, TenantAction};
 use atrium_server::{Application, Config, PluginRegistry, app, db, telemetry};
 use clap::Parser;
 
@@ -46,6 +46,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate { action } => migrate(config, action).await,
+        Command::Tenant { action } => tenant(config, registry, action).await,
     }
 }
 
@@ -82,6 +83,60 @@ async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
                 let name = migration.name();
                 let state = if applied.iter().any(|a| a == name) { "applied" } else { "pending" };
                 println!("{state:8} {name}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A running server on PostgreSQL hears of policy changes through NOTIFY; this process
+/// keeps no cache of its own.
+struct NoCache;
+
+impl atrium_core::context::PolicyInvalidation for NoCache {
+    fn invalidate(&self, _tenant: atrium_core::ids::TenantId) {}
+}
+
+async fn tenant(config: Config, registry: PluginRegistry, action: TenantAction) -> anyhow::Result<()> {
+    let runtime = db::connect(config.database_url.expose(), 2).await?;
+    if config.auto_migrate {
+        db::migrate_up(&config, &runtime).await?;
+    }
+    match action {
+        TenantAction::Apply { file } => {
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let manifest = atrium_tenants::manifest::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{} is not a valid manifest: {e}", file.display()))?;
+            let report = match atrium_tenants::manifest::apply(&runtime, &registry.catalog(), &manifest, &NoCache).await
+            {
+                Ok(report) => report,
+                Err(atrium_tenants::error::TenantsError::Invalid(errors)) => {
+                    let list: Vec<String> = errors.iter().map(|e| format!("  {}: {}", e.field, e.message)).collect();
+                    anyhow::bail!("{} is not valid:\n{}", file.display(), list.join("\n"));
+                }
+                Err(err) => return Err(err.into()),
+            };
+            if report.changes.is_empty() {
+                println!("tenant {}: no changes", manifest.tenant.slug);
+            }
+            for change in &report.changes {
+                println!("tenant {}: {change}", manifest.tenant.slug);
+            }
+            for (email, token) in &report.invitations {
+                println!("invitation for {email}: POST /v1/invitations/{token}/accept");
+            }
+        }
+        TenantAction::List => {
+            for t in atrium_tenants::repo::all_tenants(&runtime).await? {
+                let plugins = atrium_tenants::views::strings(&t.enabled_plugins).join(",");
+                println!(
+                    "{:<32} {:<10} {:<24} {}",
+                    t.slug,
+                    t.status,
+                    t.created_at.format("%Y-%m-%d %H:%M"),
+                    if plugins.is_empty() { "-" } else { &plugins }
+                );
             }
         }
     }

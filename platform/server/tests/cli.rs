@@ -145,3 +145,69 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::process::Exit
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Every row of every table, as text (SQLite's `quote()`), to compare databases.
+async fn dump(db_file: &std::path::Path) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let db = sea_orm::Database::connect(format!("sqlite://{}", db_file.display()).as_str()).await.unwrap();
+    let q = |sql: String| Statement::from_string(DbBackend::Sqlite, sql);
+    let tables: Vec<String> = db
+        .query_all_raw(q("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name".into()))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String>("", "name").unwrap())
+        .collect();
+    let mut out = Vec::new();
+    for table in tables {
+        let columns: Vec<String> = db
+            .query_all_raw(q(format!("SELECT name FROM pragma_table_info('{table}')")))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String>("", "name").unwrap())
+            .collect();
+        let expr = columns.iter().map(|c| format!("quote(\"{c}\")")).collect::<Vec<_>>().join(" || '|' || ");
+        for row in db.query_all_raw(q(format!("SELECT {expr} AS r FROM \"{table}\" ORDER BY 1"))).await.unwrap() {
+            out.push(format!("{table}: {}", row.try_get::<String>("", "r").unwrap()));
+        }
+    }
+    db.close().await.unwrap();
+    out
+}
+
+#[tokio::test]
+async fn tenant_apply_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tenants/manifests/acme-salon.toml");
+    let first = atrium(dir.path()).args(["tenant", "apply", manifest]).output().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let first_out = String::from_utf8_lossy(&first.stdout);
+    assert!(first_out.contains("created tenant acme-salon"), "{first_out}");
+    assert!(first_out.contains("created location Le Marais"), "{first_out}");
+    let before = dump(&dir.path().join("atrium.db")).await;
+    assert!(before.iter().any(|r| r.starts_with("locations:")), "the manifest's rows are there");
+
+    let second = atrium(dir.path()).args(["tenant", "apply", manifest]).output().unwrap();
+    assert!(second.status.success());
+    assert_eq!(String::from_utf8_lossy(&second.stdout).trim(), "tenant acme-salon: no changes");
+    assert_eq!(dump(&dir.path().join("atrium.db")).await, before, "the second apply changed nothing");
+
+    let list = atrium(dir.path()).args(["tenant", "list"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&list.stdout).contains("acme-salon"));
+}
+
+#[test]
+fn an_invalid_manifest_is_refused_with_its_field_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        "[tenant]\nslug = \"Bad Slug\"\nname = \"x\"\ntype = \"individual\"\ntimezone = \"Mars/Base\"\ncurrency = \"EUR\"\n",
+    )
+    .unwrap();
+    let out = atrium(dir.path()).args(["tenant", "apply", file.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("tenant.slug") && stderr.contains("tenant.timezone"), "{stderr}");
+}

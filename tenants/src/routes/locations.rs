@@ -142,7 +142,7 @@ fn parse_hhmm(value: &str) -> Option<NaiveTime> {
 }
 
 impl LocationCreate {
-    fn check(&self) -> Vec<FieldError> {
+    pub fn check(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
         if let Err(m) = Name::parse(&self.name) {
             errors.push(FieldError::new("name", m));
@@ -222,7 +222,7 @@ pub struct LocationView {
     pub updated_at: chrono::DateTime<Utc>,
 }
 
-fn to_state(m: &locations::Model) -> Result<LocationCreate, ApiError> {
+pub fn to_state(m: &locations::Model) -> Result<LocationCreate, ApiError> {
     let status = if m.status == "inactive" { LocationStatus::Inactive } else { LocationStatus::Active };
     let location_type = serde_json::from_value(serde_json::json!(m.location_type)).map_err(ApiError::internal)?;
     Ok(LocationCreate {
@@ -256,7 +256,7 @@ fn json<T: Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or_default()
 }
 
-fn apply(am: &mut locations::ActiveModel, s: &LocationCreate) {
+pub fn apply(am: &mut locations::ActiveModel, s: &LocationCreate) {
     am.name = Set(s.name.trim().to_owned());
     am.location_type = Set(json(&s.location_type).as_str().unwrap_or("physical").to_owned());
     am.address = Set(s.address.as_ref().map(json));
