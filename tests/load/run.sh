@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Load and footprint figures for the README's performance section.
 #
-#   tests/load/run.sh            # SQLite (the embedded default)
-#   DURATION=20 tests/load/run.sh
+#   tests/load/run.sh                    # SQLite, then PostgreSQL if it answers on 127.0.0.1:5432
+#   DBS=sqlite DURATION=20 tests/load/run.sh
 #
-# Measures, on a release build: time from start to ready on an existing SQLite file,
-# idle RSS after start, and /health requests/s and latency percentiles at 64 connections
-# (wrk). Bounded: every load run lasts DURATION seconds against 127.0.0.1 only.
+# On a release build, per database: time from start to ready (an existing database),
+# idle RSS, /health requests/s and latency at 64 connections (wrk), and an authenticated
+# tenant-scoped GET (JWT + casbin + one read: GET /v1/locations/{id}) measured in the same
+# run, as a ratio to /health. Bounded: every load lasts DURATION seconds, on 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-64}"
+PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+if [ -z "${DBS:-}" ]; then
+  DBS=sqlite
+  pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && DBS="sqlite postgres"
+fi
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
 cargo build --release -q -p atrium-server
 BIN="$PWD/target/release/atrium"
@@ -42,25 +48,54 @@ start_server() {
 
 stop_server() { kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
 
-start_server; first_ms=$ms    # creates and migrates atrium.db
-stop_server
-start_server; ready_ms=$ms    # the same file again: the figure that counts
-sleep 1
-rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+# wrk → "req/s p50 p99"
+load() {
+  local out
+  out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@")
+  if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then echo "wrk reported errors: $(grep -E 'Non-2xx|Socket errors' <<<"$out")" >&2; fi
+  echo "$(awk '/^Requests\/sec/ {print $2}' <<<"$out") $(awk '$1 == "50%" {print $2}' <<<"$out") $(awk '$1 == "99%" {print $2}' <<<"$out")"
+}
 
-wrk_out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$base/health")
-rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$wrk_out")
-p50=$(awk '$1 == "50%" {print $2}' <<<"$wrk_out")
-p99=$(awk '$1 == "99%" {print $2}' <<<"$wrk_out")
-errors=$(grep -E 'Non-2xx|Socket errors' <<<"$wrk_out" || true)
-rss_after_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+for db in $DBS; do
+  rm -f "$work"/atrium.db*
+  if [ "$db" = postgres ]; then
+    psql "$PG_ADMIN_URL" -q -v ON_ERROR_STOP=1 <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'atrium_owner') THEN CREATE ROLE atrium_owner LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'atrium_app') THEN CREATE ROLE atrium_app LOGIN NOSUPERUSER NOBYPASSRLS; END IF;
+END \$\$;
+DROP DATABASE IF EXISTS atrium_load WITH (FORCE);
+CREATE DATABASE atrium_load OWNER atrium_owner;
+SQL
+    export ATRIUM_DATABASE_URL="postgres://atrium_app@127.0.0.1:5432/atrium_load"
+    export ATRIUM_MIGRATION_DATABASE_URL="postgres://atrium_owner@127.0.0.1:5432/atrium_load"
+  else
+    unset ATRIUM_DATABASE_URL ATRIUM_MIGRATION_DATABASE_URL
+  fi
+  start_server; first_ms=$ms    # creates and migrates the database
+  stop_server
+  start_server; ready_ms=$ms    # the same database again: the figure that counts
+  sleep 1
+  rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 
-echo "== Atrium load figures ($(nproc) cores, $(date -u +%Y-%m-%d), release build, SQLite)"
-printf '%-46s %s\n' "start → ready, new database (ms)" "$first_ms"
-printf '%-46s %s\n' "start → ready, existing database (ms)" "$ready_ms"
-printf '%-46s %s\n' "idle RSS after start (MB)" "$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k/1024}')"
-printf '%-46s %s\n' "/health req/s at $CONNECTIONS connections" "$rps"
-printf '%-46s %s / %s\n' "/health latency p50 / p99" "$p50" "$p99"
-printf '%-46s %s\n' "RSS after the load (MB)" "$(awk -v k="$rss_after_kb" 'BEGIN {printf "%.1f", k/1024}')"
-[ -n "$errors" ] && echo "wrk reported: $errors"
-exit 0
+  token=$(curl -sf -X POST "$base/v1/signup" -H 'content-type: application/json' -d '{
+    "tenant": {"slug": "load-test", "name": "Load", "type": "small_business", "timezone": "UTC", "currency": "USD"},
+    "owner": {"email": "load@test.example", "password": "load test password", "name": "Load"}}' \
+    | python3 -c 'import sys, json; print(json.load(sys.stdin)["access_token"])')
+  location=$(curl -sf -X POST "$base/v1/locations" -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    -d '{"name": "Main", "type": "virtual", "timezone": "UTC"}' | python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')
+
+  read -r h_rps h_p50 h_p99 <<<"$(load "$base/health")"
+  read -r a_rps a_p50 a_p99 <<<"$(load -H "Authorization: Bearer $token" "$base/v1/locations/$location")"
+  rss_after_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+  stop_server
+
+  echo "== $db ($(nproc) cores, $(date -u +%Y-%m-%d), release build, $CONNECTIONS connections, ${DURATION}s each)"
+  printf '%-52s %s\n' "start → ready, new database (ms)" "$first_ms"
+  printf '%-52s %s\n' "start → ready, existing database (ms)" "$ready_ms"
+  printf '%-52s %s\n' "idle RSS after start (MB)" "$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k/1024}')"
+  printf '%-52s %s (p50 %s, p99 %s)\n' "/health req/s" "$h_rps" "$h_p50" "$h_p99"
+  printf '%-52s %s (p50 %s, p99 %s)\n' "GET /v1/locations/{id} req/s (JWT+casbin+read)" "$a_rps" "$a_p50" "$a_p99"
+  printf '%-52s %s\n' "ratio authenticated GET / health" "$(awk -v a="$a_rps" -v h="$h_rps" 'BEGIN {printf "%.2f", a/h}')"
+  printf '%-52s %s\n' "RSS after the load (MB)" "$(awk -v k="$rss_after_kb" 'BEGIN {printf "%.1f", k/1024}')"
+done

@@ -78,6 +78,37 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config), registry: PluginReg
     }
 }
 
+impl TestApp {
+    /// A second server instance on the same database, as behind a load balancer.
+    pub async fn spawn_sibling(&self) -> TestApp {
+        let mut config = Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            jwt_secret: Some(atrium_core::secret::Secret::new(TEST_JWT_SECRET)),
+            workers: Some(2),
+            database_max_connections: 8,
+            database_url: atrium_core::secret::Secret::new(self.database_url.clone()),
+            ..Config::default()
+        };
+        if self.pg.is_some() {
+            config.migration_database_url = Some(atrium_core::secret::Secret::new(self.owner_database_url.clone()));
+        }
+        let app = Application::build(config, PluginRegistry::compiled().unwrap()).await.expect("sibling starts");
+        let port = app.port();
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+            database_url: self.database_url.clone(),
+            owner_database_url: self.owner_database_url.clone(),
+            handle,
+            _sqlite_dir: None,
+            pg: None,
+        }
+    }
+}
+
 /// Plugins for kernel tests: the compiled ones plus [`echo::EchoPlugin`].
 pub fn registry_with_echo() -> PluginRegistry {
     let mut plugins: Vec<Box<dyn DomainPlugin>> = vec![Box::new(echo::EchoPlugin)];

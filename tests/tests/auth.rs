@@ -176,7 +176,8 @@ mod tokens {
             }
             c
         };
-        let hs256 = json!({"alg": "HS256", "typ": "JWT", "kid": "configured"});
+        let kid = atrium_server::signing_keys::kid_of(&atrium_core::secret::Secret::new(TEST_JWT_SECRET));
+        let hs256 = json!({"alg": "HS256", "typ": "JWT", "kid": kid});
         let cases = [
             (
                 "alg none",
@@ -196,7 +197,7 @@ mod tokens {
             ("expired", forge(hs256.clone(), claims(json!({"exp": now() - 3600})), TEST_JWT_SECRET)),
             ("missing exp", forge(hs256.clone(), claims(json!({"exp": null})), TEST_JWT_SECRET)),
             ("string exp", forge(hs256.clone(), claims(json!({"exp": (now() + 600).to_string()})), TEST_JWT_SECRET)),
-            ("HS512", forge(json!({"alg": "HS512", "kid": "configured"}), claims(json!({})), TEST_JWT_SECRET)),
+            ("HS512", forge(json!({"alg": "HS512", "kid": kid}), claims(json!({})), TEST_JWT_SECRET)),
             ("garbage", "not.a.jwt".to_owned()),
         ];
         for (name, token) in cases {
@@ -211,13 +212,35 @@ mod tokens {
 
         // The `jwt` crate (not ours) mints a token with the right key and claims.
         let key: Hmac<Sha256> = Hmac::new_from_slice(TEST_JWT_SECRET.as_bytes()).unwrap();
-        let header = jwt::Header {
-            algorithm: jwt::AlgorithmType::Hs256,
-            key_id: Some("configured".into()),
-            ..Default::default()
-        };
+        let header =
+            jwt::Header { algorithm: jwt::AlgorithmType::Hs256, key_id: Some(kid.clone()), ..Default::default() };
         let token = jwt::Token::new(header, claims(json!({}))).sign_with_key(&key).unwrap();
         let res = app.get_as(token.as_str(), "/v1/me").await;
         assert_eq!(res.status(), 200, "a standard HS256 JWT from another library is accepted");
     }
+}
+
+#[tokio::test]
+async fn tokens_signed_with_a_previous_key_verify_after_rotation() {
+    use atrium_core::secret::Secret;
+    let old = spawn_app().await;
+    let t = old.signup("acme").await;
+    // The same database, restarted with a new secret and the old one kept for verification.
+    let rotated = atrium_tests::spawn_app_with(
+        |c| {
+            c.database_url = Secret::new(old.database_url.clone());
+            if old.is_postgres() {
+                c.migration_database_url = Some(Secret::new(old.owner_database_url.clone()));
+            }
+            c.jwt_secret = Some(Secret::new("a-brand-new-secret-for-rotation-0001"));
+            c.jwt_previous_secrets = vec![Secret::new(TEST_JWT_SECRET)];
+        },
+        atrium_server::PluginRegistry::compiled().unwrap(),
+    )
+    .await;
+    assert_eq!(rotated.get_as(&t.token, "/v1/me").await.status(), 200, "old tokens verify");
+    let fresh = rotated.sign_in(&t.owner_email, "acme").await;
+    let fresh = fresh["access_token"].as_str().unwrap();
+    assert_eq!(rotated.get_as(fresh, "/v1/me").await.status(), 200);
+    assert_problem(old.get_as(fresh, "/v1/me").await, 401, "unauthenticated").await;
 }

@@ -216,3 +216,31 @@ async fn tenant_settings_update_with_if_match_and_are_audited() {
     assert!(entry["request_id"].is_string());
     assert_eq!(entry["client_ip"], "127.0.0.1");
 }
+
+#[tokio::test]
+async fn a_role_change_on_one_instance_applies_on_the_others() {
+    let app = spawn_app().await;
+    if !app.is_postgres() {
+        eprintln!("skipped: instances share policy changes through PostgreSQL NOTIFY");
+        return;
+    }
+    let t = app.signup("acme").await;
+    let (member, membership) = app.add_member(&t, "m@acme.example", &["admin"]).await;
+    let other = app.spawn_sibling().await;
+    assert_eq!(other.get_as(&member, "/v1/members").await.status(), 200, "the other instance caches the grant");
+
+    let res = app
+        .send_as(&t.token, Method::PATCH, &format!("/v1/members/{membership}"), &json!({"roles": ["customer"]}))
+        .await;
+    assert_eq!(res.status(), 200);
+    // NOTIFY is delivered asynchronously; it arrives within milliseconds.
+    let mut status = 0;
+    for _ in 0..50 {
+        status = other.get_as(&member, "/v1/members").await.status().as_u16();
+        if status == 403 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, 403, "the other instance dropped its cached decision");
+}

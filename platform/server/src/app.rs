@@ -103,7 +103,9 @@ impl Application {
             }
         }
         db::check_runtime_role(&config, &db).await?;
-        let signing_keys = signing_keys::load(&db, config.jwt_secret.as_ref()).await.map_err(StartError::Keys)?;
+        let signing_keys = signing_keys::load(&db, config.jwt_secret.as_ref(), &config.jwt_previous_secrets)
+            .await
+            .map_err(StartError::Keys)?;
         let token_keys = signing_keys.token_keys(&config);
         let catalog = Arc::new(registry.catalog());
         let authz = Arc::new(Authz::new(db.clone(), catalog.clone()));

@@ -34,6 +34,23 @@ pub struct TenantPolicy {
 }
 
 impl TenantPolicy {
+    pub async fn new(
+        tenant: TenantId,
+        facts: TenantFacts,
+        adapter: TenantTablesAdapter,
+        catalog: Arc<Catalog>,
+    ) -> casbin::Result<Self> {
+        Ok(Self {
+            status: facts.status,
+            enabled_plugins: facts.enabled_plugins,
+            members: facts.members,
+            tenant,
+            enforcer: enforcer(adapter).await?,
+            catalog,
+            decisions: Mutex::new(HashMap::new()),
+        })
+    }
+
     /// Every catalog permission casbin allows `user` in this tenant; computed once per
     /// policy version.
     pub fn permissions_of(&self, user: UserId) -> Result<Arc<PermissionSet>, casbin::Error> {
@@ -227,15 +244,7 @@ impl Authz {
         if !facts.exists {
             return Ok(None);
         }
-        let policy = Arc::new(TenantPolicy {
-            status: facts.status,
-            enabled_plugins: facts.enabled_plugins,
-            members: facts.members,
-            tenant,
-            enforcer: enforcer(adapter).await?,
-            catalog: self.catalog.clone(),
-            decisions: Mutex::new(HashMap::new()),
-        });
+        let policy = Arc::new(TenantPolicy::new(tenant, facts, adapter, self.catalog.clone()).await?);
         if let Ok(mut cache) = self.cache.write()
             && self.epoch.load(Ordering::Acquire) == epoch
         {

@@ -40,6 +40,8 @@ pub struct Config {
     pub migration_database_url: Option<Secret>,
     /// HS256 secret for access tokens; generated and kept in the database when absent.
     pub jwt_secret: Option<Secret>,
+    /// Secrets that signed earlier: their tokens still verify (key rotation).
+    pub jwt_previous_secrets: Vec<Secret>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub jwt_access_ttl_seconds: u64,
@@ -72,6 +74,7 @@ impl Default for Config {
             database_url: Secret::new("sqlite://atrium.db?mode=rwc"),
             migration_database_url: None,
             jwt_secret: None,
+            jwt_previous_secrets: Vec::new(),
             jwt_issuer: "atrium".into(),
             jwt_audience: "atrium-api".into(),
             jwt_access_ttl_seconds: 15 * 60,
@@ -176,6 +179,10 @@ impl Config {
         }
         set_secret(&var, "ATRIUM_MIGRATION_DATABASE_URL", &mut self.migration_database_url);
         set_secret(&var, "ATRIUM_JWT_SECRET", &mut self.jwt_secret);
+        if let Some(list) = var("ATRIUM_JWT_PREVIOUS_SECRETS") {
+            self.jwt_previous_secrets =
+                list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Secret::new).collect();
+        }
         set(&var, "ATRIUM_JWT_ISSUER", &mut self.jwt_issuer)?;
         set(&var, "ATRIUM_JWT_AUDIENCE", &mut self.jwt_audience)?;
         set(&var, "ATRIUM_JWT_ACCESS_TTL_SECONDS", &mut self.jwt_access_ttl_seconds)?;

@@ -10,8 +10,11 @@ use base64::Engine;
 use rand::RngCore;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 
-/// `kid` of a key given in the configuration.
-pub const CONFIGURED_KID: &str = "configured";
+/// The `kid` of a configured secret: derived from it, so moving the current secret to
+/// `ATRIUM_JWT_PREVIOUS_SECRETS` keeps its tokens verifiable while a new one signs.
+pub fn kid_of(secret: &Secret) -> String {
+    format!("k{}", &atrium_core::auth::sha256_hex(secret.expose())[..12])
+}
 /// `kid` of the key generated on first start.
 const GENERATED_KID: &str = "generated-1";
 
@@ -38,10 +41,15 @@ impl SigningKeys {
     }
 }
 
-pub async fn load(db: &DatabaseConnection, configured: Option<&Secret>) -> Result<SigningKeys, DbErr> {
+pub async fn load(
+    db: &DatabaseConnection,
+    configured: Option<&Secret>,
+    previous: &[Secret],
+) -> Result<SigningKeys, DbErr> {
     if let Some(secret) = configured {
-        let keys = HashMap::from([(CONFIGURED_KID.to_owned(), secret.clone())]);
-        return Ok(SigningKeys { active_kid: CONFIGURED_KID.into(), keys });
+        let mut keys: HashMap<String, Secret> = previous.iter().map(|s| (kid_of(s), s.clone())).collect();
+        keys.insert(kid_of(secret), secret.clone());
+        return Ok(SigningKeys { active_kid: kid_of(secret), keys });
     }
     let backend = db.get_database_backend();
     let mut keys = read_all(db).await?;
