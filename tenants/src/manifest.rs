@@ -6,7 +6,6 @@
 use std::collections::BTreeSet;
 
 use atrium_core::audit::{self, AuditActor, Change};
-use atrium_core::auth;
 use atrium_core::context::PolicyInvalidation;
 use atrium_core::db::TenantTx;
 use atrium_core::error::FieldError;
@@ -329,37 +328,9 @@ pub async fn apply(
             .one(tx.conn())
             .await?;
         if !is_owner && pending.is_none() {
-            let token = format!("inv_{}_{}", tenant_id.0.simple(), auth::random_secret(32).expose());
-            let now = Utc::now();
-            let inv = repo::insert_invitation(
-                &tx,
-                invitations::ActiveModel {
-                    tenant_id: Set(tenant_id.0),
-                    id: Set(Uuid::now_v7()),
-                    email: Set(email.as_str().to_owned()),
-                    roles: Set(serde_json::json!(["owner"])),
-                    location_id: Set(None),
-                    token_hash: Set(auth::sha256_hex(&token)),
-                    invited_by: Set(Uuid::nil()),
-                    expires_at: Set(now + chrono::Duration::days(7)),
-                    accepted_at: Set(None),
-                    revoked_at: Set(None),
-                    created_at: Set(now),
-                },
-            )
-            .await?;
-            audit::record(
-                &tx,
-                &system,
-                Change {
-                    action: "invitation.created",
-                    entity_type: "invitation",
-                    entity_id: inv.id.to_string(),
-                    before: None,
-                    after: Some(serde_json::json!({"email": inv.email, "roles": ["owner"]})),
-                },
-            )
-            .await?;
+            let (_, token) =
+                crate::service::create_invitation(&tx, &system, &email, &["owner".to_owned()], None, Uuid::nil())
+                    .await?;
             report.changes.push(format!("invited owner {}", email));
             report.invitations.push((email.into_string(), token));
         }

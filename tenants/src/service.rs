@@ -210,3 +210,50 @@ pub async fn logout(db: &DatabaseConnection, token: &str) -> Result<()> {
     tx.commit().await?;
     Ok(())
 }
+
+/// Days an invitation stays valid.
+pub const INVITATION_DAYS: i64 = 7;
+
+/// Creates an invitation for `email` with `roles` (audited); returns it and its token,
+/// `inv_<tenant>_<secret>`, which is stored only as a hash.
+pub async fn create_invitation(
+    tx: &TenantTx,
+    actor: &AuditActor,
+    email: &Email,
+    roles: &[String],
+    location: Option<Uuid>,
+    invited_by: Uuid,
+) -> Result<(crate::entities::invitations::Model, String)> {
+    let token = format!("inv_{}_{}", tx.tenant_id().0.simple(), auth::random_secret(32).expose());
+    let now = Utc::now();
+    let inv = repo::insert_invitation(
+        tx,
+        crate::entities::invitations::ActiveModel {
+            tenant_id: Set(tx.tenant_id().0),
+            id: Set(Uuid::now_v7()),
+            email: Set(email.as_str().to_owned()),
+            roles: Set(serde_json::json!(roles)),
+            location_id: Set(location),
+            token_hash: Set(auth::sha256_hex(&token)),
+            invited_by: Set(invited_by),
+            expires_at: Set(now + chrono::Duration::days(INVITATION_DAYS)),
+            accepted_at: Set(None),
+            revoked_at: Set(None),
+            created_at: Set(now),
+        },
+    )
+    .await?;
+    audit::record(
+        tx,
+        actor,
+        Change {
+            action: "invitation.created",
+            entity_type: "invitation",
+            entity_id: inv.id.to_string(),
+            before: None,
+            after: Some(serde_json::json!({"email": inv.email, "roles": roles, "location_id": location})),
+        },
+    )
+    .await?;
+    Ok((inv, token))
+}

@@ -33,6 +33,17 @@ pub struct TestApp {
     pg: Option<PgDatabase>,
 }
 
+/// Port 0, the test JWT secret, two workers.
+fn test_config() -> Config {
+    Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        jwt_secret: Some(atrium_core::secret::Secret::new(TEST_JWT_SECRET)),
+        workers: Some(2),
+        database_max_connections: 8,
+        ..Config::default()
+    }
+}
+
 /// Starts the server as `cargo run` builds it.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}, PluginRegistry::compiled().unwrap()).await
@@ -41,13 +52,7 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the server with a tweaked configuration and plugin set.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config), registry: PluginRegistry) -> TestApp {
     init_logs();
-    let mut config = Config {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        jwt_secret: Some(atrium_core::secret::Secret::new(TEST_JWT_SECRET)),
-        workers: Some(2),
-        database_max_connections: 8,
-        ..Config::default()
-    };
+    let mut config = test_config();
     let (sqlite_dir, pg, database_url, owner_database_url) = match PgDatabase::from_env().await {
         Some(pg) => {
             let (runtime, owner) = (pg.runtime_url(), pg.owner_url());
@@ -81,14 +86,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config), registry: PluginReg
 impl TestApp {
     /// A second server instance on the same database, as behind a load balancer.
     pub async fn spawn_sibling(&self) -> TestApp {
-        let mut config = Config {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            jwt_secret: Some(atrium_core::secret::Secret::new(TEST_JWT_SECRET)),
-            workers: Some(2),
-            database_max_connections: 8,
-            database_url: atrium_core::secret::Secret::new(self.database_url.clone()),
-            ..Config::default()
-        };
+        let mut config =
+            Config { database_url: atrium_core::secret::Secret::new(self.database_url.clone()), ..test_config() };
         if self.pg.is_some() {
             config.migration_database_url = Some(atrium_core::secret::Secret::new(self.owner_database_url.clone()));
         }

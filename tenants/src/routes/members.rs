@@ -17,18 +17,16 @@ use atrium_core::plugin::{BuiltinRole, Catalog};
 use atrium_core::secret::Secret;
 use atrium_core::validate::{Email, Name, check_password};
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, Set};
+use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::entities::{invitations, memberships};
+use crate::entities::memberships;
 use crate::error::TenantsError;
 use crate::service::issue_tokens;
 use crate::views::{MemberView, TokenResponse, strings};
 use crate::{perm, repo};
-
-const INVITATION_DAYS: i64 = 7;
 
 /// Lists members, oldest first.
 #[utoipa::path(tag = "members", security(("bearer_jwt" = []), ("api_key" = [])), params(ListQuery),
@@ -153,35 +151,13 @@ pub async fn members_create(
     {
         return Err(TenantsError::Conflict("this person is already a member".into()).into());
     }
-    let token = format!("inv_{}_{}", ctx.tenant_id().0.simple(), auth::random_secret(32).expose());
-    let now = Utc::now();
-    let inv = repo::insert_invitation(
-        &tx,
-        invitations::ActiveModel {
-            tenant_id: Set(ctx.tenant_id().0),
-            id: Set(Uuid::now_v7()),
-            email: Set(email.into_string()),
-            roles: Set(serde_json::json!(roles)),
-            location_id: Set(input.location_id),
-            token_hash: Set(auth::sha256_hex(&token)),
-            invited_by: Set(ctx.principal().user_id().0),
-            expires_at: Set(now + chrono::Duration::days(INVITATION_DAYS)),
-            accepted_at: Set(None),
-            revoked_at: Set(None),
-            created_at: Set(now),
-        },
-    )
-    .await?;
-    audit::record(
+    let (inv, token) = crate::service::create_invitation(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "invitation.created",
-            entity_type: "invitation",
-            entity_id: inv.id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({"email": inv.email, "roles": roles, "location_id": inv.location_id})),
-        },
+        &email,
+        &roles,
+        input.location_id,
+        ctx.principal().user_id().0,
     )
     .await?;
     tx.commit().await?;
