@@ -6,6 +6,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod integrations;
 mod platform;
 pub mod tenancy;
 mod tenants;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = platform::migrations();
         all.extend(tenants::migrations());
+        all.extend(integrations::migrations());
         // Plugins append theirs here, each behind its feature.
         all.sort_by(|a, b| a.name().cmp(b.name()));
         all

@@ -135,6 +135,54 @@ impl TestApp {
     pub fn is_postgres(&self) -> bool {
         self.pg.is_some()
     }
+
+    /// A connection string that sees every row (PostgreSQL: the administrative role,
+    /// which row-level security does not bind), for tests that inspect the whole database.
+    pub fn superuser_database_url(&self) -> String {
+        match &self.pg {
+            Some(pg) => pg.admin_url_for_db(),
+            None => self.database_url.clone(),
+        }
+    }
+
+    /// Tables and text-like columns whose value contains `needle`, anywhere in the database.
+    pub async fn find_text_in_database(&self, needle: &str) -> Vec<String> {
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        let db = sea_orm::Database::connect(self.superuser_database_url().as_str()).await.unwrap();
+        let backend = db.get_database_backend();
+        let columns_sql = match backend {
+            DbBackend::Postgres => {
+                "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns
+                WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'json', 'jsonb')"
+                    .to_owned()
+            }
+            _ => "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p
+                WHERE m.type = 'table'"
+                .to_owned(),
+        };
+        let mut hits = Vec::new();
+        for row in db.query_all_raw(Statement::from_string(backend, columns_sql)).await.unwrap() {
+            let (t, c): (String, String) = (row.try_get("", "t").unwrap(), row.try_get("", "c").unwrap());
+            let cast = if backend == DbBackend::Postgres {
+                format!("\"{c}\"::text")
+            } else {
+                format!("CAST(\"{c}\" AS TEXT)")
+            };
+            let sql = format!("SELECT count(*) AS n FROM \"{t}\" WHERE {cast} LIKE $1");
+            let n: i64 = db
+                .query_one_raw(Statement::from_sql_and_values(backend, sql, [format!("%{needle}%").into()]))
+                .await
+                .unwrap()
+                .unwrap()
+                .try_get("", "n")
+                .unwrap();
+            if n > 0 {
+                hits.push(format!("{t}.{c}"));
+            }
+        }
+        db.close().await.ok();
+        hits
+    }
 }
 
 impl Drop for TestApp {

@@ -162,7 +162,7 @@ async fn pooled_connections_never_carry_a_tenant_over() {
             }
         }
     });
-    futures_util::stream::iter(requests).buffer_unordered(100).collect::<Vec<_>>().await;
+    futures_util::stream::iter(requests).buffer_unordered(1000).collect::<Vec<_>>().await;
 }
 
 mod postgres {

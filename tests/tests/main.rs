@@ -2,6 +2,7 @@
 
 //! One test binary for the whole black-box suite (faster to link, runs in parallel).
 
+mod api_keys;
 mod auth;
 mod isolation;
 mod kernel;

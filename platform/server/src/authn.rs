@@ -9,11 +9,12 @@ use std::sync::Arc;
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use atrium_core::auth::TokenKeys;
-use atrium_core::context::{Actor, Authenticator, Principal, RequestContext};
+use atrium_core::context::{Actor, Authenticator, PermissionSet, Principal, RequestContext};
 use atrium_core::error::{ApiError, ErrorCode};
 use sea_orm::DatabaseConnection;
 
 use crate::authz::Authz;
+use crate::integrations::api_keys;
 
 pub struct Authn {
     pub db: DatabaseConnection,
@@ -46,35 +47,54 @@ pub fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
 impl Authenticator for Authn {
     async fn authenticate(&self, req: &HttpRequest) -> Result<RequestContext, ApiError> {
         let token = bearer(req)?;
-        if token.starts_with("atr_") {
-            return Err(unauthenticated("API keys are not accepted by this server yet"));
-        }
-        let claims = self.keys.verify(token).map_err(|err| {
-            tracing::debug!(error = %err, "access token refused");
-            unauthenticated("the access token is not valid or has expired")
-        })?;
+        let (tenant, user, key) = if token.starts_with("atr_") {
+            let presented = api_keys::parse_key(token).ok_or_else(|| unauthenticated("the API key is not valid"))?;
+            let key = api_keys::verify(&self.db, &presented)
+                .await
+                .map_err(ApiError::internal)?
+                .ok_or_else(|| unauthenticated("the API key is not valid, revoked or expired"))?;
+            (presented.tenant, api_keys::creator(&key), Some(key))
+        } else {
+            let claims = self.keys.verify(token).map_err(|err| {
+                tracing::debug!(error = %err, "access token refused");
+                unauthenticated("the access token is not valid or has expired")
+            })?;
+            (claims.tid, claims.sub, None)
+        };
         let policy = self
             .authz
-            .policy(claims.tid)
+            .policy(tenant)
             .await
             .map_err(ApiError::internal)?
-            .ok_or_else(|| unauthenticated("the access token's tenant does not exist"))?;
+            .ok_or_else(|| unauthenticated("the credential's tenant does not exist"))?;
         if policy.status != "active" {
             return Err(ApiError::new(ErrorCode::Forbidden).with_detail("the tenant is suspended"));
         }
         let roles = policy
             .members
-            .get(&claims.sub)
+            .get(&user)
             .cloned()
-            .ok_or_else(|| unauthenticated("you are no longer a member of this tenant"))?;
+            .ok_or_else(|| unauthenticated("the credential's user is no longer a member of this tenant"))?;
         if let Some(plugin) = req.match_pattern().and_then(|p| self.route_plugins.get(&p).copied())
             && !policy.enabled_plugins.contains(plugin)
         {
             return Err(ApiError::new(ErrorCode::PluginDisabled)
                 .with_detail(format!("the `{plugin}` plugin is not enabled for this tenant")));
         }
-        let permissions = policy.permissions_of(claims.sub).map_err(|e| ApiError::internal(e.to_string()))?;
-        let principal = Principal { tenant_id: claims.tid, actor: Actor::User(claims.sub), roles, permissions };
+        let mut permissions = policy.permissions_of(user).map_err(|e| ApiError::internal(e.to_string()))?;
+        let actor = match &key {
+            // A key never exceeds its creator's current rights: scopes ∩ creator's permissions.
+            Some(key) => {
+                let scopes = atrium_tenants::views::strings(&key.scopes);
+                permissions = Arc::new(PermissionSet::new(scopes.into_iter().filter(|s| permissions.contains(s))));
+                if let Err(err) = api_keys::touch(&self.db, key).await {
+                    tracing::warn!(error = %err, "could not record API key use");
+                }
+                Actor::ApiKey { key_id: key.id, created_by: user }
+            }
+            None => Actor::User(user),
+        };
+        let principal = Principal { tenant_id: tenant, actor, roles, permissions };
         let client_ip = req.peer_addr().map(|a| a.ip().to_string());
         Ok(RequestContext::new(principal, self.db.clone(), client_ip, self.authz.clone()))
     }

@@ -114,7 +114,8 @@ impl PluginRegistry {
 
 #[allow(unused_mut)] // one push per feature, none without features
 pub fn compiled_plugins() -> Vec<Box<dyn DomainPlugin>> {
-    let mut plugins: Vec<Box<dyn DomainPlugin>> = vec![Box::new(atrium_tenants::TenantsPlugin::default())];
+    let mut plugins: Vec<Box<dyn DomainPlugin>> =
+        vec![Box::new(atrium_tenants::TenantsPlugin::default()), Box::new(crate::integrations::IntegrationsPlugin)];
     // Each domain plugin is added here behind its Cargo feature, e.g.
     // #[cfg(feature = "bookables")] plugins.push(Box::new(atrium_bookables::Plugin));
     plugins

@@ -1,0 +1,10 @@
+//! Tables of the always-on integrations module: API keys (and, with webhooks, their
+//! endpoints, outbox and deliveries), idempotency keys.
+
+use sea_orm_migration::MigrationTrait;
+
+mod m20261122_000200_integrations_api_keys;
+
+pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(m20261122_000200_integrations_api_keys::Migration)]
+}
