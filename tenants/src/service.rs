@@ -40,6 +40,7 @@ pub async fn signup(
     db: &DatabaseConnection,
     keys: &TokenKeys,
     input: NewTenant,
+    plan: Plan,
     client_ip: Option<String>,
 ) -> Result<SignedUp> {
     let tenant_id = TenantId::new();
@@ -73,7 +74,7 @@ pub async fn signup(
             default_config: Set(serde_json::to_value(DefaultConfig::default()).unwrap_or_default()),
             branding: Set(serde_json::to_value(Branding::default()).unwrap_or_default()),
             custom_domains: Set(serde_json::json!([])),
-            plan: Set(serde_json::to_value(Plan::default()).unwrap_or_default()),
+            plan: Set(serde_json::to_value(plan).unwrap_or_default()),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),

@@ -7,4 +7,5 @@ mod auth;
 mod isolation;
 mod kernel;
 mod openapi;
+mod ratelimit;
 mod rbac;

@@ -90,6 +90,8 @@ pub struct Deployment {
     pub title: String,
     /// Tenants are reachable at `{slug}.{base_domain}`.
     pub base_domain: Option<String>,
+    /// The request budget per minute of a self-serve signup's plan.
+    pub signup_rate_limit_per_minute: u32,
 }
 
 /// What a plugin declares, in one place.

@@ -114,6 +114,7 @@ impl Application {
         }
         let authn: Arc<dyn Authenticator> = Arc::new(Authn {
             db: db.clone(),
+            limiter: Default::default(),
             keys: token_keys.clone(),
             authz: authz.clone(),
             route_plugins: registry.route_plugins(),
@@ -126,6 +127,7 @@ impl Application {
             deployment: web::Data::new(Deployment {
                 title: config.title.clone(),
                 base_domain: config.base_domain.clone(),
+                signup_rate_limit_per_minute: config.signup_rate_limit_per_minute,
             }),
             authn: web::Data::from(authn),
             policies: web::Data::from(policies),

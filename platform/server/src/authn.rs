@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use actix_web::HttpRequest;
+use actix_web::{HttpMessage, HttpRequest};
 use actix_web::http::header;
 use atrium_core::auth::TokenKeys;
 use atrium_core::context::{Actor, Authenticator, PermissionSet, Principal, RequestContext};
@@ -15,9 +15,11 @@ use sea_orm::DatabaseConnection;
 
 use crate::authz::Authz;
 use crate::integrations::api_keys;
+use crate::ratelimit::{Limiter, RateLimitInfo};
 
 pub struct Authn {
     pub db: DatabaseConnection,
+    pub limiter: Limiter,
     pub keys: TokenKeys,
     pub authz: Arc<Authz>,
     /// Route pattern → the optional plugin that serves it.
@@ -94,8 +96,37 @@ impl Authenticator for Authn {
             }
             None => Actor::User(user),
         };
+        let bucket = match &actor {
+            Actor::ApiKey { key_id, .. } => format!("key:{key_id}"),
+            Actor::User(user) => format!("user:{tenant}:{user}"),
+        };
+        match self.limiter.take(&bucket, policy.rate_limit_per_minute) {
+            Ok(info) => {
+                req.extensions_mut().insert(info);
+            }
+            Err(info) => return Err(rate_limited(info)),
+        }
         let principal = Principal { tenant_id: tenant, actor, roles, permissions };
         let client_ip = req.peer_addr().map(|a| a.ip().to_string());
         Ok(RequestContext::new(principal, self.db.clone(), client_ip, self.authz.clone()))
     }
+}
+
+fn rate_limited(info: RateLimitInfo) -> ApiError {
+    let mut err = ApiError::new(ErrorCode::RateLimited)
+        .with_detail(format!("{} requests per minute; retry in {} s", info.limit, info.retry_after_seconds))
+        .with_header(header::RETRY_AFTER, info.retry_after_seconds.to_string());
+    for (name, value) in rate_limit_headers(&info) {
+        err = err.with_header(name, value);
+    }
+    err
+}
+
+/// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`.
+pub fn rate_limit_headers(info: &RateLimitInfo) -> [(header::HeaderName, String); 3] {
+    [
+        (header::HeaderName::from_static("ratelimit-limit"), info.limit.to_string()),
+        (header::HeaderName::from_static("ratelimit-remaining"), info.remaining.to_string()),
+        (header::HeaderName::from_static("ratelimit-reset"), info.reset_seconds.to_string()),
+    ]
 }

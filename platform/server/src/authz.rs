@@ -24,6 +24,8 @@ pub const MODEL: &str = include_str!("authz_model.conf");
 /// What the enforcer knows of one tenant, and the decisions made from it.
 pub struct TenantPolicy {
     pub status: String,
+    /// The plan's request budget per API key or user.
+    pub rate_limit_per_minute: u32,
     pub enabled_plugins: HashSet<String>,
     /// Active members and their role names.
     pub members: HashMap<UserId, Vec<String>>,
@@ -42,6 +44,7 @@ impl TenantPolicy {
     ) -> casbin::Result<Self> {
         Ok(Self {
             status: facts.status,
+            rate_limit_per_minute: facts.rate_limit_per_minute,
             enabled_plugins: facts.enabled_plugins,
             members: facts.members,
             tenant,
@@ -122,6 +125,11 @@ impl TenantTablesAdapter {
         let facts = TenantFacts {
             exists: row.is_some(),
             status: row.as_ref().map(|t| t.status.clone()).unwrap_or_default(),
+            rate_limit_per_minute: row
+                .as_ref()
+                .and_then(|t| serde_json::from_value::<atrium_tenants::model::Plan>(t.plan.clone()).ok())
+                .unwrap_or_default()
+                .rate_limit_per_minute,
             enabled_plugins: row.map(|t| strings(&t.enabled_plugins).into_iter().collect()).unwrap_or_default(),
             members,
         };
@@ -141,6 +149,7 @@ impl TenantTablesAdapter {
 pub struct TenantFacts {
     pub exists: bool,
     pub status: String,
+    pub rate_limit_per_minute: u32,
     pub enabled_plugins: HashSet<String>,
     pub members: HashMap<UserId, Vec<String>>,
 }

@@ -50,6 +50,8 @@ pub struct Config {
     pub public_base_url: Option<String>,
     /// Tenants are also reachable at `{slug}.{base_domain}` (white-label public pages).
     pub base_domain: Option<String>,
+    /// Requests per minute per API key or user in the plan a self-serve signup gets.
+    pub signup_rate_limit_per_minute: u32,
     /// Deployment title (white-label): shown in the spec and in Swagger UI.
     pub title: String,
     pub log_level: String,
@@ -81,6 +83,7 @@ impl Default for Config {
             jwt_refresh_ttl_seconds: 30 * 24 * 3600,
             public_base_url: None,
             base_domain: None,
+            signup_rate_limit_per_minute: 600,
             title: "Atrium".into(),
             log_level: "info".into(),
             log_format: LogFormat::Text,
@@ -190,6 +193,7 @@ impl Config {
         set_opt(&var, "ATRIUM_PUBLIC_BASE_URL", &mut self.public_base_url)?;
         set_opt(&var, "ATRIUM_BASE_DOMAIN", &mut self.base_domain)?;
         set(&var, "ATRIUM_TITLE", &mut self.title)?;
+        set(&var, "ATRIUM_SIGNUP_RATE_LIMIT_PER_MINUTE", &mut self.signup_rate_limit_per_minute)?;
         set(&var, "ATRIUM_LOG_LEVEL", &mut self.log_level)?;
         set(&var, "ATRIUM_LOG_FORMAT", &mut self.log_format)?;
         set(&var, "ATRIUM_ALLOW_RLS_BYPASS", &mut self.allow_rls_bypass)?;

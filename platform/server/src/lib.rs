@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod plugins;
+pub mod ratelimit;
 pub mod routes;
 pub mod signing_keys;
 pub mod telemetry;

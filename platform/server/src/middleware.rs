@@ -8,12 +8,14 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{ResponseError, web};
+use actix_web::{HttpMessage, ResponseError, web};
 use atrium_core::error::{ApiError, ErrorCode, PROBLEM_CONTENT_TYPE};
 use atrium_core::request_id::{self, RequestId};
 use tracing::Instrument;
 
+use crate::authn::rate_limit_headers;
 use crate::metrics::Metrics;
+use crate::ratelimit::RateLimitInfo;
 
 /// What the middleware needs, shared by all workers.
 pub struct Kernel {
@@ -66,6 +68,14 @@ pub async fn kernel(
     let mut res = result?;
     if let Ok(value) = HeaderValue::from_str(id.as_str()) {
         res.headers_mut().insert(header::HeaderName::from_static(request_id::HEADER), value);
+    }
+    let limits = res.request().extensions().get::<RateLimitInfo>().copied();
+    if let Some(info) = limits {
+        for (name, value) in rate_limit_headers(&info) {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                res.headers_mut().insert(name, value);
+            }
+        }
     }
     Ok(res)
 }

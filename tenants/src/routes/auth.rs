@@ -80,6 +80,7 @@ pub async fn signup_create(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     keys: web::Data<TokenKeys>,
+    deployment: web::Data<atrium_core::plugin::Deployment>,
     body: Json<SignupRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let SignupRequest { tenant, owner } = body.into_inner();
@@ -103,7 +104,8 @@ pub async fn signup_create(
         owner_password: Secret::new(owner.password),
         owner_name,
     };
-    let done = service::signup(&db, &keys, input, client_ip(&req)).await?;
+    let plan = crate::model::Plan { rate_limit_per_minute: deployment.signup_rate_limit_per_minute, ..Default::default() };
+    let done = service::signup(&db, &keys, input, plan, client_ip(&req)).await?;
     let body = SignupResponse {
         tenant: (&done.tenant).into(),
         user: (&done.user).into(),
