@@ -135,8 +135,14 @@ async fn every_route_answers_404_for_another_tenants_ids() {
 
 #[tokio::test]
 async fn pooled_connections_never_carry_a_tenant_over() {
-    let app =
-        spawn_app_with(|c| c.database_max_connections = 4, atrium_server::PluginRegistry::compiled().unwrap()).await;
+    let app = spawn_app_with(
+        |c| {
+            c.database_max_connections = 4;
+            c.signup_rate_limit_per_minute = 100_000;
+        },
+        atrium_server::PluginRegistry::compiled().unwrap(),
+    )
+    .await;
     let a = app.signup("alpha").await;
     let b = app.signup("beta").await;
     app.add_member(&a, "only-in-a@alpha.example", &["staff"]).await;
