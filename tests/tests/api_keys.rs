@@ -30,6 +30,14 @@ async fn the_secret_is_shown_once_and_stored_nowhere() {
     assert!(listed.contains(&key["prefix"].as_str().unwrap()[..40]), "the list shows the prefix");
     let hits = app.find_text_in_database(secret_part).await;
     assert!(hits.is_empty(), "the secret is stored in {hits:?}");
+
+    // Also when the creation is made idempotent, which stores the response to replay it.
+    let req = app.as_token(Method::POST, "/v1/api-keys", &t.token).header("idempotency-key", "create-key");
+    let res = req.json(&json!({"name": "Retried", "scopes": ["tenants:read"]})).send().await.unwrap();
+    let retried: Value = res.json().await.unwrap();
+    let retried_part = retried["secret"].as_str().unwrap().rsplit('_').next().unwrap().to_owned();
+    let hits = app.find_text_in_database(&retried_part).await;
+    assert!(hits.is_empty(), "the secret of an idempotent creation is stored in {hits:?}");
     assert!(!app.find_text_in_database(&atrium_core::auth::sha256_hex(&secret)).await.is_empty(), "its hash is");
 }
 

@@ -6,11 +6,15 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn exceeding_the_limit_is_429_and_other_keys_are_unaffected() {
-    let app = spawn_app_with(|c| c.signup_rate_limit_per_minute = 5, atrium_server::PluginRegistry::compiled().unwrap()).await;
+    let app =
+        spawn_app_with(|c| c.signup_rate_limit_per_minute = 5, atrium_server::PluginRegistry::compiled().unwrap())
+            .await;
     let t = app.signup("acme").await;
     let mut keys = Vec::new();
     for name in ["first", "second"] {
-        let res = app.send_as(&t.token, Method::POST, "/v1/api-keys", &json!({"name": name, "scopes": ["tenants:read"]})).await;
+        let res = app
+            .send_as(&t.token, Method::POST, "/v1/api-keys", &json!({"name": name, "scopes": ["tenants:read"]}))
+            .await;
         let body: Value = res.json().await.unwrap();
         keys.push(body["secret"].as_str().unwrap().to_owned());
     }

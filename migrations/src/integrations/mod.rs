@@ -4,7 +4,11 @@
 use sea_orm_migration::MigrationTrait;
 
 mod m20261122_000200_integrations_api_keys;
+mod m20261122_000300_integrations_idempotency_keys;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(m20261122_000200_integrations_api_keys::Migration)]
+    vec![
+        Box::new(m20261122_000200_integrations_api_keys::Migration),
+        Box::new(m20261122_000300_integrations_idempotency_keys::Migration),
+    ]
 }

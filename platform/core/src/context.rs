@@ -162,6 +162,10 @@ impl FromRequest for RequestContext {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        // Already built by a middleware that needed it first (idempotency keys).
+        if let Some(ctx) = actix_web::HttpMessage::extensions_mut(req).remove::<RequestContext>() {
+            return Box::pin(async move { Ok(ctx) });
+        }
         let req = req.clone();
         Box::pin(async move {
             let auth = req

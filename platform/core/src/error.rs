@@ -37,6 +37,10 @@ pub enum ErrorCode {
     PluginDisabled,
     /// The request conflicts with the current state of the resource.
     Conflict,
+    /// A request with this `Idempotency-Key` is still being processed.
+    IdempotencyInProgress,
+    /// This `Idempotency-Key` was used with another request body, method or path.
+    IdempotencyKeyReused,
     /// `If-Match` did not match the resource's current version.
     PreconditionFailed,
     /// The body is larger than the server accepts.
@@ -64,7 +68,8 @@ impl ErrorCode {
             Forbidden => StatusCode::FORBIDDEN,
             NotFound | RouteNotFound | PluginDisabled => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Conflict => StatusCode::CONFLICT,
+            Conflict | IdempotencyInProgress => StatusCode::CONFLICT,
+            IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -88,6 +93,8 @@ impl ErrorCode {
             MethodNotAllowed => "method_not_allowed",
             PluginDisabled => "plugin_disabled",
             Conflict => "conflict",
+            IdempotencyInProgress => "idempotency_in_progress",
+            IdempotencyKeyReused => "idempotency_key_reused",
             PreconditionFailed => "precondition_failed",
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
@@ -111,6 +118,8 @@ impl ErrorCode {
             MethodNotAllowed => "Method not allowed",
             PluginDisabled => "Plugin not enabled for this tenant",
             Conflict => "Conflict with current state",
+            IdempotencyInProgress => "A request with this Idempotency-Key is in progress",
+            IdempotencyKeyReused => "Idempotency-Key reused with another request",
             PreconditionFailed => "Precondition failed",
             PayloadTooLarge => "Request body is too large",
             UnsupportedMediaType => "Unsupported content type",
@@ -324,6 +333,8 @@ mod tests {
             MethodNotAllowed,
             PluginDisabled,
             Conflict,
+            IdempotencyInProgress,
+            IdempotencyKeyReused,
             PreconditionFailed,
             PayloadTooLarge,
             UnsupportedMediaType,

@@ -21,6 +21,7 @@ use crate::authn::Authn;
 use crate::authz::Authz;
 use crate::config::Config;
 use crate::db;
+use crate::idempotency::{self, Idempotency};
 use crate::metrics::Metrics;
 use crate::middleware::{Kernel, kernel};
 use crate::openapi::{self, RouteTable};
@@ -120,6 +121,14 @@ impl Application {
             route_plugins: registry.route_plugins(),
         });
         let policies: Arc<dyn PolicyInvalidation> = authz.clone();
+        let idempotency = web::Data::new(Idempotency::new(
+            db.clone(),
+            authn.clone(),
+            signing_keys
+                .active()
+                .ok_or_else(|| StartError::Keys(sea_orm::DbErr::RecordNotFound("active signing key".into())))?,
+            config.request_timeout(),
+        ));
         let shared = SharedData {
             db: web::Data::new(db.clone()),
             keys: web::Data::new(token_keys),
@@ -170,6 +179,7 @@ impl Application {
                 .app_data(shared.authn.clone())
                 .app_data(shared.policies.clone())
                 .app_data(shared.authz.clone())
+                .app_data(idempotency.clone())
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(web::PathConfig::default().error_handler(|err, _| invalid_parameter(err)))
                 .app_data(web::QueryConfig::default().error_handler(|err, _| invalid_parameter(err)))
@@ -177,6 +187,7 @@ impl Application {
                 .route("/docs", web::get().to(docs::docs_redirect))
                 .route("/docs/{tail:.*}", web::get().to(docs::docs_file))
                 .default_service(web::to(fallback))
+                .wrap(from_fn(idempotency::idempotency))
                 .wrap(from_fn(kernel))
         })
         .shutdown_timeout(config.shutdown_timeout_seconds)

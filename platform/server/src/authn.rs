@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use actix_web::{HttpMessage, HttpRequest};
 use actix_web::http::header;
+use actix_web::{HttpMessage, HttpRequest};
 use atrium_core::auth::TokenKeys;
 use atrium_core::context::{Actor, Authenticator, PermissionSet, Principal, RequestContext};
 use atrium_core::error::{ApiError, ErrorCode};

@@ -7,6 +7,7 @@ pub mod authz;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod idempotency;
 pub mod integrations;
 pub mod metrics;
 pub mod middleware;

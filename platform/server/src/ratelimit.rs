@@ -35,7 +35,12 @@ impl Limiter {
         let per_second = capacity / 60.0;
         let now = Instant::now();
         let Ok(mut buckets) = self.buckets.lock() else {
-            return Ok(RateLimitInfo { limit: per_minute, remaining: per_minute, reset_seconds: 0, retry_after_seconds: 0 });
+            return Ok(RateLimitInfo {
+                limit: per_minute,
+                remaining: per_minute,
+                reset_seconds: 0,
+                retry_after_seconds: 0,
+            });
         };
         if buckets.len() > 100_000 {
             // Full buckets carry no state worth keeping.

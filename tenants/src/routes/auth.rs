@@ -104,7 +104,8 @@ pub async fn signup_create(
         owner_password: Secret::new(owner.password),
         owner_name,
     };
-    let plan = crate::model::Plan { rate_limit_per_minute: deployment.signup_rate_limit_per_minute, ..Default::default() };
+    let plan =
+        crate::model::Plan { rate_limit_per_minute: deployment.signup_rate_limit_per_minute, ..Default::default() };
     let done = service::signup(&db, &keys, input, plan, client_ip(&req)).await?;
     let body = SignupResponse {
         tenant: (&done.tenant).into(),
