@@ -44,8 +44,13 @@ fn policy(roles: usize, members: usize) -> (TenantPolicy, UserId, usize) {
         probe = user;
     }
     let count = rules.len();
-    let facts =
-        TenantFacts { exists: true, status: "active".into(), enabled_plugins: HashSet::new(), members: member_roles };
+    let facts = TenantFacts {
+        exists: true,
+        status: "active".into(),
+        rate_limit_per_minute: 600,
+        enabled_plugins: HashSet::new(),
+        members: member_roles,
+    };
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let policy =
         rt.block_on(TenantPolicy::new(tenant, facts, TenantTablesAdapter::from_rules(rules), catalog)).unwrap();

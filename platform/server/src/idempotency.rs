@@ -106,7 +106,7 @@ impl Idempotency {
 
 enum Claim {
     New(Uuid),
-    Replay(entity::Model),
+    Replay(Box<entity::Model>),
     InProgress,
     Mismatch,
 }
@@ -138,7 +138,7 @@ async fn claim(state: &Idempotency, r: &Request<'_>) -> Result<Claim, DbErr> {
                 } else if row.state == "in_progress" {
                     Claim::InProgress
                 } else {
-                    Claim::Replay(row)
+                    Claim::Replay(Box::new(row))
                 });
             }
             entity::Entity::delete_by_id((row.tenant_id, row.id)).exec(tx.conn()).await?;

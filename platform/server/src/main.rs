@@ -55,9 +55,11 @@ async fn serve(config: Config, registry: PluginRegistry) -> anyhow::Result<()> {
     let app = Application::build(config, registry).await?;
     let base = app.base_url().to_owned();
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
-    println!("Atrium is listening on {base}");
-    println!("  Swagger UI: {base}/docs/");
-    println!("  OpenAPI:    {base}/openapi.json");
+    // Not println!: a closed stdout must not take the server down.
+    let banner =
+        format!("Atrium is listening on {base}\n  Swagger UI: {base}/docs/\n  OpenAPI:    {base}/openapi.json\n");
+    let mut stdout = std::io::stdout();
+    let _ = std::io::Write::write_all(&mut stdout, banner.as_bytes()).and_then(|()| std::io::Write::flush(&mut stdout));
     app.run_until_stopped().await?;
     tracing::info!("stopped");
     Ok(())

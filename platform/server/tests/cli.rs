@@ -19,12 +19,13 @@ fn atrium(dir: &std::path::Path) -> Command {
     cmd
 }
 
-/// Waits for the "listening on" line and returns the base URL.
+/// Waits for the "listening on" line and returns the base URL; keeps draining stdout.
 fn wait_for_listen(child: &mut Child) -> String {
-    let stdout = child.stdout.take().unwrap();
-    for line in BufReader::new(stdout).lines() {
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(url) = line.strip_prefix("Atrium is listening on ") {
+            std::thread::spawn(move || lines.for_each(drop));
             return url.trim().to_owned();
         }
     }
