@@ -16,7 +16,7 @@ pub mod views;
 use std::sync::Arc;
 
 use actix_web::web;
-use atrium_core::plugin::{DomainPlugin, PermissionDef};
+use atrium_core::plugin::{DomainPlugin, EventTypeDef, PermissionDef};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::routes::{audit, auth, locations, members, roles, tenant};
@@ -69,5 +69,25 @@ impl DomainPlugin for TenantsPlugin {
 
     fn permissions(&self) -> Vec<PermissionDef> {
         perm::catalog()
+    }
+
+    fn event_types(&self) -> Vec<EventTypeDef> {
+        [
+            ("tenant.created", "A tenant signed up or was provisioned"),
+            ("tenant.updated", "The tenant's settings, branding, plugins or domains changed"),
+            ("member.added", "Someone joined the tenant"),
+            ("member.updated", "A member's roles or location scope changed"),
+            ("member.removed", "A member was removed"),
+            ("invitation.created", "Someone was invited"),
+            ("role.created", "A custom role was created"),
+            ("role.updated", "A custom role's permissions changed"),
+            ("role.deleted", "A custom role was deleted"),
+            ("location.created", "A location was created"),
+            ("location.updated", "A location changed"),
+            ("location.deleted", "A location was deleted"),
+        ]
+        .into_iter()
+        .map(|(name, description)| EventTypeDef::change(name, description))
+        .collect()
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod echo;
 mod postgres;
+pub mod receiver;
 
 use std::sync::Once;
 

@@ -10,3 +10,4 @@ mod kernel;
 mod openapi;
 mod ratelimit;
 mod rbac;
+mod webhooks;

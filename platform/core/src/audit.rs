@@ -75,8 +75,26 @@ pub struct Change<'a> {
     pub after: Option<Value>,
 }
 
+/// Records `change` in the audit log and emits the event of the same name
+/// (`member.added`, …) in the outbox, both in `tx`: every audited change is an event.
 pub async fn record(tx: &TenantTx, actor: &AuditActor, change: Change<'_>) -> Result<(), DbErr> {
-    record_on(tx.conn(), tx.tenant_id().0, actor, change).await
+    let data = ChangeEvent {
+        id: change.entity_id.clone(),
+        object: change.after.clone().or_else(|| change.before.clone()).unwrap_or(Value::Null),
+    };
+    let action = change.action.to_owned();
+    record_on(tx.conn(), tx.tenant_id().0, actor, change).await?;
+    crate::events::emit(tx, &action, &data).await.map(drop)
+}
+
+/// The `data` of the event a change emits: the entity's id and its state after the
+/// change (before it, for deletions).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ChangeEvent {
+    /// The changed entity's id.
+    pub id: String,
+    /// Its state after the change (before it, for deletions and removals).
+    pub object: Value,
 }
 
 /// For the few writes made before a [`TenantTx`] exists (signup).

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod context;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod http;
 pub mod ids;

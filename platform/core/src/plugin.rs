@@ -62,6 +62,14 @@ pub struct EventTypeDef {
     pub data_schema: RefOr<Schema>,
 }
 
+impl EventTypeDef {
+    /// An event emitted by an audited change: its data is a [`crate::audit::ChangeEvent`].
+    pub fn change(name: &'static str, description: &'static str) -> Self {
+        use utoipa::PartialSchema;
+        Self { name, description, data_schema: crate::audit::ChangeEvent::schema() }
+    }
+}
+
 /// What the server knows of its plugins, for handlers that list or check them
 /// (`GET /v1/permissions`, custom roles, a tenant's `enabled_plugins`).
 #[derive(Clone)]

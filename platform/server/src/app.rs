@@ -20,8 +20,10 @@ use utoipa_actix_web::{AppExt, UtoipaApp};
 use crate::authn::Authn;
 use crate::authz::Authz;
 use crate::config::Config;
+use crate::crypto::Sealer;
 use crate::db;
 use crate::idempotency::{self, Idempotency};
+use crate::integrations::delivery::{WebhookSettings, Worker};
 use crate::metrics::Metrics;
 use crate::middleware::{Kernel, kernel};
 use crate::openapi::{self, RouteTable};
@@ -78,6 +80,8 @@ pub enum StartError {
     Keys(sea_orm::DbErr),
     #[error(transparent)]
     Registry(#[from] crate::plugins::RegistryError),
+    #[error("cannot start the webhook worker: {0}")]
+    Worker(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
 }
@@ -121,6 +125,19 @@ impl Application {
             route_plugins: registry.route_plugins(),
         });
         let policies: Arc<dyn PolicyInvalidation> = authz.clone();
+        let active_key = signing_keys
+            .active()
+            .ok_or_else(|| StartError::Keys(sea_orm::DbErr::RecordNotFound("active signing key".into())))?;
+        let webhooks = Arc::new(WebhookSettings {
+            allow_private: config.webhooks_allow_private,
+            sealer: Sealer::new(active_key, "webhook secrets"),
+            schedule: config.webhook_retry_schedule_ms.iter().map(|ms| std::time::Duration::from_millis(*ms)).collect(),
+            timeout: std::time::Duration::from_secs(config.webhook_timeout_seconds),
+            disable_after: chrono::Duration::hours(config.webhook_disable_after_hours as i64),
+            poll_interval: std::time::Duration::from_millis(config.webhook_poll_interval_ms),
+        });
+        Worker::new(db.clone(), webhooks.clone()).map_err(|e| StartError::Worker(e.to_string()))?.spawn();
+        let webhooks = web::Data::from(webhooks);
         let idempotency = web::Data::new(Idempotency::new(
             db.clone(),
             authn.clone(),
@@ -180,6 +197,7 @@ impl Application {
                 .app_data(shared.policies.clone())
                 .app_data(shared.authz.clone())
                 .app_data(idempotency.clone())
+                .app_data(webhooks.clone())
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(web::PathConfig::default().error_handler(|err, _| invalid_parameter(err)))
                 .app_data(web::QueryConfig::default().error_handler(|err, _| invalid_parameter(err)))

@@ -67,6 +67,15 @@ pub struct Config {
     /// HTTP worker threads; defaults to the number of cores.
     pub workers: Option<usize>,
     pub database_max_connections: u32,
+    /// Lets webhooks reach loopback and private addresses (development only).
+    pub webhooks_allow_private: bool,
+    /// Delay before each delivery attempt, in milliseconds (the first is immediate).
+    pub webhook_retry_schedule_ms: Vec<u64>,
+    pub webhook_timeout_seconds: u64,
+    /// An endpoint failing for this long is disabled.
+    pub webhook_disable_after_hours: u64,
+    /// How often the delivery worker looks for due deliveries.
+    pub webhook_poll_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -94,6 +103,12 @@ impl Default for Config {
             shutdown_timeout_seconds: 30,
             workers: None,
             database_max_connections: 16,
+            webhooks_allow_private: false,
+            // immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
+            webhook_retry_schedule_ms: [0, 5, 300, 1_800, 7_200, 18_000, 36_000, 36_000].map(|s| s * 1000).to_vec(),
+            webhook_timeout_seconds: 15,
+            webhook_disable_after_hours: 5 * 24,
+            webhook_poll_interval_ms: 100,
         }
     }
 }
@@ -203,6 +218,19 @@ impl Config {
         set(&var, "ATRIUM_SHUTDOWN_TIMEOUT_SECONDS", &mut self.shutdown_timeout_seconds)?;
         set_opt(&var, "ATRIUM_WORKERS", &mut self.workers)?;
         set(&var, "ATRIUM_DATABASE_MAX_CONNECTIONS", &mut self.database_max_connections)?;
+        set(&var, "ATRIUM_WEBHOOKS_ALLOW_PRIVATE", &mut self.webhooks_allow_private)?;
+        if let Some(list) = var("ATRIUM_WEBHOOK_RETRY_SCHEDULE_MS") {
+            self.webhook_retry_schedule_ms =
+                list.split(',').map(|v| v.trim().parse()).collect::<Result<_, _>>().map_err(
+                    |e: std::num::ParseIntError| ConfigError::Env {
+                        name: "ATRIUM_WEBHOOK_RETRY_SCHEDULE_MS".into(),
+                        message: e.to_string(),
+                    },
+                )?;
+        }
+        set(&var, "ATRIUM_WEBHOOK_TIMEOUT_SECONDS", &mut self.webhook_timeout_seconds)?;
+        set(&var, "ATRIUM_WEBHOOK_DISABLE_AFTER_HOURS", &mut self.webhook_disable_after_hours)?;
+        set(&var, "ATRIUM_WEBHOOK_POLL_INTERVAL_MS", &mut self.webhook_poll_interval_ms)?;
         Ok(())
     }
 
@@ -218,6 +246,11 @@ impl Config {
         }
         if self.body_limit_bytes == 0 || self.request_timeout_seconds == 0 {
             return Err(ConfigError::Invalid("body_limit_bytes and request_timeout_seconds must be positive".into()));
+        }
+        if self.webhook_retry_schedule_ms.is_empty() || self.webhook_poll_interval_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "webhook_retry_schedule_ms needs at least one attempt and the poll interval must be positive".into(),
+            ));
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid("database_max_connections must be positive".into()));

@@ -87,6 +87,7 @@ async fn grant_runtime_role(owner: &DatabaseConnection, runtime: &DatabaseConnec
         format!("GRANT USAGE ON SCHEMA public TO {role}"),
         format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
         format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
+        format!("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {role}"),
     ] {
         owner.execute_unprepared(&sql).await.map_err(DbSetupError::Migrate)?;
     }

@@ -21,14 +21,12 @@ use atrium_core::db::TenantTx;
 use atrium_core::error::{ApiError, ErrorCode};
 use atrium_core::ids::TenantId;
 use atrium_core::secret::Secret;
-use base64::Engine;
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use chrono::{Duration, Utc};
-use rand::RngCore;
 use sea_orm::entity::prelude::*;
 use sea_orm::{DatabaseConnection, IntoActiveModel, Set};
 use sha2::{Digest, Sha256};
+
+use crate::crypto::Sealer;
 
 pub const HEADER: &str = "idempotency-key";
 const TTL_HOURS: i64 = 24;
@@ -67,7 +65,7 @@ pub mod entity {
 pub struct Idempotency {
     db: DatabaseConnection,
     authn: Arc<dyn Authenticator>,
-    cipher: ChaCha20Poly1305,
+    sealer: Sealer,
     /// A claim older than this was abandoned (its server died): it may be taken over.
     stale_after: Duration,
 }
@@ -79,28 +77,12 @@ impl Idempotency {
         secret: &Secret,
         request_timeout: std::time::Duration,
     ) -> Self {
-        let key = Sha256::digest(format!("atrium idempotency v1:{}", secret.expose()).as_bytes());
         Self {
             db,
             authn,
-            cipher: ChaCha20Poly1305::new(&key),
+            sealer: Sealer::new(secret, "idempotency"),
             stale_after: Duration::from_std(request_timeout * 2).unwrap_or(Duration::seconds(60)),
         }
-    }
-
-    fn seal(&self, plain: &[u8]) -> Option<String> {
-        let mut nonce = [0u8; 12];
-        rand::rng().fill_bytes(&mut nonce);
-        let mut out = nonce.to_vec();
-        out.extend(self.cipher.encrypt(&Nonce::from(nonce), plain).ok()?);
-        Some(base64::engine::general_purpose::STANDARD.encode(out))
-    }
-
-    fn open(&self, sealed: &str) -> Option<Vec<u8>> {
-        let bytes = base64::engine::general_purpose::STANDARD.decode(sealed).ok()?;
-        let (nonce, cipher) = bytes.split_at_checked(12)?;
-        let nonce: [u8; 12] = nonce.try_into().ok()?;
-        self.cipher.decrypt(&Nonce::from(nonce), cipher).ok()
     }
 }
 
@@ -191,7 +173,7 @@ async fn finish(
         am.state = Set("done".into());
         am.response_status = Set(Some(i32::from(status.as_u16())));
         am.response_headers = Set(Some(headers));
-        am.response_body = Set(state.seal(body));
+        am.response_body = Set(state.sealer.seal(body));
         am.update(tx.conn()).await?;
     }
     tx.commit().await
@@ -250,7 +232,7 @@ pub async fn idempotency(
                 .error_response(),
         )),
         Claim::Replay(row) => {
-            let Some(body) = row.response_body.as_deref().and_then(|b| state.open(b)) else {
+            let Some(body) = row.response_body.as_deref().and_then(|b| state.sealer.open(b)) else {
                 let err = ApiError::new(ErrorCode::IdempotencyKeyReused)
                     .with_detail("the stored response can no longer be replayed; use a new key");
                 return Ok(req.into_response(err.error_response()));

@@ -6,6 +6,7 @@ pub mod authn;
 pub mod authz;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod idempotency;
 pub mod integrations;

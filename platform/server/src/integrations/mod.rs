@@ -2,13 +2,19 @@
 //! module, signed webhooks).
 
 pub mod api_keys;
+pub mod delivery;
+pub mod signing;
+pub mod ssrf;
+pub mod webhooks;
 
 use atrium_core::context::Permission;
-use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, PermissionDef};
+use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, EventTypeDef, PermissionDef};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub const API_KEYS_READ: Permission = Permission("integrations:api_keys_read");
 pub const API_KEYS_WRITE: Permission = Permission("integrations:api_keys_write");
+pub const WEBHOOKS_READ: Permission = Permission("integrations:webhooks_read");
+pub const WEBHOOKS_WRITE: Permission = Permission("integrations:webhooks_write");
 
 pub struct IntegrationsPlugin;
 
@@ -26,7 +32,18 @@ impl DomainPlugin for IntegrationsPlugin {
             .service(api_keys::api_keys_create)
             .service(api_keys::api_keys_get)
             .service(api_keys::api_keys_revoke)
-            .service(api_keys::api_keys_rotate);
+            .service(api_keys::api_keys_rotate)
+            .service(webhooks::event_types_list)
+            .service(webhooks::webhook_endpoints_list)
+            .service(webhooks::webhook_endpoints_create)
+            .service(webhooks::webhook_endpoints_get)
+            .service(webhooks::webhook_endpoints_update)
+            .service(webhooks::webhook_endpoints_delete)
+            .service(webhooks::webhook_endpoints_rotate_secret)
+            .service(webhooks::webhook_endpoints_deliveries)
+            .service(webhooks::webhook_endpoints_test)
+            .service(webhooks::webhook_deliveries_list)
+            .service(webhooks::webhook_deliveries_retry);
     }
 
     fn permissions(&self) -> Vec<PermissionDef> {
@@ -37,6 +54,32 @@ impl DomainPlugin for IntegrationsPlugin {
                 description: "Create, rotate and revoke API keys",
                 granted_to: &[Owner, Admin],
             },
+            PermissionDef {
+                name: WEBHOOKS_READ.0,
+                description: "List webhook endpoints, deliveries and event types",
+                granted_to: &[Owner, Admin],
+            },
+            PermissionDef {
+                name: WEBHOOKS_WRITE.0,
+                description: "Manage webhook endpoints and retry deliveries",
+                granted_to: &[Owner, Admin],
+            },
         ]
+    }
+
+    fn event_types(&self) -> Vec<EventTypeDef> {
+        [
+            ("api_key.created", "An API key was created"),
+            ("api_key.revoked", "An API key was revoked"),
+            ("api_key.rotated", "An API key got a new secret"),
+            ("webhook_endpoint.created", "A webhook endpoint was registered"),
+            ("webhook_endpoint.updated", "A webhook endpoint changed"),
+            ("webhook_endpoint.deleted", "A webhook endpoint was deleted"),
+            ("webhook_endpoint.secret_rotated", "A webhook endpoint got a new signing secret"),
+            ("webhook_endpoint.disabled", "The platform disabled a failing endpoint (410 Gone, or failing for days)"),
+        ]
+        .into_iter()
+        .map(|(name, description)| EventTypeDef::change(name, description))
+        .collect()
     }
 }
