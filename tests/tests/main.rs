@@ -10,4 +10,5 @@ mod kernel;
 mod openapi;
 mod ratelimit;
 mod rbac;
+mod webhook_instances;
 mod webhooks;

@@ -135,6 +135,7 @@ impl Application {
             timeout: std::time::Duration::from_secs(config.webhook_timeout_seconds),
             disable_after: chrono::Duration::hours(config.webhook_disable_after_hours as i64),
             poll_interval: std::time::Duration::from_millis(config.webhook_poll_interval_ms),
+            lease: chrono::Duration::seconds(config.webhook_lease_seconds.max(1) as i64),
         });
         Worker::new(db.clone(), webhooks.clone()).map_err(|e| StartError::Worker(e.to_string()))?.spawn();
         let webhooks = web::Data::from(webhooks);

@@ -76,6 +76,8 @@ pub struct Config {
     pub webhook_disable_after_hours: u64,
     /// How often the delivery worker looks for due deliveries.
     pub webhook_poll_interval_ms: u64,
+    /// How long a worker's claim on a delivery lasts; a dead worker's claims lapse then.
+    pub webhook_lease_seconds: u64,
 }
 
 impl Default for Config {
@@ -109,6 +111,7 @@ impl Default for Config {
             webhook_timeout_seconds: 15,
             webhook_disable_after_hours: 5 * 24,
             webhook_poll_interval_ms: 100,
+            webhook_lease_seconds: 60,
         }
     }
 }
@@ -231,6 +234,7 @@ impl Config {
         set(&var, "ATRIUM_WEBHOOK_TIMEOUT_SECONDS", &mut self.webhook_timeout_seconds)?;
         set(&var, "ATRIUM_WEBHOOK_DISABLE_AFTER_HOURS", &mut self.webhook_disable_after_hours)?;
         set(&var, "ATRIUM_WEBHOOK_POLL_INTERVAL_MS", &mut self.webhook_poll_interval_ms)?;
+        set(&var, "ATRIUM_WEBHOOK_LEASE_SECONDS", &mut self.webhook_lease_seconds)?;
         Ok(())
     }
 

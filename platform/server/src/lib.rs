@@ -5,6 +5,7 @@ pub mod app;
 pub mod authn;
 pub mod authz;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod crypto;
 pub mod db;

@@ -32,9 +32,10 @@ pub struct WebhookSettings {
     pub timeout: StdDuration,
     pub disable_after: Duration,
     pub poll_interval: StdDuration,
+    /// A claim lasts this long; a delivery claimed by a worker that died is retried then.
+    pub lease: Duration,
 }
 
-const LEASE_SECONDS: i64 = 60;
 const BATCH: u64 = 32;
 const EXCERPT_BYTES: usize = 512;
 
@@ -152,7 +153,7 @@ impl Worker {
             DbBackend::Postgres => Statement::from_sql_and_values(
                 backend,
                 "SELECT tenant_id, id FROM atrium_claim_deliveries($1, $2)",
-                [(BATCH as i32).into(), (LEASE_SECONDS as i32).into()],
+                [(BATCH as i32).into(), (self.settings.lease.num_seconds() as i32).into()],
             ),
             _ => {
                 let now = Utc::now();
@@ -165,7 +166,7 @@ impl Worker {
                                AND (leased_until IS NULL OR leased_until < $2)
                              ORDER BY next_attempt_at LIMIT $3)
                   RETURNING tenant_id, id",
-                    [(now + Duration::seconds(LEASE_SECONDS)).into(), now.into(), (BATCH as i64).into()],
+                    [(now + self.settings.lease).into(), now.into(), (BATCH as i64).into()],
                 )
             }
         };
