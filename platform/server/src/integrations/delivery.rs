@@ -17,6 +17,7 @@ use atrium_core::ids::TenantId;
 use chrono::{Duration, Utc};
 use rand::Rng;
 use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{DatabaseConnection, DbBackend, IntoActiveModel, QueryOrder, QuerySelect, Set, Statement};
 
 use super::signing;
@@ -36,7 +37,7 @@ pub struct WebhookSettings {
     pub lease: Duration,
 }
 
-const BATCH: u64 = 32;
+const BATCH: u64 = 128;
 const EXCERPT_BYTES: usize = 512;
 
 pub struct Worker {
@@ -82,7 +83,11 @@ impl Worker {
         let fanned = self.fan_out().await?;
         let due = self.claim().await?;
         let worked = fanned > 0 || !due.is_empty();
-        let runs = due.into_iter().map(|(tenant, id)| self.deliver(TenantId(tenant), id));
+        let mut by_tenant: std::collections::HashMap<Uuid, Vec<Uuid>> = std::collections::HashMap::new();
+        for (tenant, id) in due {
+            by_tenant.entry(tenant).or_default().push(id);
+        }
+        let runs = by_tenant.into_iter().map(|(tenant, ids)| self.deliver(TenantId(tenant), ids));
         for result in futures_util::future::join_all(runs).await {
             if let Err(err) = result {
                 tracing::warn!(error = %err, "webhook delivery");
@@ -178,19 +183,86 @@ impl Worker {
             .collect()
     }
 
-    async fn deliver(&self, tenant: TenantId, id: Uuid) -> Result<(), DbErr> {
+    /// Sends a tenant's claimed deliveries concurrently: one read transaction to load
+    /// them, one write transaction to record every outcome.
+    async fn deliver(&self, tenant: TenantId, ids: Vec<Uuid>) -> Result<(), DbErr> {
         let tx = TenantTx::begin(&self.db, tenant, false).await?;
-        let Some(delivery) = deliveries::Entity::find_by_id((tenant.0, id)).one(tx.conn()).await? else {
-            return Ok(());
-        };
-        let endpoint = endpoints::Entity::find_by_id((tenant.0, delivery.endpoint_id)).one(tx.conn()).await?;
-        let event = event_entity::Entity::find_by_id((tenant.0, delivery.event_id)).one(tx.conn()).await?;
+        let claimed = deliveries::Entity::find()
+            .filter(deliveries::Column::TenantId.eq(tenant.0))
+            .filter(deliveries::Column::Id.is_in(ids))
+            .all(tx.conn())
+            .await?;
+        let endpoint_ids: Vec<Uuid> = claimed.iter().map(|d| d.endpoint_id).collect();
+        let event_ids: Vec<Uuid> = claimed.iter().map(|d| d.event_id).collect();
+        let mut endpoints: std::collections::HashMap<Uuid, endpoints::Model> = endpoints::Entity::find()
+            .filter(endpoints::Column::TenantId.eq(tenant.0))
+            .filter(endpoints::Column::Id.is_in(endpoint_ids))
+            .all(tx.conn())
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect();
+        let events: std::collections::HashMap<Uuid, event_entity::Model> = event_entity::Entity::find()
+            .filter(event_entity::Column::TenantId.eq(tenant.0))
+            .filter(event_entity::Column::Id.is_in(event_ids))
+            .all(tx.conn())
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect();
         tx.commit().await?;
-        let (Some(endpoint), Some(event)) = (endpoint, event) else { return Ok(()) };
-        if !endpoint.enabled || delivery.state != "pending" {
-            return self.settle(tenant, &delivery, &endpoint, Outcome::Skipped).await;
-        }
 
+        let sends = claimed.iter().map(|d| {
+            let endpoint = endpoints.get(&d.endpoint_id);
+            let event = events.get(&d.event_id);
+            async move {
+                match (endpoint, event) {
+                    (Some(e), Some(ev)) if e.enabled && d.state == "pending" => self.send(e, ev).await,
+                    _ => Outcome::Skipped,
+                }
+            }
+        });
+        let outcomes = futures_util::future::join_all(sends).await;
+
+        let tx = TenantTx::begin(&self.db, tenant, true).await?;
+        // The common case in a few statements: every success's attempt in one insert,
+        // the deliveries in one update per status code.
+        let now = Utc::now();
+        let mut succeeded: std::collections::BTreeMap<u16, Vec<Uuid>> = Default::default();
+        let mut attempts_rows = Vec::new();
+        let mut others = Vec::new();
+        for (delivery, outcome) in claimed.iter().zip(outcomes) {
+            let healthy = endpoints.get(&delivery.endpoint_id).is_some_and(|e| e.failing_since.is_none());
+            match outcome {
+                Outcome::Answered { status, excerpt, latency } if (200..300).contains(&status) && healthy => {
+                    attempts_rows.push(attempt_row(tenant, delivery, now, Some(status), None, latency, Some(excerpt)));
+                    succeeded.entry(status).or_default().push(delivery.id);
+                }
+                other => others.push((delivery, other)),
+            }
+        }
+        if !attempts_rows.is_empty() {
+            attempts::Entity::insert_many(attempts_rows).exec(tx.conn()).await?;
+        }
+        for (status, ids) in succeeded {
+            deliveries::Entity::update_many()
+                .col_expr(deliveries::Column::State, Expr::value("succeeded"))
+                .col_expr(deliveries::Column::Attempts, Expr::col(deliveries::Column::Attempts).add(1))
+                .col_expr(deliveries::Column::LastStatus, Expr::value(i32::from(status)))
+                .col_expr(deliveries::Column::LeasedUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+                .col_expr(deliveries::Column::UpdatedAt, Expr::value(now))
+                .filter(deliveries::Column::TenantId.eq(tenant.0))
+                .filter(deliveries::Column::Id.is_in(ids))
+                .exec(tx.conn())
+                .await?;
+        }
+        for (delivery, outcome) in others {
+            self.settle(&tx, delivery, &mut endpoints, outcome).await?;
+        }
+        tx.commit().await
+    }
+
+    async fn send(&self, endpoint: &endpoints::Model, event: &event_entity::Model) -> Outcome {
         let msg_id = events::public_id(event.id);
         let body = serde_json::to_vec(&serde_json::json!({
             "id": msg_id,
@@ -229,7 +301,7 @@ impl Worker {
                 .map_err(|e| error_chain(&e)),
             Err(refused) => Err(refused),
         };
-        let outcome = match sent {
+        match sent {
             Ok(res) => {
                 let status = res.status().as_u16();
                 let text = res.text().await.unwrap_or_default();
@@ -237,8 +309,7 @@ impl Worker {
                 Outcome::Answered { status, excerpt, latency: started.elapsed() }
             }
             Err(error) => Outcome::Failed { error, latency: started.elapsed() },
-        };
-        self.settle(tenant, &delivery, &endpoint, outcome).await
+        }
     }
 
     /// IP-literal URLs never reach the resolver: check them here.
@@ -249,14 +320,16 @@ impl Worker {
         ssrf::check_url(url, false).await.map(drop).map_err(|m| format!("refused: the URL {m}"))
     }
 
+    /// Records one outcome; `endpoints` carries each endpoint's latest state through the
+    /// batch, so an endpoint is disabled (and announced) once.
     async fn settle(
         &self,
-        tenant: TenantId,
+        tx: &TenantTx,
         delivery: &deliveries::Model,
-        endpoint: &endpoints::Model,
+        endpoints: &mut std::collections::HashMap<Uuid, endpoints::Model>,
         outcome: Outcome,
     ) -> Result<(), DbErr> {
-        let tx = TenantTx::begin(&self.db, tenant, true).await?;
+        let tenant = tx.tenant_id();
         let now = Utc::now();
         let attempts_made = delivery.attempts + 1;
         let (status, error, latency, excerpt) = match &outcome {
@@ -269,24 +342,15 @@ impl Worker {
         let mut am = delivery.clone().into_active_model();
         am.leased_until = Set(None);
         am.updated_at = Set(now);
-        if matches!(outcome, Outcome::Skipped) {
-            am.state = Set("failed".into());
-            am.update(tx.conn()).await?;
-            return tx.commit().await;
-        }
-        attempts::ActiveModel {
-            tenant_id: Set(tenant.0),
-            id: Set(Uuid::now_v7()),
-            delivery_id: Set(delivery.id),
-            endpoint_id: Set(endpoint.id),
-            attempted_at: Set(now),
-            status_code: Set(status),
-            error: Set(error.clone()),
-            latency_ms: Set(latency.as_millis().min(i32::MAX as u128) as i32),
-            response_excerpt: Set(excerpt),
-        }
-        .insert(tx.conn())
-        .await?;
+        let endpoint = match (&outcome, endpoints.get(&delivery.endpoint_id)) {
+            (Outcome::Skipped, _) | (_, None) => {
+                am.state = Set("failed".into());
+                am.update(tx.conn()).await?;
+                return Ok(());
+            }
+            (_, Some(endpoint)) => endpoint.clone(),
+        };
+        attempt_row(tenant, delivery, now, status.map(|s| s as u16), error, latency, excerpt).insert(tx.conn()).await?;
         am.attempts = Set(attempts_made);
         am.last_status = Set(status);
         let success = status.is_some_and(|s| (200..300).contains(&s));
@@ -315,6 +379,9 @@ impl Worker {
             }
         }
         am.update(tx.conn()).await?;
+        if !endpoint.enabled {
+            disable = None;
+        }
         if let Some(reason) = &disable {
             endpoint_am.enabled = Set(false);
             endpoint_am.disabled_reason = Set(Some(reason.clone()));
@@ -338,7 +405,29 @@ impl Worker {
                 .await?;
             }
         }
-        tx.commit().await
+        Ok(())
+    }
+}
+
+fn attempt_row(
+    tenant: TenantId,
+    delivery: &deliveries::Model,
+    at: chrono::DateTime<Utc>,
+    status: Option<u16>,
+    error: Option<String>,
+    latency: StdDuration,
+    excerpt: Option<String>,
+) -> attempts::ActiveModel {
+    attempts::ActiveModel {
+        tenant_id: Set(tenant.0),
+        id: Set(Uuid::now_v7()),
+        delivery_id: Set(delivery.id),
+        endpoint_id: Set(delivery.endpoint_id),
+        attempted_at: Set(at),
+        status_code: Set(status.map(i32::from)),
+        error: Set(error),
+        latency_ms: Set(latency.as_millis().min(i32::MAX as u128) as i32),
+        response_excerpt: Set(excerpt),
     }
 }
 
