@@ -392,7 +392,7 @@ impl Worker {
             let updated = endpoint_am.update(tx.conn()).await?;
             if disable.is_some() {
                 audit::record(
-                    &tx,
+                    tx,
                     &AuditActor::system(),
                     Change {
                         action: "webhook_endpoint.disabled",
