@@ -390,6 +390,7 @@ impl Worker {
         }
         if endpoint_am.is_changed() {
             let updated = endpoint_am.update(tx.conn()).await?;
+            endpoints.insert(updated.id, updated.clone());
             if disable.is_some() {
                 audit::record(
                     tx,
