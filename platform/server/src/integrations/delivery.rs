@@ -132,20 +132,24 @@ impl Worker {
                 .filter(endpoints::Column::Enabled.eq(true))
                 .all(tx.conn())
                 .await?;
-            let now = Utc::now();
+            let mut rows = Vec::new();
             for event in &pending {
                 // Endpoints receive what happens after they were registered.
                 let targets = targets.iter().filter(|e| e.created_at <= event.occurred_at);
-                for e in targets.filter(|e| subscribed(e, &event.event_type)) {
-                    new_delivery(tenant, e.id, event.id).insert(tx.conn()).await?;
-                }
-                event_entity::Entity::update_many()
-                    .col_expr(event_entity::Column::DispatchedAt, sea_orm::sea_query::Expr::value(now))
-                    .filter(event_entity::Column::TenantId.eq(tenant))
-                    .filter(event_entity::Column::Id.eq(event.id))
-                    .exec(tx.conn())
-                    .await?;
+                rows.extend(
+                    targets.filter(|e| subscribed(e, &event.event_type)).map(|e| new_delivery(tenant, e.id, event.id)),
+                );
             }
+            // Chunks keep each statement under SQLite's bound-parameter limit.
+            for chunk in rows.chunks(500) {
+                deliveries::Entity::insert_many(chunk.to_vec()).exec(tx.conn()).await?;
+            }
+            event_entity::Entity::update_many()
+                .col_expr(event_entity::Column::DispatchedAt, Expr::value(Utc::now()))
+                .filter(event_entity::Column::TenantId.eq(tenant))
+                .filter(event_entity::Column::Id.is_in(pending.iter().map(|e| e.id)))
+                .exec(tx.conn())
+                .await?;
             fanned += pending.len();
             tx.commit().await?;
         }
