@@ -38,6 +38,7 @@ pub struct WebhookSettings {
 }
 
 const BATCH: u64 = 128;
+const LOOPS: usize = 4;
 const EXCERPT_BYTES: usize = 512;
 
 pub struct Worker {
@@ -59,23 +60,28 @@ impl Worker {
         Ok(Self { db, settings, client: client.build()? })
     }
 
-    /// Runs until the process ends.
+    /// Runs until the process ends: a few loops side by side, so one batch's database
+    /// work overlaps another's HTTP requests (claims are leases, so loops never share a
+    /// delivery).
     pub fn spawn(self) {
         let worker = Arc::new(self);
-        tokio::spawn(async move {
-            loop {
-                let busy = match worker.tick().await {
-                    Ok(busy) => busy,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "webhook worker");
-                        false
+        for _ in 0..LOOPS {
+            let worker = worker.clone();
+            tokio::spawn(async move {
+                loop {
+                    let busy = match worker.tick().await {
+                        Ok(busy) => busy,
+                        Err(err) => {
+                            tracing::warn!(error = %err, "webhook worker");
+                            false
+                        }
+                    };
+                    if !busy {
+                        tokio::time::sleep(worker.settings.poll_interval).await;
                     }
-                };
-                if !busy {
-                    tokio::time::sleep(worker.settings.poll_interval).await;
                 }
-            }
-        });
+            });
+        }
     }
 
     /// One round: fan out, then deliver what is due. `true` when there was work.
