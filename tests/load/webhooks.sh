@@ -4,4 +4,9 @@
 #   tests/load/webhooks.sh          EVENTS=200 tests/load/webhooks.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo run --release -q -p atrium-tests --bin webhook-bench
+# SQLite; then PostgreSQL when ATRIUM_TEST_POSTGRES_URL names a server where the
+# benchmark may create a database (postgres://postgres@127.0.0.1:5432/postgres).
+env -u ATRIUM_TEST_POSTGRES_URL cargo run --release -q -p atrium-tests --bin webhook-bench
+if [ -n "${ATRIUM_TEST_POSTGRES_URL:-}" ]; then
+  cargo run --release -q -p atrium-tests --bin webhook-bench
+fi
