@@ -72,22 +72,23 @@ impl DomainPlugin for TenantsPlugin {
     }
 
     fn event_types(&self) -> Vec<EventTypeDef> {
+        let (t, m, r, l) = (perm::TENANT_READ.0, perm::MEMBERS_READ.0, perm::ROLES_READ.0, perm::LOCATIONS_READ.0);
         [
-            ("tenant.created", "A tenant signed up or was provisioned"),
-            ("tenant.updated", "The tenant's settings, branding, plugins or domains changed"),
-            ("member.added", "Someone joined the tenant"),
-            ("member.updated", "A member's roles or location scope changed"),
-            ("member.removed", "A member was removed"),
-            ("invitation.created", "Someone was invited"),
-            ("role.created", "A custom role was created"),
-            ("role.updated", "A custom role's permissions changed"),
-            ("role.deleted", "A custom role was deleted"),
-            ("location.created", "A location was created"),
-            ("location.updated", "A location changed"),
-            ("location.deleted", "A location was deleted"),
+            ("tenant.created", "A tenant signed up or was provisioned", t),
+            ("tenant.updated", "The tenant's settings, branding, plugins or domains changed", t),
+            ("member.added", "Someone joined the tenant", m),
+            ("member.updated", "A member's roles or location scope changed", m),
+            ("member.removed", "A member was removed", m),
+            ("invitation.created", "Someone was invited", m),
+            ("role.created", "A custom role was created", r),
+            ("role.updated", "A custom role's permissions changed", r),
+            ("role.deleted", "A custom role was deleted", r),
+            ("location.created", "A location was created", l),
+            ("location.updated", "A location changed", l),
+            ("location.deleted", "A location was deleted", l),
         ]
         .into_iter()
-        .map(|(name, description)| EventTypeDef::change(name, description))
+        .map(|(name, description, read)| EventTypeDef::change(name, description, read))
         .collect()
     }
 }

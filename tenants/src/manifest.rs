@@ -116,8 +116,8 @@ fn check(m: &Manifest, catalog: &Catalog) -> Vec<FieldError> {
         }
     }
     for (i, r) in m.roles.iter().enumerate() {
-        if BuiltinRole::parse(&r.name).is_some() || r.name.is_empty() {
-            errors.push(FieldError::new(format!("roles[{i}].name"), "must be a custom role name"));
+        if BuiltinRole::parse(&r.name).is_some() || !crate::routes::roles::valid_role_name(&r.name) {
+            errors.push(FieldError::new(format!("roles[{i}].name"), "must be a custom role name of a-z, 0-9 and '_'"));
         }
         for (j, p) in r.permissions.iter().enumerate() {
             if catalog.permission(p).is_none() {

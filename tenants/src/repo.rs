@@ -123,6 +123,14 @@ pub async fn all_memberships(tx: &TenantTx) -> Result<Vec<memberships::Model>> {
     Ok(memberships::Entity::find().filter(memberships::Column::TenantId.eq(tx.tenant_id().0)).all(tx.conn()).await?)
 }
 
+pub async fn all_memberships_locked(tx: &TenantTx) -> Result<Vec<memberships::Model>> {
+    let mut q = memberships::Entity::find().filter(memberships::Column::TenantId.eq(tx.tenant_id().0));
+    if tx.conn().get_database_backend() == sea_orm::DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    Ok(q.all(tx.conn()).await?)
+}
+
 pub async fn insert_membership(
     tx: &TenantTx,
     user: UserId,
@@ -226,6 +234,16 @@ pub async fn insert_invitation(tx: &TenantTx, model: invitations::ActiveModel) -
     Ok(model.insert(tx.conn()).await?)
 }
 
+pub async fn pending_invitations(tx: &TenantTx) -> Result<Vec<invitations::Model>> {
+    Ok(invitations::Entity::find()
+        .filter(invitations::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .filter(invitations::Column::RevokedAt.is_null())
+        .filter(invitations::Column::ExpiresAt.gt(Utc::now()))
+        .all(tx.conn())
+        .await?)
+}
+
 pub async fn invitation_by_token_hash(tx: &TenantTx, hash: &str) -> Result<Option<invitations::Model>> {
     Ok(invitations::Entity::find()
         .filter(invitations::Column::TenantId.eq(tx.tenant_id().0))
@@ -275,11 +293,16 @@ pub async fn refresh_token_by_hash(tx: &TenantTx, hash: &str) -> Result<Option<r
         .await?)
 }
 
-pub async fn mark_refresh_rotated(tx: &TenantTx, token: refresh_tokens::Model) -> Result<()> {
-    let mut am = token.into_active_model();
-    am.rotated_at = Set(Some(Utc::now()));
-    am.update(tx.conn()).await?;
-    Ok(())
+/// Marks the token spent; `false` when a concurrent refresh spent it first.
+pub async fn mark_refresh_rotated(tx: &TenantTx, token: &refresh_tokens::Model) -> Result<bool> {
+    let res = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RotatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(refresh_tokens::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(refresh_tokens::Column::Id.eq(token.id))
+        .filter(refresh_tokens::Column::RotatedAt.is_null())
+        .exec(tx.conn())
+        .await?;
+    Ok(res.rows_affected == 1)
 }
 
 pub async fn revoke_refresh_family(tx: &TenantTx, family: Uuid) -> Result<()> {

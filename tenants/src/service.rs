@@ -195,7 +195,12 @@ pub async fn refresh(db: &DatabaseConnection, keys: &TokenKeys, token: &str) -> 
         return Err(TenantsError::InvalidCredentials);
     }
     let family = stored.family_id;
-    repo::mark_refresh_rotated(&tx, stored).await?;
+    if !repo::mark_refresh_rotated(&tx, &stored).await? {
+        // Two refreshes raced with one token: treat the loser as a replay.
+        repo::revoke_refresh_family(&tx, family).await?;
+        tx.commit().await?;
+        return Err(TenantsError::InvalidCredentials);
+    }
     let tokens = issue_tokens(&tx, keys, user, family).await?;
     tx.commit().await?;
     Ok(tokens)

@@ -57,6 +57,11 @@ impl DomainPlugin for EchoPlugin {
     }
 
     fn event_types(&self) -> Vec<EventTypeDef> {
-        vec![EventTypeDef { name: "echo.sent", description: "An echo was sent", data_schema: EchoBody::schema() }]
+        vec![EventTypeDef {
+            name: "echo.sent",
+            description: "An echo was sent",
+            data_schema: EchoBody::schema(),
+            read_permission: "echo:write",
+        }]
     }
 }

@@ -203,3 +203,41 @@ async fn test_deliveries_and_the_event_type_catalog() {
         .await;
     assert_problem(bad, 422, "validation_failed").await;
 }
+
+#[tokio::test]
+async fn a_subscription_needs_the_right_to_read_what_it_carries() {
+    let app = app(true).await;
+    let t = app.signup("acme").await;
+    let res = app
+        .send_as(
+            &t.token,
+            Method::POST,
+            "/v1/roles",
+            &json!({"name": "integrator",
+            "permissions": ["integrations:webhooks_read", "integrations:webhooks_write", "tenants:read"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let (integrator, _) = app.add_member(&t, "int@acme.example", &["integrator"]).await;
+    let receiver = Receiver::start(&[]).await;
+    for types in [json!(["*"]), json!(["member.added"])] {
+        let res = app
+            .send_as(
+                &integrator,
+                Method::POST,
+                "/v1/webhook-endpoints",
+                &json!({"url": receiver.url, "event_types": types}),
+            )
+            .await;
+        assert_problem(res, 403, "forbidden").await;
+    }
+    let res = app
+        .send_as(
+            &integrator,
+            Method::POST,
+            "/v1/webhook-endpoints",
+            &json!({"url": receiver.url, "event_types": ["tenant.updated"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+}

@@ -62,6 +62,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
 /// Parses a JSON document into `T`, mapping failures to problem responses.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // A NUL character has no place in any field, and PostgreSQL refuses it in text.
+    if body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return Err(ApiError::validation(vec![FieldError::new("", "strings must not contain NUL characters")]));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -108,6 +112,12 @@ mod tests {
     #[allow(dead_code)]
     struct Signup {
         owner: Owner,
+    }
+
+    #[test]
+    fn nul_characters_are_refused() {
+        let err = parse::<Signup>(br#"{"owner": {"email": "a\u0000@b.c", "age": 3}}"#).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ValidationFailed);
     }
 
     #[test]

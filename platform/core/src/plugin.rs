@@ -60,13 +60,15 @@ pub struct EventTypeDef {
     pub name: &'static str,
     pub description: &'static str,
     pub data_schema: RefOr<Schema>,
+    /// Who may subscribe a webhook to it: the permission that reads what it carries.
+    pub read_permission: &'static str,
 }
 
 impl EventTypeDef {
     /// An event emitted by an audited change: its data is a [`crate::audit::ChangeEvent`].
-    pub fn change(name: &'static str, description: &'static str) -> Self {
+    pub fn change(name: &'static str, description: &'static str, read_permission: &'static str) -> Self {
         use utoipa::PartialSchema;
-        Self { name, description, data_schema: crate::audit::ChangeEvent::schema() }
+        Self { name, description, data_schema: crate::audit::ChangeEvent::schema(), read_permission }
     }
 }
 

@@ -33,11 +33,20 @@ pub async fn kernel(
         .and_then(|v| v.to_str().ok())
         .and_then(RequestId::from_client)
         .unwrap_or_default();
+    // A NUL character in the path or query can only be an attack; PostgreSQL refuses it.
+    let raw = req.uri().path_and_query().map_or("", |pq| pq.as_str());
+    if raw.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"%00")) {
+        let err = request_id::scope(id.clone(), async {
+            ApiError::new(ErrorCode::InvalidParameter).with_detail("the URL must not contain NUL characters")
+        })
+        .await;
+        return Ok(req.into_response(err.error_response()));
+    }
     let kernel = req.app_data::<web::Data<Kernel>>().cloned();
     let timeout = kernel.as_ref().map_or(Duration::from_secs(30), |k| k.request_timeout);
     let method = req.method().clone();
     let started = Instant::now();
-    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
+    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %redact_path(req.path()));
 
     // The request cannot be cloned here (routing needs it unshared), so a timed-out
     // request leaves as an `Err`: its ApiError carries the request id and renders itself.
@@ -80,6 +89,14 @@ pub async fn kernel(
     Ok(res)
 }
 
+/// The path with token-bearing segments (`inv_…`, `rt_…`, `atr_…`) masked, for logs.
+fn redact_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| if ["inv_", "rt_", "atr_", "whsec_"].iter().any(|p| seg.starts_with(p)) { "***" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 fn log(status: StatusCode, route: &str, elapsed: Duration) {
     let micros = elapsed.as_micros() as u64;
     if status.is_server_error() {
@@ -120,6 +137,15 @@ fn into_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         problem.headers_mut().insert(header::ALLOW, allow);
     }
     res.into_response(problem)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn token_segments_are_masked() {
+        assert_eq!(super::redact_path("/v1/invitations/inv_abc_def/accept"), "/v1/invitations/***/accept");
+        assert_eq!(super::redact_path("/v1/members/0193"), "/v1/members/0193");
+    }
 }
 
 fn code_for_status(status: StatusCode) -> ErrorCode {

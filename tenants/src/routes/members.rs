@@ -196,8 +196,11 @@ fn is_owner(m: &memberships::Model) -> bool {
     strings(&m.roles).iter().any(|r| r == "owner")
 }
 
+/// Owners other than `except`. The memberships are locked for the rest of the
+/// transaction (PostgreSQL; SQLite write transactions are serial anyway), so two
+/// concurrent demotions cannot both see the other owner and leave none.
 async fn other_owners(tx: &TenantTx, except: Uuid) -> Result<usize, ApiError> {
-    Ok(repo::all_memberships(tx).await?.iter().filter(|m| m.id != except && is_owner(m)).count())
+    Ok(repo::all_memberships_locked(tx).await?.iter().filter(|m| m.id != except && is_owner(m)).count())
 }
 
 /// Changes a member's roles or location scope. The last owner cannot be demoted.

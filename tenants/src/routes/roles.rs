@@ -124,6 +124,14 @@ pub struct RolePatch {
     pub permissions: Option<Vec<String>>,
 }
 
+/// A custom role's name: 2–63 of `a-z 0-9 _`, starting with a letter (so it can never
+/// look like a casbin subject such as `user:…`).
+pub fn valid_role_name(name: &str) -> bool {
+    (2..=63).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
 fn check_permissions(catalog: &Catalog, permissions: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
     for (i, p) in permissions.iter().enumerate() {
         if catalog.permission(p).is_none() {
@@ -157,10 +165,7 @@ pub async fn roles_create(
     ctx.require(perm::ROLES_WRITE)?;
     let input = body.into_inner();
     let mut errors = Vec::new();
-    let name_ok = (2..=63).contains(&input.name.len())
-        && input.name.starts_with(|c: char| c.is_ascii_lowercase())
-        && input.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if !name_ok {
+    if !valid_role_name(&input.name) {
         errors.push(FieldError::new("name", "must be 2–63 characters of a-z, 0-9 and '_', starting with a letter"));
     } else if BuiltinRole::parse(&input.name).is_some() {
         errors.push(FieldError::new("name", "is the name of a built-in role"));
@@ -265,7 +270,8 @@ pub async fn roles_delete(
     let tx = ctx.write().await?;
     let role = repo::role(&tx, *id).await?.ok_or_else(ApiError::not_found)?;
     check_if_match(&req, role.version)?;
-    let held = repo::all_memberships(&tx).await?.iter().any(|m| strings(&m.roles).contains(&role.name));
+    let held = repo::all_memberships(&tx).await?.iter().any(|m| strings(&m.roles).contains(&role.name))
+        || repo::pending_invitations(&tx).await?.iter().any(|i| strings(&i.roles).contains(&role.name));
     if held {
         return Err(TenantsError::RoleInUse(role.name).into());
     }

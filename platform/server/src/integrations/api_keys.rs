@@ -77,7 +77,8 @@ pub fn parse_key(token: &str) -> Option<PresentedKey<'_>> {
 
 fn mint(tenant: TenantId, key_id: Uuid) -> (String, String) {
     let secret = format!("atr_{}{}_{}", tenant.0.simple(), key_id.simple(), auth::random_secret(32).expose());
-    let prefix = format!("{}…", &secret[..72]);
+    // `atr_` + the key id: public, no character of the secret.
+    let prefix = format!("{}_…", &secret[..68]);
     (secret, prefix)
 }
 
@@ -339,6 +340,15 @@ pub async fn api_keys_rotate(
     let key = find(&tx, *id).await?;
     if key.revoked_at.is_some() {
         return Err(ApiError::new(ErrorCode::Conflict).with_detail("the key is revoked"));
+    }
+    // A new secret acts as the key's creator: only the creator or an owner may take one,
+    // and never for scopes beyond their own.
+    let is_creator = key.created_by == ctx.principal().user_id().0;
+    let is_owner = ctx.principal().roles.iter().any(|r| r == "owner");
+    let scopes = atrium_tenants::views::strings(&key.scopes);
+    if !(is_creator || is_owner) || scopes.iter().any(|s| !ctx.principal().permissions.contains(s)) {
+        return Err(ApiError::new(ErrorCode::Forbidden)
+            .with_detail("only the key's creator or an owner holding its scopes can rotate it"));
     }
     let (secret, prefix) = mint(ctx.tenant_id(), key.id);
     let version = key.version + 1;

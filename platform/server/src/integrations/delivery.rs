@@ -312,10 +312,18 @@ impl Worker {
             Err(refused) => Err(refused),
         };
         match sent {
-            Ok(res) => {
+            Ok(mut res) => {
                 let status = res.status().as_u16();
-                let text = res.text().await.unwrap_or_default();
-                let excerpt: String = text.chars().take(EXCERPT_BYTES).collect();
+                // Read no more than the excerpt: a receiver cannot make us buffer its body.
+                let mut head = Vec::new();
+                while head.len() < EXCERPT_BYTES {
+                    match res.chunk().await {
+                        Ok(Some(chunk)) => head.extend_from_slice(&chunk),
+                        _ => break,
+                    }
+                }
+                head.truncate(EXCERPT_BYTES);
+                let excerpt = String::from_utf8_lossy(&head).into_owned();
                 Outcome::Answered { status, excerpt, latency: started.elapsed() }
             }
             Err(error) => Outcome::Failed { error, latency: started.elapsed() },

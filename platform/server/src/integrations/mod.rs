@@ -68,18 +68,23 @@ impl DomainPlugin for IntegrationsPlugin {
     }
 
     fn event_types(&self) -> Vec<EventTypeDef> {
+        let (k, w) = (API_KEYS_READ.0, WEBHOOKS_READ.0);
         [
-            ("api_key.created", "An API key was created"),
-            ("api_key.revoked", "An API key was revoked"),
-            ("api_key.rotated", "An API key got a new secret"),
-            ("webhook_endpoint.created", "A webhook endpoint was registered"),
-            ("webhook_endpoint.updated", "A webhook endpoint changed"),
-            ("webhook_endpoint.deleted", "A webhook endpoint was deleted"),
-            ("webhook_endpoint.secret_rotated", "A webhook endpoint got a new signing secret"),
-            ("webhook_endpoint.disabled", "The platform disabled a failing endpoint (410 Gone, or failing for days)"),
+            ("api_key.created", "An API key was created", k),
+            ("api_key.revoked", "An API key was revoked", k),
+            ("api_key.rotated", "An API key got a new secret", k),
+            ("webhook_endpoint.created", "A webhook endpoint was registered", w),
+            ("webhook_endpoint.updated", "A webhook endpoint changed", w),
+            ("webhook_endpoint.deleted", "A webhook endpoint was deleted", w),
+            ("webhook_endpoint.secret_rotated", "A webhook endpoint got a new signing secret", w),
+            (
+                "webhook_endpoint.disabled",
+                "The platform disabled a failing endpoint (410 Gone, or failing for days)",
+                w,
+            ),
         ]
         .into_iter()
-        .map(|(name, description)| EventTypeDef::change(name, description))
+        .map(|(name, description, read)| EventTypeDef::change(name, description, read))
         .collect()
     }
 }

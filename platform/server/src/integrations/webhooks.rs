@@ -177,6 +177,22 @@ pub struct WebhookEndpointPatch {
     pub enabled: Option<bool>,
 }
 
+/// A subscription delivers what the events carry: the caller must be able to read it
+/// (every event type's read permission, for `*`).
+fn check_subscription(ctx: &RequestContext, catalog: &Catalog, types: &[String]) -> Result<(), ApiError> {
+    let all = types.iter().any(|t| t == "*");
+    let missing = catalog
+        .event_types
+        .iter()
+        .filter(|e| all || types.iter().any(|t| t == e.name))
+        .find(|e| !ctx.principal().permissions.contains(e.read_permission));
+    match missing {
+        Some(e) => Err(ApiError::new(ErrorCode::Forbidden)
+            .with_detail(format!("subscribing to `{}` needs the `{}` permission", e.name, e.read_permission))),
+        None => Ok(()),
+    }
+}
+
 async fn check_fields(
     settings: &WebhookSettings,
     catalog: &Catalog,
@@ -229,6 +245,7 @@ pub async fn webhook_endpoints_create(
     let url = check_fields(&settings, &catalog, Some(&input.url), Some(&input.event_types), Some(&input.description))
         .await?
         .unwrap_or_default();
+    check_subscription(&ctx, &catalog, &input.event_types)?;
     let secret = signing::new_secret();
     let sealed = settings.sealer.seal(secret.as_bytes()).ok_or_else(|| ApiError::internal("cannot seal the secret"))?;
     let now = Utc::now();
