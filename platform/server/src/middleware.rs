@@ -139,15 +139,6 @@ fn into_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     res.into_response(problem)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn token_segments_are_masked() {
-        assert_eq!(super::redact_path("/v1/invitations/inv_abc_def/accept"), "/v1/invitations/***/accept");
-        assert_eq!(super::redact_path("/v1/members/0193"), "/v1/members/0193");
-    }
-}
-
 fn code_for_status(status: StatusCode) -> ErrorCode {
     match status {
         StatusCode::UNAUTHORIZED => ErrorCode::Unauthenticated,
@@ -164,5 +155,14 @@ fn code_for_status(status: StatusCode) -> ErrorCode {
         StatusCode::GATEWAY_TIMEOUT => ErrorCode::Timeout,
         s if s.is_client_error() => ErrorCode::InvalidParameter,
         _ => ErrorCode::Internal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn token_segments_are_masked() {
+        assert_eq!(super::redact_path("/v1/invitations/inv_abc_def/accept"), "/v1/invitations/***/accept");
+        assert_eq!(super::redact_path("/v1/members/0193"), "/v1/members/0193");
     }
 }
