@@ -39,8 +39,8 @@ pub struct SignupTenant {
 pub struct SignupOwner {
     #[schema(example = "ana@acme.example")]
     pub email: String,
-    #[schema(example = "correct horse battery staple", min_length = 10)]
-    pub password: String,
+    #[schema(value_type = String, example = "correct horse battery staple", min_length = 10)]
+    pub password: Secret,
     #[schema(example = "Ana Lima")]
     pub name: String,
 }
@@ -90,7 +90,7 @@ pub async fn signup_create(
     let timezone = Timezone::parse(&tenant.timezone).map_err(field("tenant.timezone"));
     let currency = CurrencyCode::parse(&tenant.currency).map_err(field("tenant.currency"));
     let email = Email::parse(&owner.email).map_err(field("owner.email"));
-    let _password_ok = check_password(&owner.password).map_err(field("owner.password"));
+    let _password_ok = check_password(owner.password.expose()).map_err(field("owner.password"));
     let owner_name = Name::parse(&owner.name).map_err(field("owner.name"));
     all_valid!(slug, name, timezone, currency, email, _password_ok, owner_name);
 
@@ -101,7 +101,7 @@ pub async fn signup_create(
         timezone,
         currency,
         owner_email: email,
-        owner_password: Secret::new(owner.password),
+        owner_password: owner.password,
         owner_name,
     };
     let plan =
@@ -123,8 +123,8 @@ pub async fn signup_create(
 pub struct TokenRequest {
     #[schema(example = "ana@acme.example")]
     pub email: String,
-    #[schema(example = "correct horse battery staple")]
-    pub password: String,
+    #[schema(value_type = String, example = "correct horse battery staple")]
+    pub password: Secret,
     /// The tenant's slug.
     #[schema(example = "acme-salon")]
     pub tenant: String,
@@ -154,7 +154,7 @@ pub async fn auth_token_create(
         throttle.addresses.fail(&ip_key);
         return Err(TenantsError::InvalidCredentials.into());
     };
-    match service::sign_in(&db, &keys, &email, &Secret::new(body.password), &body.tenant).await {
+    match service::sign_in(&db, &keys, &email, &body.password, &body.tenant).await {
         Ok(tokens) => {
             throttle.accounts.reset(&account_key);
             Ok(web::Json(tokens))

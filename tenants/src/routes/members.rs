@@ -319,8 +319,8 @@ pub async fn members_delete(
 #[serde(deny_unknown_fields)]
 pub struct InvitationAccept {
     /// The invitee's password: their existing one, or a new one for a new account.
-    #[schema(example = "correct horse battery staple")]
-    pub password: String,
+    #[schema(value_type = String, example = "correct horse battery staple")]
+    pub password: Secret,
     /// Needed when the email has no account yet.
     #[schema(example = "Bo Chen")]
     pub name: Option<String>,
@@ -346,7 +346,7 @@ pub async fn invitations_accept(
         .and_then(|(t, _)| Uuid::parse_str(t).ok())
         .map(TenantId)
         .ok_or_else(ApiError::not_found)?;
-    let password = Secret::new(input.password);
+    let password = input.password;
     let tx = TenantTx::begin(&db, tenant, true).await?;
     let inv = repo::invitation_by_token_hash(&tx, &auth::sha256_hex(&token)).await?.ok_or_else(ApiError::not_found)?;
     if inv.accepted_at.is_some() || inv.revoked_at.is_some() || inv.expires_at <= Utc::now() {
