@@ -6,6 +6,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+#[cfg(feature = "households")]
+mod households;
 mod integrations;
 mod platform;
 pub mod tenancy;
@@ -19,7 +21,9 @@ impl MigratorTrait for Migrator {
         let mut all = platform::migrations();
         all.extend(tenants::migrations());
         all.extend(integrations::migrations());
-        // Plugins append theirs here, each behind its feature.
+        // Each plugin's migrations, behind its feature.
+        #[cfg(feature = "households")]
+        all.extend(households::migrations());
         all.sort_by(|a, b| a.name().cmp(b.name()));
         all
     }

@@ -45,6 +45,7 @@ impl DomainPlugin for TenantsPlugin {
             .service(auth::me_get)
             .service(tenant::tenant_get)
             .service(tenant::tenant_update)
+            .service(tenant::plugins_list)
             .service(tenant::public_branding_get)
             .service(tenant::public_branding_by_host_get)
             .service(roles::permissions_list)

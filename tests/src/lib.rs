@@ -232,6 +232,22 @@ impl TestApp {
         }
     }
 
+    /// Switches on every optional plugin of this server for `tenant`.
+    pub async fn enable_all_plugins(&self, tenant: &Tenant) {
+        let plugins: Value = self.get_as(&tenant.token, "/v1/plugins").await.json().await.unwrap();
+        let optional: Vec<&str> = plugins
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["optional"] == true)
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        let res = self
+            .send_as(&tenant.token, Method::PATCH, "/v1/tenant", &serde_json::json!({"enabled_plugins": optional}))
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+
     /// A request carrying `token`.
     pub fn as_token(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
         self.request(method, path).bearer_auth(token)

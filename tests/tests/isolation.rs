@@ -66,8 +66,11 @@ fn is_authenticated(operation: &Value) -> bool {
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
-/// Gives `tenant` one of everything the spec can create from its examples, plus a member.
+/// Gives `tenant` every plugin and one of everything the spec can create from its
+/// examples (collections first, then what nests under them), plus a member.
 async fn populate(app: &TestApp, spec: &Value, tenant: &Tenant) {
+    app.enable_all_plugins(tenant).await;
+    app.add_member(tenant, &format!("member@{}.example", tenant.slug), &["staff"]).await;
     for (path, item) in spec["paths"].as_object().unwrap() {
         let post = &item["post"];
         if path.contains('{') || !is_authenticated(post) || post["requestBody"].is_null() {
@@ -75,7 +78,6 @@ async fn populate(app: &TestApp, spec: &Value, tenant: &Tenant) {
         }
         app.send_as(&tenant.token, Method::POST, path, &example_body(spec, post)).await;
     }
-    app.add_member(tenant, &format!("member@{}.example", tenant.slug), &["staff"]).await;
 }
 
 #[tokio::test]

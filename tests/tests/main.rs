@@ -4,6 +4,7 @@
 
 mod api_keys;
 mod auth;
+mod households;
 mod idempotency;
 mod isolation;
 mod kernel;

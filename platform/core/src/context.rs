@@ -176,3 +176,11 @@ impl FromRequest for RequestContext {
         })
     }
 }
+
+/// What a domain plugin may ask about the tenant's people without touching the tenants
+/// module's tables; provided by the server.
+#[async_trait::async_trait]
+pub trait Directory: Send + Sync + 'static {
+    /// Whether `user` is an active member of the transaction's tenant.
+    async fn is_member(&self, tx: &TenantTx, user: UserId) -> Result<bool, sea_orm::DbErr>;
+}

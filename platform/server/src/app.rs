@@ -10,7 +10,7 @@ use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpServer, ResponseError, web};
 use atrium_core::auth::TokenKeys;
-use atrium_core::context::{Authenticator, PolicyInvalidation};
+use atrium_core::context::{Authenticator, Directory, PolicyInvalidation};
 use atrium_core::error::{ApiError, ErrorCode};
 use atrium_core::plugin::{Catalog, Deployment};
 use sea_orm::DatabaseConnection;
@@ -22,6 +22,7 @@ use crate::authz::Authz;
 use crate::config::Config;
 use crate::crypto::Sealer;
 use crate::db;
+use crate::directory::TenantsDirectory;
 use crate::idempotency::{self, Idempotency};
 use crate::integrations::delivery::{WebhookSettings, Worker};
 use crate::metrics::Metrics;
@@ -139,6 +140,7 @@ impl Application {
         });
         Worker::new(db.clone(), webhooks.clone()).map_err(|e| StartError::Worker(e.to_string()))?.spawn();
         let webhooks = web::Data::from(webhooks);
+        let directory: web::Data<dyn Directory> = web::Data::from(Arc::new(TenantsDirectory) as Arc<dyn Directory>);
         let idempotency = web::Data::new(Idempotency::new(
             db.clone(),
             authn.clone(),
@@ -199,6 +201,7 @@ impl Application {
                 .app_data(shared.authz.clone())
                 .app_data(idempotency.clone())
                 .app_data(webhooks.clone())
+                .app_data(directory.clone())
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(web::PathConfig::default().error_handler(|err, _| invalid_parameter(err)))
                 .app_data(web::QueryConfig::default().error_handler(|err, _| invalid_parameter(err)))

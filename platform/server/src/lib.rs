@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod directory;
 pub mod idempotency;
 pub mod integrations;
 pub mod metrics;

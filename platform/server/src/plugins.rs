@@ -116,8 +116,9 @@ impl PluginRegistry {
 pub fn compiled_plugins() -> Vec<Box<dyn DomainPlugin>> {
     let mut plugins: Vec<Box<dyn DomainPlugin>> =
         vec![Box::new(atrium_tenants::TenantsPlugin::default()), Box::new(crate::integrations::IntegrationsPlugin)];
-    // Each domain plugin is added here behind its Cargo feature, e.g.
-    // #[cfg(feature = "bookables")] plugins.push(Box::new(atrium_bookables::Plugin));
+    // Each domain plugin behind its Cargo feature.
+    #[cfg(feature = "households")]
+    plugins.push(Box::new(atrium_households::HouseholdsPlugin));
     plugins
 }
 

@@ -155,6 +155,39 @@ pub async fn tenant_update(
     Ok(ok_versioned(&after, updated.version))
 }
 
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct PluginView {
+    #[schema(example = "households")]
+    pub name: &'static str,
+    /// Optional plugins are switched on per tenant (`enabled_plugins`); the others are always on.
+    pub optional: bool,
+    pub enabled: bool,
+}
+
+/// The plugins of this server, and which are on for the caller's tenant.
+#[utoipa::path(tag = "tenant", security(("bearer_jwt" = []), ("api_key" = [])),
+    responses((status = 200, body = Vec<PluginView>)))]
+#[get("/plugins")]
+pub async fn plugins_list(
+    ctx: RequestContext,
+    catalog: web::Data<Catalog>,
+) -> Result<web::Json<Vec<PluginView>>, ApiError> {
+    ctx.require(perm::TENANT_READ)?;
+    let tx = ctx.read().await?;
+    let tenant = repo::tenant_by_id(tx.conn(), ctx.tenant_id()).await?.ok_or_else(ApiError::not_found)?;
+    let enabled = plugins_of(&tenant);
+    Ok(web::Json(
+        catalog
+            .plugins
+            .iter()
+            .map(|name| {
+                let optional = catalog.optional_plugins.contains(name);
+                PluginView { name, optional, enabled: !optional || enabled.iter().any(|e| e == name) }
+            })
+            .collect(),
+    ))
+}
+
 /// A tenant's public branding, by slug (white-label booking pages).
 #[utoipa::path(tag = "public", params(("tenant_slug" = String, Path, example = "acme-salon")),
     responses((status = 200, body = PublicBranding)))]

@@ -1,0 +1,63 @@
+//! atrium-households: families, companies and groups of people who book together, and
+//! the rules of who may book for whom ([`rules::may_book_for`]).
+
+pub mod entities;
+pub mod routes;
+pub mod rules;
+
+use atrium_core::context::Permission;
+use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, EventTypeDef, PermissionDef};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub const READ: Permission = Permission("households:read");
+pub const WRITE: Permission = Permission("households:write");
+
+pub struct HouseholdsPlugin;
+
+impl DomainPlugin for HouseholdsPlugin {
+    fn name(&self) -> &'static str {
+        "households"
+    }
+
+    fn routes(&self, cfg: &mut ServiceConfig<'_>) {
+        cfg.service(routes::households_list)
+            .service(routes::households_create)
+            .service(routes::households_get)
+            .service(routes::households_update)
+            .service(routes::households_delete)
+            .service(routes::household_members_list)
+            .service(routes::household_members_create)
+            .service(routes::household_members_get)
+            .service(routes::household_members_update)
+            .service(routes::household_members_delete);
+    }
+
+    fn permissions(&self) -> Vec<PermissionDef> {
+        vec![
+            PermissionDef {
+                name: READ.0,
+                description: "Read households and their members",
+                granted_to: &[Owner, Admin, Manager, Staff],
+            },
+            PermissionDef {
+                name: WRITE.0,
+                description: "Create and change households and their members",
+                granted_to: &[Owner, Admin, Manager],
+            },
+        ]
+    }
+
+    fn event_types(&self) -> Vec<EventTypeDef> {
+        [
+            ("household.created", "A household was created"),
+            ("household.updated", "A household changed"),
+            ("household.deleted", "A household was deleted"),
+            ("household.member_added", "Someone joined a household"),
+            ("household.member_updated", "A household member's role or permissions changed"),
+            ("household.member_removed", "Someone left a household"),
+        ]
+        .into_iter()
+        .map(|(name, description)| EventTypeDef::change(name, description, READ.0))
+        .collect()
+    }
+}

@@ -1,0 +1,19 @@
+//! The tenant directory domain plugins ask about people, over the tenants module.
+
+use atrium_core::context::Directory;
+use atrium_core::db::TenantTx;
+use atrium_core::ids::UserId;
+use sea_orm::DbErr;
+
+pub struct TenantsDirectory;
+
+#[async_trait::async_trait]
+impl Directory for TenantsDirectory {
+    async fn is_member(&self, tx: &TenantTx, user: UserId) -> Result<bool, DbErr> {
+        match atrium_tenants::repo::membership_of(tx, user).await {
+            Ok(m) => Ok(m.is_some_and(|m| m.status == "active")),
+            Err(atrium_tenants::error::TenantsError::Db(e)) => Err(e),
+            Err(other) => Err(DbErr::Custom(other.to_string())),
+        }
+    }
+}
