@@ -173,6 +173,23 @@ pub async fn delete_membership(tx: &TenantTx, id: Uuid) -> Result<()> {
     Ok(())
 }
 
+/// The plan's seats, when `more` people would join (members and pending invitations
+/// count): `Err` when the plan has no room for them.
+pub async fn check_seats(tx: &TenantTx, more: u64, count_invitations: bool) -> Result<()> {
+    let tenant = tenant_by_id(tx.conn(), tx.tenant_id()).await?.ok_or(crate::error::TenantsError::NotFound)?;
+    let seats = serde_json::from_value::<crate::model::Plan>(tenant.plan).unwrap_or_default().seats;
+    let mut taken = member_count(tx).await?;
+    if count_invitations {
+        taken += pending_invitations(tx).await?.len() as u64;
+    }
+    if taken + more > u64::from(seats) {
+        return Err(crate::error::TenantsError::Conflict(format!(
+            "the tenant's plan has {seats} seats, all taken (members and pending invitations)"
+        )));
+    }
+    Ok(())
+}
+
 pub async fn member_count(tx: &TenantTx) -> Result<u64> {
     Ok(memberships::Entity::find().filter(memberships::Column::TenantId.eq(tx.tenant_id().0)).count(tx.conn()).await?)
 }

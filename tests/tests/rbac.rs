@@ -244,3 +244,16 @@ async fn a_role_change_on_one_instance_applies_on_the_others() {
     }
     assert_eq!(status, 403, "the other instance dropped its cached decision");
 }
+
+#[tokio::test]
+async fn the_plans_seats_bound_members_and_invitations() {
+    let app =
+        atrium_tests::spawn_app_with(|c| c.signup_seats = 2, atrium_server::PluginRegistry::compiled().unwrap()).await;
+    let t = app.signup("acme").await;
+    app.add_member(&t, "second@acme.example", &["staff"]).await;
+    let res = app
+        .send_as(&t.token, Method::POST, "/v1/members", &json!({"email": "third@acme.example", "roles": ["staff"]}))
+        .await;
+    let problem = assert_problem(res, 409, "conflict").await;
+    assert!(problem["detail"].as_str().unwrap().contains("seats"), "{problem}");
+}

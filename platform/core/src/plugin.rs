@@ -102,6 +102,8 @@ pub struct Deployment {
     pub base_domain: Option<String>,
     /// The request budget per minute of a self-serve signup's plan.
     pub signup_rate_limit_per_minute: u32,
+    /// Members (with pending invitations) a self-serve signup's plan allows.
+    pub signup_seats: u32,
 }
 
 /// What a plugin declares, in one place.

@@ -157,6 +157,7 @@ impl Application {
                 title: config.title.clone(),
                 base_domain: config.base_domain.clone(),
                 signup_rate_limit_per_minute: config.signup_rate_limit_per_minute,
+                signup_seats: config.signup_seats,
             }),
             authn: web::Data::from(authn),
             policies: web::Data::from(policies),

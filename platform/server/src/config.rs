@@ -52,6 +52,8 @@ pub struct Config {
     pub base_domain: Option<String>,
     /// Requests per minute per API key or user in the plan a self-serve signup gets.
     pub signup_rate_limit_per_minute: u32,
+    /// Members (with pending invitations) a self-serve signup's plan allows.
+    pub signup_seats: u32,
     /// Deployment title (white-label): shown in the spec and in Swagger UI.
     pub title: String,
     pub log_level: String,
@@ -95,6 +97,7 @@ impl Default for Config {
             public_base_url: None,
             base_domain: None,
             signup_rate_limit_per_minute: 600,
+            signup_seats: 25,
             title: "Atrium".into(),
             log_level: "info".into(),
             log_format: LogFormat::Text,
@@ -212,6 +215,7 @@ impl Config {
         set_opt(&var, "ATRIUM_BASE_DOMAIN", &mut self.base_domain)?;
         set(&var, "ATRIUM_TITLE", &mut self.title)?;
         set(&var, "ATRIUM_SIGNUP_RATE_LIMIT_PER_MINUTE", &mut self.signup_rate_limit_per_minute)?;
+        set(&var, "ATRIUM_SIGNUP_SEATS", &mut self.signup_seats)?;
         set(&var, "ATRIUM_LOG_LEVEL", &mut self.log_level)?;
         set(&var, "ATRIUM_LOG_FORMAT", &mut self.log_format)?;
         set(&var, "ATRIUM_ALLOW_RLS_BYPASS", &mut self.allow_rls_bypass)?;

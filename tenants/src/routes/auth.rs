@@ -104,8 +104,10 @@ pub async fn signup_create(
         owner_password: owner.password,
         owner_name,
     };
-    let plan =
-        crate::model::Plan { rate_limit_per_minute: deployment.signup_rate_limit_per_minute, ..Default::default() };
+    let plan = crate::model::Plan {
+        rate_limit_per_minute: deployment.signup_rate_limit_per_minute,
+        seats: deployment.signup_seats,
+    };
     let done = service::signup(&db, &keys, input, plan, client_ip(&req)).await?;
     let body = SignupResponse {
         tenant: (&done.tenant).into(),

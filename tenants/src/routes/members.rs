@@ -146,6 +146,7 @@ pub async fn members_create(
         require_owner(&ctx)?;
     }
     check_location(&tx, input.location_id, "location_id").await?;
+    repo::check_seats(&tx, 1, true).await?;
     if let Some(user) = repo::user_by_email(tx.conn(), email.as_str()).await?
         && repo::membership_of(&tx, UserId(user.id)).await?.is_some()
     {
@@ -380,6 +381,7 @@ pub async fn invitations_accept(
     if repo::membership_of(&tx, user_id).await?.is_some() {
         return Err(TenantsError::Conflict("already a member".into()).into());
     }
+    repo::check_seats(&tx, 1, false).await?;
     let roles = strings(&inv.roles);
     let membership = repo::insert_membership(&tx, user_id, &roles, inv.location_id).await?;
     let actor = AuditActor::user(user_id, crate::routes::auth::client_ip(&req));
