@@ -47,12 +47,16 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 async fn main() {
     let events: usize = std::env::var("EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
     let dir = tempfile::tempdir().unwrap();
+    // With ATRIUM_TEST_POSTGRES_URL set, a fresh PostgreSQL database (runtime/owner roles).
+    let pg = atrium_tests::PgDatabase::from_env().await;
+    let (database, database_url, migration_url) = match &pg {
+        Some(pg) => ("PostgreSQL", pg.runtime_url(), Some(atrium_core::secret::Secret::new(pg.owner_url()))),
+        None => ("SQLite", format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display()), None),
+    };
     let config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: atrium_core::secret::Secret::new(format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("b.db").display()
-        )),
+        database_url: atrium_core::secret::Secret::new(database_url),
+        migration_database_url: migration_url,
         jwt_secret: Some(atrium_core::secret::Secret::new(atrium_tests::TEST_JWT_SECRET)),
         webhooks_allow_private: true,
         webhook_poll_interval_ms: 5,
@@ -151,7 +155,7 @@ async fn main() {
     let raw_rate = (total / 32 + 1) as f64 * 32.0 / started.elapsed().as_secs_f64();
 
     println!(
-        "== webhook delivery ({} cores, {events} events × {ENDPOINTS} endpoints, SQLite)",
+        "== webhook delivery ({} cores, {events} events × {ENDPOINTS} endpoints, {database})",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
