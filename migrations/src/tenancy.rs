@@ -11,6 +11,11 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 /// nothing rather than fail the cast.
 pub const TENANT_PREDICATE: &str = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid";
 
+/// A column by name, for the plain column lists of tenant tables.
+pub fn col(name: &'static str) -> ColumnDef {
+    ColumnDef::new(Alias::new(name))
+}
+
 #[derive(DeriveIden)]
 enum Tenants {
     Table,

@@ -182,26 +182,26 @@ pub async fn households_create(
     let m = insert_member(&tx, household_id, member_id, &primary).await?;
     let view = household_view(&h)?;
     let actor = AuditActor::of(&ctx);
-    audit::record(&tx, &actor, change("household.created", "household", h.id, None, serde_json::to_value(&view).ok()))
-        .await?;
     audit::record(
         &tx,
         &actor,
-        change("household.member_added", "household_member", m.id, None, serde_json::to_value(member_view(&m)?).ok()),
+        Change::new("household.created", "household", h.id, None, serde_json::to_value(&view).ok()),
+    )
+    .await?;
+    audit::record(
+        &tx,
+        &actor,
+        Change::new(
+            "household.member_added",
+            "household_member",
+            m.id,
+            None,
+            serde_json::to_value(member_view(&m)?).ok(),
+        ),
     )
     .await?;
     tx.commit().await?;
     Ok(created(format!("/v1/households/{}", h.id), &view, Some(h.version)))
-}
-
-fn change(
-    action: &'static str,
-    entity: &'static str,
-    id: Uuid,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> Change<'static> {
-    Change { action, entity_type: entity, entity_id: id.to_string(), before, after }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -312,7 +312,7 @@ pub async fn households_update(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        change(
+        Change::new(
             "household.updated",
             "household",
             h.id,
@@ -347,7 +347,7 @@ pub async fn households_delete(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        change("household.deleted", "household", h.id, serde_json::to_value(&before).ok(), None),
+        Change::new("household.deleted", "household", h.id, serde_json::to_value(&before).ok(), None),
     )
     .await?;
     tx.commit().await?;
@@ -513,7 +513,7 @@ pub async fn household_members_create(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        change("household.member_added", "household_member", m.id, None, serde_json::to_value(&view).ok()),
+        Change::new("household.member_added", "household_member", m.id, None, serde_json::to_value(&view).ok()),
     )
     .await?;
     tx.commit().await?;
@@ -629,7 +629,7 @@ pub async fn household_members_update(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        change(
+        Change::new(
             "household.member_updated",
             "household_member",
             m.id,
@@ -673,7 +673,7 @@ pub async fn household_members_delete(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        change("household.member_removed", "household_member", m.id, serde_json::to_value(&before).ok(), None),
+        Change::new("household.member_removed", "household_member", m.id, serde_json::to_value(&before).ok(), None),
     )
     .await?;
     tx.commit().await?;

@@ -3,14 +3,10 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::tenancy::{create_tenant_table, tenant_fk, tenant_table};
+use crate::tenancy::{col, create_tenant_table, tenant_fk, tenant_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn col(name: &'static str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name))
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

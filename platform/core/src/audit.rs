@@ -77,6 +77,18 @@ pub struct Change<'a> {
 
 /// Records `change` in the audit log and emits the event of the same name
 /// (`member.added`, …) in the outbox, both in `tx`: every audited change is an event.
+impl<'a> Change<'a> {
+    pub fn new(
+        action: &'a str,
+        entity_type: &'a str,
+        entity_id: impl ToString,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Self {
+        Self { action, entity_type, entity_id: entity_id.to_string(), before, after }
+    }
+}
+
 pub async fn record(tx: &TenantTx, actor: &AuditActor, change: Change<'_>) -> Result<(), DbErr> {
     let data = ChangeEvent {
         id: change.entity_id.clone(),
