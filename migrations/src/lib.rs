@@ -6,10 +6,14 @@
 
 pub use sea_orm_migration::prelude::*;
 
+#[cfg(feature = "bookables")]
+mod bookables;
 #[cfg(feature = "households")]
 mod households;
 mod integrations;
 mod platform;
+#[cfg(feature = "service-templates")]
+mod service_templates;
 pub mod tenancy;
 mod tenants;
 
@@ -24,6 +28,10 @@ impl MigratorTrait for Migrator {
         // Each plugin's migrations, behind its feature.
         #[cfg(feature = "households")]
         all.extend(households::migrations());
+        #[cfg(feature = "bookables")]
+        all.extend(bookables::migrations());
+        #[cfg(feature = "service-templates")]
+        all.extend(service_templates::migrations());
         all.sort_by(|a, b| a.name().cmp(b.name()));
         all
     }

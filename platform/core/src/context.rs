@@ -183,4 +183,6 @@ impl FromRequest for RequestContext {
 pub trait Directory: Send + Sync + 'static {
     /// Whether `user` is an active member of the transaction's tenant.
     async fn is_member(&self, tx: &TenantTx, user: UserId) -> Result<bool, sea_orm::DbErr>;
+    /// Whether `location` is one of the transaction's tenant's locations (not deleted).
+    async fn has_location(&self, tx: &TenantTx, location: uuid::Uuid) -> Result<bool, sea_orm::DbErr>;
 }

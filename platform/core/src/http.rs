@@ -100,3 +100,50 @@ where
 {
     Option::<T>::deserialize(de).map(Some)
 }
+
+/// JSON Merge Patch (RFC 7396): objects merge key by key, `null` removes a key, anything
+/// else replaces.
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    let serde_json::Value::Object(changes) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = serde_json::Value::Object(serde_json::Map::new());
+    }
+    if let serde_json::Value::Object(fields) = target {
+        for (key, value) in changes {
+            if value.is_null() {
+                fields.remove(key);
+            } else {
+                merge_patch(fields.entry(key.clone()).or_insert(serde_json::Value::Null), value);
+            }
+        }
+    }
+}
+
+/// A PATCH as a merge patch over the resource's full input state: the result is parsed
+/// and checked like a creation, so a patch can never produce what a POST could not.
+pub fn patched<T: Serialize + serde::de::DeserializeOwned>(
+    current: &T,
+    patch: &serde_json::Value,
+) -> Result<T, crate::error::ApiError> {
+    let mut merged = serde_json::to_value(current).map_err(crate::error::ApiError::internal)?;
+    merge_patch(&mut merged, patch);
+    let body = serde_json::to_vec(&merged).map_err(crate::error::ApiError::internal)?;
+    crate::extract::parse(&body)
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use serde_json::json;
+
+    use super::merge_patch;
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}, "k": [1, 2]});
+        merge_patch(&mut doc, &json!({"a": "z", "c": {"f": null}, "k": [3], "n": {"x": 1}}));
+        assert_eq!(doc, json!({"a": "z", "c": {"d": "e"}, "k": [3], "n": {"x": 1}}));
+    }
+}

@@ -17,5 +17,6 @@ pub mod http;
 pub mod ids;
 pub mod plugin;
 pub mod request_id;
+pub mod schedule;
 pub mod secret;
 pub mod validate;

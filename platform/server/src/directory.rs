@@ -16,4 +16,12 @@ impl Directory for TenantsDirectory {
             Err(other) => Err(DbErr::Custom(other.to_string())),
         }
     }
+
+    async fn has_location(&self, tx: &TenantTx, location: uuid::Uuid) -> Result<bool, DbErr> {
+        match atrium_tenants::repo::location(tx, location).await {
+            Ok(l) => Ok(l.is_some()),
+            Err(atrium_tenants::error::TenantsError::Db(e)) => Err(e),
+            Err(other) => Err(DbErr::Custom(other.to_string())),
+        }
+    }
 }

@@ -119,6 +119,10 @@ pub fn compiled_plugins() -> Vec<Box<dyn DomainPlugin>> {
     // Each domain plugin behind its Cargo feature.
     #[cfg(feature = "households")]
     plugins.push(Box::new(atrium_households::HouseholdsPlugin));
+    #[cfg(feature = "bookables")]
+    plugins.push(Box::new(atrium_bookables::BookablesPlugin));
+    #[cfg(feature = "service-templates")]
+    plugins.push(Box::new(atrium_service_templates::ServiceTemplatesPlugin));
     plugins
 }
 

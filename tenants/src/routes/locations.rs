@@ -2,16 +2,15 @@
 //! IANA time zone, operating hours in local time, optional config override and, for
 //! mobile services, a service area.
 
-use std::collections::BTreeMap;
-
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use atrium_core::audit::{self, AuditActor, Change};
 use atrium_core::context::RequestContext;
 use atrium_core::error::{ApiError, FieldError};
 use atrium_core::extract::Json;
 use atrium_core::http::{ListQuery, Page, check_if_match, created, double_option, ok_versioned};
+use atrium_core::schedule::{WeeklySchedule, check_weekly};
 use atrium_core::validate::Name;
-use chrono::{NaiveTime, Utc};
+use chrono::Utc;
 use sea_orm::{IntoActiveModel, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -36,17 +35,6 @@ pub enum LocationStatus {
     Inactive,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Weekday {
-    Monday,
-    Tuesday,
-    Wednesday,
-    Thursday,
-    Friday,
-    Saturday,
-    Sunday,
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -74,15 +62,6 @@ pub struct Address {
     pub coordinates: Option<Coordinates>,
 }
 
-/// Local times `HH:MM` in the location's zone; `end` after `start`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TimeRange {
-    #[schema(example = "09:00")]
-    pub start: String,
-    #[schema(example = "17:00")]
-    pub end: String,
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -117,7 +96,7 @@ pub struct LocationCreate {
     #[schema(example = "Europe/Lisbon")]
     pub timezone: String,
     #[serde(default)]
-    pub operating_hours: BTreeMap<Weekday, Vec<TimeRange>>,
+    pub operating_hours: WeeklySchedule,
     pub config_override: Option<ConfigOverride>,
     pub service_area: Option<ServiceArea>,
     #[serde(default = "active")]
@@ -137,9 +116,6 @@ fn check_coordinates(path: &str, c: &Coordinates, errors: &mut Vec<FieldError>) 
     }
 }
 
-fn parse_hhmm(value: &str) -> Option<NaiveTime> {
-    (value.len() == 5).then(|| NaiveTime::parse_from_str(value, "%H:%M").ok()).flatten()
-}
 
 impl LocationCreate {
     pub fn check(&self) -> Vec<FieldError> {
@@ -173,24 +149,7 @@ impl LocationCreate {
                 check_coordinates("address.coordinates", c, &mut errors);
             }
         }
-        for (day, ranges) in &self.operating_hours {
-            let day = serde_json::to_value(day).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            let mut parsed = Vec::new();
-            for (i, r) in ranges.iter().enumerate() {
-                let path = format!("operating_hours.{day}[{i}]");
-                match (parse_hhmm(&r.start), parse_hhmm(&r.end)) {
-                    (Some(s), Some(e)) if s < e => parsed.push((s, e, path)),
-                    (Some(_), Some(_)) => errors.push(FieldError::new(path, "end must be after start")),
-                    _ => errors.push(FieldError::new(path, "times must be HH:MM")),
-                }
-            }
-            parsed.sort_by_key(|(s, _, _)| *s);
-            for pair in parsed.windows(2) {
-                if pair[1].0 < pair[0].1 {
-                    errors.push(FieldError::new(pair[1].2.clone(), "overlaps another range of the same day"));
-                }
-            }
-        }
+        check_weekly("operating_hours", &self.operating_hours, &mut errors);
         if let Some(c) = &self.config_override {
             if let Some(tz) = &c.timezone {
                 check_timezone("config_override.timezone", tz, &mut errors);
@@ -350,7 +309,7 @@ pub struct LocationPatch {
     #[schema(value_type = Option<Address>)]
     pub address: Option<Option<Address>>,
     pub timezone: Option<String>,
-    pub operating_hours: Option<BTreeMap<Weekday, Vec<TimeRange>>>,
+    pub operating_hours: Option<WeeklySchedule>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<ConfigOverride>)]
     pub config_override: Option<Option<ConfigOverride>>,

@@ -1,0 +1,50 @@
+//! atrium-service-templates: the blueprint of a service (Bizing §5) — duration, the
+//! bookables it needs, capacity, pricing, cancellation, deposit, included products,
+//! reservation settings — and the one pure function that quotes its price.
+
+use atrium_core::context::Permission;
+use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, EventTypeDef, PermissionDef};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub const READ: Permission = Permission("service-templates:read");
+pub const WRITE: Permission = Permission("service-templates:write");
+
+pub struct ServiceTemplatesPlugin;
+
+impl DomainPlugin for ServiceTemplatesPlugin {
+    fn name(&self) -> &'static str {
+        "service-templates"
+    }
+
+    fn depends_on(&self) -> &'static [&'static str] {
+        &["bookables"]
+    }
+
+    fn routes(&self, _cfg: &mut ServiceConfig<'_>) {}
+
+    fn permissions(&self) -> Vec<PermissionDef> {
+        vec![
+            PermissionDef {
+                name: READ.0,
+                description: "Read service templates and quote their prices",
+                granted_to: &[Owner, Admin, Manager, Staff],
+            },
+            PermissionDef {
+                name: WRITE.0,
+                description: "Create and change service templates",
+                granted_to: &[Owner, Admin, Manager],
+            },
+        ]
+    }
+
+    fn event_types(&self) -> Vec<EventTypeDef> {
+        [
+            ("service_template.created", "A service template was created"),
+            ("service_template.updated", "A service template changed"),
+            ("service_template.deleted", "A service template was deleted"),
+        ]
+        .into_iter()
+        .map(|(name, description)| EventTypeDef::change(name, description, READ.0))
+        .collect()
+    }
+}
