@@ -4,6 +4,7 @@
 
 mod api_keys;
 mod auth;
+mod bookables;
 mod households;
 mod idempotency;
 mod isolation;

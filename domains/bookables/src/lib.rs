@@ -6,7 +6,9 @@
 
 pub mod entities;
 pub mod model;
+mod repo;
 pub mod routes;
+mod schema;
 pub mod service;
 
 use atrium_core::context::Permission;

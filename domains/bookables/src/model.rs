@@ -3,12 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use atrium_core::error::FieldError;
+use atrium_core::error::{ApiError, FieldError};
+use atrium_core::extract::parse_field;
+use atrium_core::http::merge_patch;
 use atrium_core::schedule::{WeeklySchedule, check_weekly};
 use atrium_core::validate::{Email, Name, Slug, Timezone};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -264,7 +267,7 @@ pub struct VenueFields {
 }
 
 /// The fields of one bookable type, chosen by `type`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum BookableDetails {
     Provider(ProviderFields),
@@ -295,6 +298,7 @@ impl BookableDetails {
 
 /// Fields every bookable has.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BookableCommon {
     #[schema(example = "Maria Silva")]
     pub name: String,
@@ -319,12 +323,55 @@ fn active() -> BookableStatus {
 }
 
 /// A bookable's full input state, as created or after a merge patch; checked as a whole.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// It reads as one flat object (see [`BookableState::from_json`]) and writes as one.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BookableState {
     #[serde(flatten)]
     pub common: BookableCommon,
     #[serde(flatten)]
     pub details: BookableDetails,
+}
+
+/// The keys of [`BookableCommon`]; every other key (but `type`) belongs to the type's fields.
+const COMMON_FIELDS: [&str; 8] =
+    ["name", "slug", "description", "location_id", "category_id", "tags", "status", "calendar"];
+
+impl BookableState {
+    /// Reads the flat input: `type` chooses the fields struct, the common keys go to
+    /// [`BookableCommon`], the rest to the type's struct (which refuses what it does not
+    /// know). Parsed part by part rather than with serde's `flatten`, which loses the
+    /// path of a bad field (`calendar.slot_duration_minutes`).
+    pub fn from_json(mut object: Map<String, Value>) -> Result<Self, ApiError> {
+        let kind: BookableType = match object.remove("type") {
+            Some(kind) => parse_field("type", kind)?,
+            None => return Err(ApiError::validation(vec![FieldError::new("type", "is required")])),
+        };
+        let mut common = Map::new();
+        for key in COMMON_FIELDS {
+            if let Some(value) = object.remove(key) {
+                common.insert(key.to_owned(), value);
+            }
+        }
+        let common: BookableCommon = parse_field("", Value::Object(common))?;
+        let rest = Value::Object(object);
+        let details = match kind {
+            BookableType::Provider => BookableDetails::Provider(parse_field("", rest)?),
+            BookableType::CompanyProvider => BookableDetails::CompanyProvider(parse_field("", rest)?),
+            BookableType::Asset => BookableDetails::Asset(parse_field("", rest)?),
+            BookableType::Venue => BookableDetails::Venue(parse_field("", rest)?),
+        };
+        Ok(Self { common, details })
+    }
+
+    /// A JSON merge patch over this state, read again like a creation.
+    pub fn patched(&self, patch: &Map<String, Value>) -> Result<Self, ApiError> {
+        let mut merged = serde_json::to_value(self).map_err(ApiError::internal)?;
+        merge_patch(&mut merged, &Value::Object(patch.clone()));
+        match merged {
+            Value::Object(object) => Self::from_json(object),
+            _ => Err(ApiError::internal("a merged bookable is not an object")),
+        }
+    }
 }
 
 fn check_text(path: &str, value: Option<&String>, max: usize, errors: &mut Vec<FieldError>) {
@@ -453,10 +500,8 @@ impl BookableState {
                     (true, Some(_)) => {
                         check_bound("max_simultaneous_bookings", v.max_simultaneous_bookings, 2..=1000, &mut errors)
                     }
-                    (false, Some(_)) => errors.push(FieldError::new(
-                        "max_simultaneous_bookings",
-                        "only with allow_simultaneous_bookings",
-                    )),
+                    (false, Some(_)) => errors
+                        .push(FieldError::new("max_simultaneous_bookings", "only with allow_simultaneous_bookings")),
                     (false, None) => {}
                 }
                 check_bound("default_setup_minutes", Some(v.default_setup_minutes), 0..=240, &mut errors);
@@ -493,8 +538,33 @@ mod tests {
 
     use super::*;
 
-    fn state(body: serde_json::Value) -> Result<BookableState, atrium_core::error::ApiError> {
-        atrium_core::extract::parse(&serde_json::to_vec(&body).unwrap())
+    fn state(body: serde_json::Value) -> Result<BookableState, ApiError> {
+        BookableState::from_json(body.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn the_common_keys_are_those_of_the_common_struct() {
+        let s =
+            state(json!({"type": "venue", "name": "Hall", "capacity": {"max": 3}, "calendar": {"timezone": "UTC"}}))
+                .unwrap();
+        let keys: Vec<String> = serde_json::to_value(&s.common).unwrap().as_object().unwrap().keys().cloned().collect();
+        let mut expected: Vec<String> = COMMON_FIELDS.iter().map(|k| k.to_string()).collect();
+        expected.sort();
+        assert_eq!(keys, expected);
+    }
+
+    #[test]
+    fn bad_fields_keep_their_paths() {
+        let err = state(json!({"type": "venue", "name": "Hall", "capacity": {"max": -1},
+            "calendar": {"timezone": "UTC"}}))
+        .unwrap_err();
+        assert_eq!(err.errors()[0].field, "capacity.max");
+        let err = state(json!({"type": "venue", "name": "Hall", "capacity": {"max": 1},
+            "calendar": {"timezone": "UTC", "slot_duration_minutes": -30}}))
+        .unwrap_err();
+        assert_eq!(err.errors()[0].field, "calendar.slot_duration_minutes");
+        let err = state(json!({"name": "Hall"})).unwrap_err();
+        assert_eq!(err.errors()[0].field, "type");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod entities;
 pub mod routes;
 pub mod rules;
+pub mod service;
 
 use atrium_core::context::Permission;
 use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, EventTypeDef, PermissionDef};

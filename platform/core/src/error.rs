@@ -37,6 +37,8 @@ pub enum ErrorCode {
     PluginDisabled,
     /// The request conflicts with the current state of the resource.
     Conflict,
+    /// A state change the resource's state machine does not allow from its current state.
+    InvalidTransition,
     /// A request with this `Idempotency-Key` is still being processed.
     IdempotencyInProgress,
     /// This `Idempotency-Key` was used with another request body, method or path.
@@ -68,7 +70,7 @@ impl ErrorCode {
             Forbidden => StatusCode::FORBIDDEN,
             NotFound | RouteNotFound | PluginDisabled => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Conflict | IdempotencyInProgress => StatusCode::CONFLICT,
+            Conflict | InvalidTransition | IdempotencyInProgress => StatusCode::CONFLICT,
             IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -93,6 +95,7 @@ impl ErrorCode {
             MethodNotAllowed => "method_not_allowed",
             PluginDisabled => "plugin_disabled",
             Conflict => "conflict",
+            InvalidTransition => "invalid_transition",
             IdempotencyInProgress => "idempotency_in_progress",
             IdempotencyKeyReused => "idempotency_key_reused",
             PreconditionFailed => "precondition_failed",
@@ -118,6 +121,7 @@ impl ErrorCode {
             MethodNotAllowed => "Method not allowed",
             PluginDisabled => "Plugin not enabled for this tenant",
             Conflict => "Conflict with current state",
+            InvalidTransition => "Transition not allowed from the current state",
             IdempotencyInProgress => "A request with this Idempotency-Key is in progress",
             IdempotencyKeyReused => "Idempotency-Key reused with another request",
             PreconditionFailed => "Precondition failed",
@@ -333,6 +337,7 @@ mod tests {
             MethodNotAllowed,
             PluginDisabled,
             Conflict,
+            InvalidTransition,
             IdempotencyInProgress,
             IdempotencyKeyReused,
             PreconditionFailed,

@@ -84,6 +84,30 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// Parses the JSON value found at `field` of a request (`calendar`, `items[2]`) into `T`,
+/// with that prefix on the paths of any field errors.
+pub fn parse_field<T: DeserializeOwned>(field: &str, value: serde_json::Value) -> Result<T, ApiError> {
+    let body = serde_json::to_vec(&value).map_err(ApiError::internal)?;
+    parse(&body).map_err(|err| {
+        if err.code() != ErrorCode::ValidationFailed || field.is_empty() {
+            return err;
+        }
+        let errors = err
+            .errors()
+            .iter()
+            .map(|e| {
+                let path = match e.field.as_str() {
+                    "" => field.to_owned(),
+                    p if p.starts_with('[') => format!("{field}{p}"),
+                    p => format!("{field}.{p}"),
+                };
+                FieldError::new(path, e.message.clone())
+            })
+            .collect();
+        ApiError::validation(errors)
+    })
+}
+
 /// serde_json appends "at line 1 column 17" to data errors; the field path says more.
 fn strip_position(err: &serde_json::Error) -> String {
     let text = err.to_string();

@@ -114,7 +114,11 @@ mod tests {
         let mut errors = Vec::new();
         check_ranges("h", &[r("09:00", "12:00"), r("12:00", "17:00")], &mut errors);
         assert!(errors.is_empty(), "touching ranges are fine");
-        check_ranges("h", &[r("09:00", "12:00"), r("11:00", "13:00"), r("15:00", "14:00"), r("9:00", "10:00")], &mut errors);
+        check_ranges(
+            "h",
+            &[r("09:00", "12:00"), r("11:00", "13:00"), r("15:00", "14:00"), r("9:00", "10:00")],
+            &mut errors,
+        );
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["h[2]", "h[3]", "h[1]"]);
     }

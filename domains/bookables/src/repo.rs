@@ -1,0 +1,403 @@
+//! The only place that builds bookables queries: a bookable's base row and subtype row
+//! to and from its typed [`BookableState`].
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use atrium_core::db::TenantTx;
+use atrium_core::error::{ApiError, ErrorCode};
+use atrium_core::schedule::WeeklySchedule;
+use chrono::Utc;
+use rust_decimal::Decimal;
+use sea_orm::entity::prelude::*;
+use sea_orm::{IntoActiveModel, Set};
+use serde::de::DeserializeOwned;
+
+use crate::entities::{assets, bookables, company_providers, providers, venues};
+use crate::model::*;
+use crate::service::{tags_column, tags_of};
+
+fn json<T: serde::Serialize>(value: &T) -> Json {
+    serde_json::to_value(value).unwrap_or(Json::Null)
+}
+
+fn from_json<T: DeserializeOwned>(value: &Json) -> Result<T, ApiError> {
+    serde_json::from_value(value.clone()).map_err(ApiError::internal)
+}
+
+fn decimal(value: Option<&String>) -> Result<Option<Decimal>, ApiError> {
+    value.map(|v| Decimal::from_str(v).map_err(ApiError::internal)).transpose()
+}
+
+fn int(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
+fn uint(value: i32) -> u32 {
+    u32::try_from(value).unwrap_or(0)
+}
+
+/// A non-deleted bookable of the transaction's tenant.
+pub async fn find(tx: &TenantTx, id: Uuid) -> Result<bookables::Model, ApiError> {
+    bookables::Entity::find_by_id((tx.tenant_id().0, id))
+        .filter(bookables::Column::DeletedAt.is_null())
+        .one(tx.conn())
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+pub async fn slug_taken(tx: &TenantTx, slug: &str, except: Option<Uuid>) -> Result<bool, ApiError> {
+    let mut q = bookables::Entity::find()
+        .filter(bookables::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(bookables::Column::Slug.eq(slug));
+    if let Some(id) = except {
+        q = q.filter(bookables::Column::Id.ne(id));
+    }
+    Ok(q.one(tx.conn()).await?.is_some())
+}
+
+fn common_of(b: &bookables::Model) -> Result<BookableCommon, ApiError> {
+    let bad = || ApiError::internal(format!("bookable {} has an unknown status", b.id));
+    Ok(BookableCommon {
+        name: b.name.clone(),
+        slug: Some(b.slug.clone()),
+        description: b.description.clone(),
+        location_id: b.location_id,
+        category_id: b.category_id,
+        tags: tags_of(&b.tags),
+        status: parse_name(&b.status).ok_or_else(bad)?,
+        calendar: Calendar {
+            timezone: b.timezone.clone(),
+            weekly_schedule: from_json::<WeeklySchedule>(&b.weekly_schedule)?,
+            slot_duration_minutes: uint(b.slot_duration_minutes),
+            slot_interval_minutes: uint(b.slot_interval_minutes),
+            pre_buffer_minutes: uint(b.pre_buffer_minutes),
+            post_buffer_minutes: uint(b.post_buffer_minutes),
+            min_advance_hours: uint(b.min_advance_hours),
+            max_advance_days: uint(b.max_advance_days),
+        },
+    })
+}
+
+fn set_common(am: &mut bookables::ActiveModel, c: &BookableCommon, slug: &str) {
+    am.name = Set(c.name.trim().to_owned());
+    am.slug = Set(slug.to_owned());
+    am.description = Set(c.description.clone());
+    am.location_id = Set(c.location_id);
+    am.category_id = Set(c.category_id);
+    am.tags = Set(tags_column(&c.tags));
+    am.status = Set(name_of(&c.status));
+    am.timezone = Set(c.calendar.timezone.clone());
+    am.weekly_schedule = Set(json(&c.calendar.weekly_schedule));
+    am.slot_duration_minutes = Set(int(c.calendar.slot_duration_minutes));
+    am.slot_interval_minutes = Set(int(c.calendar.slot_interval_minutes));
+    am.pre_buffer_minutes = Set(int(c.calendar.pre_buffer_minutes));
+    am.post_buffer_minutes = Set(int(c.calendar.post_buffer_minutes));
+    am.min_advance_hours = Set(int(c.calendar.min_advance_hours));
+    am.max_advance_days = Set(int(c.calendar.max_advance_days));
+}
+
+/// Inserts the base row and the subtype row of a new bookable.
+pub async fn insert(tx: &TenantTx, id: Uuid, s: &BookableState, slug: &str) -> Result<bookables::Model, ApiError> {
+    let now = Utc::now();
+    let mut am = bookables::ActiveModel {
+        tenant_id: Set(tx.tenant_id().0),
+        id: Set(id),
+        bookable_type: Set(name_of(&s.details.bookable_type())),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        deletion_reason: Set(None),
+        ..Default::default()
+    };
+    set_common(&mut am, &s.common, slug);
+    let base = am.insert(tx.conn()).await.map_err(slug_conflict)?;
+    save_details(tx, id, &s.details, true).await?;
+    Ok(base)
+}
+
+/// Writes a changed state over an existing bookable (same type), bumping its version.
+pub async fn update(
+    tx: &TenantTx,
+    base: bookables::Model,
+    s: &BookableState,
+    slug: &str,
+) -> Result<bookables::Model, ApiError> {
+    let version = base.version + 1;
+    let id = base.id;
+    let mut am = base.into_active_model();
+    set_common(&mut am, &s.common, slug);
+    am.version = Set(version);
+    am.updated_at = Set(Utc::now());
+    let base = am.update(tx.conn()).await.map_err(slug_conflict)?;
+    save_details(tx, id, &s.details, false).await?;
+    Ok(base)
+}
+
+pub async fn soft_delete(tx: &TenantTx, base: bookables::Model, reason: Option<String>) -> Result<(), ApiError> {
+    let version = base.version + 1;
+    let mut am = base.into_active_model();
+    am.deleted_at = Set(Some(Utc::now()));
+    am.deletion_reason = Set(reason);
+    am.version = Set(version);
+    am.update(tx.conn()).await?;
+    Ok(())
+}
+
+fn slug_conflict(e: DbErr) -> ApiError {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            ApiError::new(ErrorCode::Conflict).with_detail("another bookable of this tenant has this slug")
+        }
+        _ => ApiError::from(e),
+    }
+}
+
+async fn save_details(tx: &TenantTx, id: Uuid, details: &BookableDetails, insert: bool) -> Result<(), ApiError> {
+    let tenant_id = tx.tenant_id().0;
+    let conn = tx.conn();
+    match details {
+        BookableDetails::Provider(p) => {
+            let pay = p.payment_profile.as_ref();
+            let am = providers::ActiveModel {
+                tenant_id: Set(tenant_id),
+                id: Set(id),
+                user_id: Set(p.user_id),
+                email: Set(p.email.trim().to_lowercase()),
+                phone: Set(p.phone.clone()),
+                bio: Set(p.bio.clone()),
+                specialties: Set(json(&p.specialties)),
+                languages: Set(json(&p.languages)),
+                can_work_at_locations: Set(json(&p.can_work_at_locations)),
+                travel_radius_km: Set(p.travel_radius_km.map(int)),
+                max_daily_bookings: Set(p.max_daily_bookings.map(int)),
+                min_rest_between_bookings_minutes: Set(int(p.min_rest_between_bookings_minutes)),
+                hourly_rate: Set(pay.and_then(|p| p.hourly_rate).map(|d| d.normalize().to_string())),
+                commission_split: Set(pay.and_then(|p| p.commission_split).map(|d| d.normalize().to_string())),
+                rating: if insert { Set(None) } else { sea_orm::ActiveValue::NotSet },
+                review_count: if insert { Set(0) } else { sea_orm::ActiveValue::NotSet },
+            };
+            if insert { am.insert(conn).await.map(drop)? } else { am.update(conn).await.map(drop)? }
+        }
+        BookableDetails::CompanyProvider(c) => {
+            let am = company_providers::ActiveModel {
+                tenant_id: Set(tenant_id),
+                id: Set(id),
+                household_id: Set(c.household_id),
+                email: Set(c.email.trim().to_lowercase()),
+                phone: Set(c.phone.clone()),
+                website: Set(c.website.clone()),
+                available_technicians: Set(json(&c.available_technicians)),
+                dispatch_method: Set(name_of(&c.dispatch_method)),
+                service_radius_km: Set(int(c.service_radius_km)),
+                business_hours: Set(json(&c.business_hours)),
+            };
+            if insert { am.insert(conn).await.map(drop)? } else { am.update(conn).await.map(drop)? }
+        }
+        BookableDetails::Asset(a) => {
+            let schedule = a.maintenance_schedule.as_ref();
+            let am = assets::ActiveModel {
+                tenant_id: Set(tenant_id),
+                id: Set(id),
+                asset_type: Set(name_of(&a.asset_type)),
+                serial_number: Set(a.serial_number.clone()),
+                inventory_number: Set(a.inventory_number.clone()),
+                specifications: Set(json(&a.specifications)),
+                maintenance_every_hours: Set(schedule.and_then(|m| m.every_hours).map(int)),
+                maintenance_every_days: Set(schedule.and_then(|m| m.every_days).map(int)),
+                last_serviced_at: Set(a.last_serviced_at),
+                next_service_due: Set(a.next_service_due),
+            };
+            if insert { am.insert(conn).await.map(drop)? } else { am.update(conn).await.map(drop)? }
+        }
+        BookableDetails::Venue(v) => {
+            let am = venues::ActiveModel {
+                tenant_id: Set(tenant_id),
+                id: Set(id),
+                capacity_min: Set(v.capacity.min.map(int)),
+                capacity_max: Set(int(v.capacity.max)),
+                square_footage: Set(v.square_footage.map(int)),
+                amenities: Set(json(&v.amenities)),
+                allow_simultaneous_bookings: Set(v.allow_simultaneous_bookings),
+                max_simultaneous_bookings: Set(v.max_simultaneous_bookings.map(int)),
+                default_setup_minutes: Set(int(v.default_setup_minutes)),
+                default_teardown_minutes: Set(int(v.default_teardown_minutes)),
+            };
+            if insert { am.insert(conn).await.map(drop)? } else { am.update(conn).await.map(drop)? }
+        }
+    }
+    Ok(())
+}
+
+/// The subtype rows of `bases`, one query per type present.
+#[derive(Default)]
+struct Subtypes {
+    providers: HashMap<Uuid, providers::Model>,
+    company_providers: HashMap<Uuid, company_providers::Model>,
+    assets: HashMap<Uuid, assets::Model>,
+    venues: HashMap<Uuid, venues::Model>,
+}
+
+fn ids_of(bases: &[bookables::Model], kind: BookableType) -> Vec<Uuid> {
+    let kind = name_of(&kind);
+    bases.iter().filter(|b| b.bookable_type == kind).map(|b| b.id).collect()
+}
+
+async fn subtypes(tx: &TenantTx, bases: &[bookables::Model]) -> Result<Subtypes, ApiError> {
+    let tenant = tx.tenant_id().0;
+    let mut out = Subtypes::default();
+    let ids = ids_of(bases, BookableType::Provider);
+    if !ids.is_empty() {
+        out.providers = providers::Entity::find()
+            .filter(providers::Column::TenantId.eq(tenant))
+            .filter(providers::Column::Id.is_in(ids))
+            .all(tx.conn())
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+    }
+    let ids = ids_of(bases, BookableType::CompanyProvider);
+    if !ids.is_empty() {
+        out.company_providers = company_providers::Entity::find()
+            .filter(company_providers::Column::TenantId.eq(tenant))
+            .filter(company_providers::Column::Id.is_in(ids))
+            .all(tx.conn())
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+    }
+    let ids = ids_of(bases, BookableType::Asset);
+    if !ids.is_empty() {
+        out.assets = assets::Entity::find()
+            .filter(assets::Column::TenantId.eq(tenant))
+            .filter(assets::Column::Id.is_in(ids))
+            .all(tx.conn())
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+    }
+    let ids = ids_of(bases, BookableType::Venue);
+    if !ids.is_empty() {
+        out.venues = venues::Entity::find()
+            .filter(venues::Column::TenantId.eq(tenant))
+            .filter(venues::Column::Id.is_in(ids))
+            .all(tx.conn())
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+    }
+    Ok(out)
+}
+
+fn details_of(b: &bookables::Model, subs: &mut Subtypes) -> Result<BookableDetails, ApiError> {
+    let missing = || ApiError::internal(format!("bookable {} has no {} row", b.id, b.bookable_type));
+    let kind: BookableType =
+        parse_name(&b.bookable_type).ok_or_else(|| ApiError::internal(format!("bookable {} type", b.id)))?;
+    Ok(match kind {
+        BookableType::Provider => {
+            let p = subs.providers.remove(&b.id).ok_or_else(missing)?;
+            let (hourly_rate, commission_split) =
+                (decimal(p.hourly_rate.as_ref())?, decimal(p.commission_split.as_ref())?);
+            BookableDetails::Provider(ProviderFields {
+                user_id: p.user_id,
+                email: p.email,
+                phone: p.phone,
+                bio: p.bio,
+                specialties: from_json(&p.specialties)?,
+                languages: from_json(&p.languages)?,
+                can_work_at_locations: from_json(&p.can_work_at_locations)?,
+                travel_radius_km: p.travel_radius_km.map(uint),
+                max_daily_bookings: p.max_daily_bookings.map(uint),
+                min_rest_between_bookings_minutes: uint(p.min_rest_between_bookings_minutes),
+                payment_profile: (hourly_rate.is_some() || commission_split.is_some())
+                    .then_some(PaymentProfile { hourly_rate, commission_split }),
+            })
+        }
+        BookableType::CompanyProvider => {
+            let c = subs.company_providers.remove(&b.id).ok_or_else(missing)?;
+            BookableDetails::CompanyProvider(CompanyProviderFields {
+                household_id: c.household_id,
+                email: c.email,
+                phone: c.phone,
+                website: c.website,
+                available_technicians: from_json(&c.available_technicians)?,
+                dispatch_method: parse_name(&c.dispatch_method).ok_or_else(missing)?,
+                service_radius_km: uint(c.service_radius_km),
+                business_hours: from_json(&c.business_hours)?,
+            })
+        }
+        BookableType::Asset => {
+            let a = subs.assets.remove(&b.id).ok_or_else(missing)?;
+            let schedule = (a.maintenance_every_hours.is_some() || a.maintenance_every_days.is_some()).then(|| {
+                MaintenanceSchedule {
+                    every_hours: a.maintenance_every_hours.map(uint),
+                    every_days: a.maintenance_every_days.map(uint),
+                }
+            });
+            BookableDetails::Asset(AssetFields {
+                asset_type: parse_name(&a.asset_type).ok_or_else(missing)?,
+                serial_number: a.serial_number,
+                inventory_number: a.inventory_number,
+                specifications: from_json(&a.specifications)?,
+                maintenance_schedule: schedule,
+                last_serviced_at: a.last_serviced_at,
+                next_service_due: a.next_service_due,
+            })
+        }
+        BookableType::Venue => {
+            let v = subs.venues.remove(&b.id).ok_or_else(missing)?;
+            BookableDetails::Venue(VenueFields {
+                capacity: VenueCapacity { min: v.capacity_min.map(uint), max: uint(v.capacity_max) },
+                square_footage: v.square_footage.map(uint),
+                amenities: from_json(&v.amenities)?,
+                allow_simultaneous_bookings: v.allow_simultaneous_bookings,
+                max_simultaneous_bookings: v.max_simultaneous_bookings.map(uint),
+                default_setup_minutes: uint(v.default_setup_minutes),
+                default_teardown_minutes: uint(v.default_teardown_minutes),
+            })
+        }
+    })
+}
+
+/// Provider-only figures kept beside the state (not input).
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub rating: Option<Decimal>,
+    pub review_count: u32,
+}
+
+/// Each base row with its typed state, in the order given.
+pub async fn states(
+    tx: &TenantTx,
+    bases: Vec<bookables::Model>,
+) -> Result<Vec<(bookables::Model, BookableState, Stats)>, ApiError> {
+    let mut subs = subtypes(tx, &bases).await?;
+    let stats: HashMap<Uuid, Stats> = subs
+        .providers
+        .values()
+        .map(|p| {
+            let rating = decimal(p.rating.as_ref()).ok().flatten();
+            (p.id, Stats { rating, review_count: uint(p.review_count) })
+        })
+        .collect();
+    bases
+        .into_iter()
+        .map(|b| {
+            let state = BookableState { common: common_of(&b)?, details: details_of(&b, &mut subs)? };
+            let s = stats.get(&b.id).cloned().unwrap_or_default();
+            Ok((b, state, s))
+        })
+        .collect()
+}
+
+pub async fn state(
+    tx: &TenantTx,
+    base: bookables::Model,
+) -> Result<(bookables::Model, BookableState, Stats), ApiError> {
+    states(tx, vec![base]).await?.pop().ok_or_else(ApiError::not_found)
+}
