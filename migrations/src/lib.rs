@@ -8,6 +8,8 @@ pub use sea_orm_migration::prelude::*;
 
 #[cfg(feature = "bookables")]
 mod bookables;
+#[cfg(feature = "bookings")]
+mod bookings;
 #[cfg(feature = "households")]
 mod households;
 mod integrations;
@@ -32,6 +34,8 @@ impl MigratorTrait for Migrator {
         all.extend(bookables::migrations());
         #[cfg(feature = "service-templates")]
         all.extend(service_templates::migrations());
+        #[cfg(feature = "bookings")]
+        all.extend(bookings::migrations());
         all.sort_by(|a, b| a.name().cmp(b.name()));
         all
     }

@@ -78,6 +78,32 @@ async fn populate(app: &TestApp, spec: &Value, tenant: &Tenant) {
         }
         app.send_as(&tenant.token, Method::POST, path, &example_body(spec, post)).await;
     }
+    book_from_availability(app, spec, tenant).await;
+}
+
+/// Bookings and holds need a free slot, which no static example can name: one of each
+/// from the tenant's first service template's availability.
+async fn book_from_availability(app: &TestApp, spec: &Value, tenant: &Tenant) {
+    if spec["paths"]["/v1/availability"].is_null() {
+        return;
+    }
+    let template = first_id(app, tenant, "/v1/service-templates").await.expect("a service template from its example");
+    let now = chrono::Utc::now();
+    let window = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let path = format!(
+        "/v1/availability?service_template_id={template}&from={}&to={}",
+        window(now),
+        window(now + chrono::Duration::days(30))
+    );
+    let found: Value = app.get_as(&tenant.token, &path).await.json().await.unwrap();
+    let slots = found["slots"].as_array().cloned().unwrap_or_default();
+    assert!(slots.len() >= 2, "the spec's example provider offers slots for the example template: {found}");
+    // The first and the last slot: far enough apart that neither's buffers reach the other.
+    for (route, slot) in [("/v1/bookings", &slots[0]), ("/v1/reservations", &slots[slots.len() - 1])] {
+        let body = json!({"service_template_id": template, "start": slot["start"]});
+        let res = app.send_as(&tenant.token, Method::POST, route, &body).await;
+        assert_eq!(res.status(), 201, "POST {route}");
+    }
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 mod api_keys;
 mod auth;
 mod bookables;
+mod bookings;
 mod households;
 mod idempotency;
 mod isolation;
@@ -12,5 +13,6 @@ mod kernel;
 mod openapi;
 mod ratelimit;
 mod rbac;
+mod service_templates;
 mod webhook_instances;
 mod webhooks;

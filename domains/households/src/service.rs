@@ -6,6 +6,7 @@ use sea_orm::QueryOrder;
 use sea_orm::entity::prelude::*;
 
 use crate::entities::{households, members};
+use crate::rules::MemberFacts;
 
 /// A household as other plugins see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,4 +37,47 @@ pub async fn household(tx: &TenantTx, id: Uuid) -> Result<Option<HouseholdRef>, 
         .map(|m| m.user_id)
         .collect();
     Ok(Some(HouseholdRef { id: h.id, household_type: h.household_type, member_user_ids }))
+}
+
+/// A member with the facts [`crate::rules::may_book_for`] reads.
+#[derive(Clone, Debug)]
+pub struct MemberRecord {
+    pub user_id: Uuid,
+    pub facts: MemberFacts,
+}
+
+/// The members of the transaction's tenant's household `id` (empty when it does not exist).
+pub async fn members(tx: &TenantTx, id: Uuid) -> Result<Vec<MemberRecord>, ApiError> {
+    let exists = households::Entity::find_by_id((tx.tenant_id().0, id))
+        .filter(households::Column::DeletedAt.is_null())
+        .one(tx.conn())
+        .await?
+        .is_some();
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let rows = members::Entity::find()
+        .filter(members::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(members::Column::HouseholdId.eq(id))
+        .order_by_asc(members::Column::Id)
+        .all(tx.conn())
+        .await?;
+    let bad = |m: &members::Model| ApiError::internal(format!("household member {} is malformed", m.id));
+    rows.iter()
+        .map(|m| {
+            Ok(MemberRecord {
+                user_id: m.user_id,
+                facts: MemberFacts {
+                    id: m.id,
+                    role: serde_json::from_value(serde_json::Value::String(m.role.clone())).map_err(|_| bad(m))?,
+                    can_book_for_others: m.can_book_for_others,
+                    approval_required_for: serde_json::from_value(serde_json::Value::String(
+                        m.approval_required_for.clone(),
+                    ))
+                    .map_err(|_| bad(m))?,
+                    managed_by: serde_json::from_value(m.managed_by.clone()).map_err(|_| bad(m))?,
+                },
+            })
+        })
+        .collect()
 }

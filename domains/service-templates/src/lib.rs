@@ -1,6 +1,20 @@
 //! atrium-service-templates: the blueprint of a service (Bizing §5) — duration, the
 //! bookables it needs, capacity, pricing, cancellation, deposit, included products,
 //! reservation settings — and the one pure function that quotes its price.
+//!
+//! Layers: [`routes`] (extract, authorize, call, map) → [`service`] (rules that need the
+//! database; [`rules`] holds the rest) → [`repo`] (the only queries) → [`entities`].
+//! [`quote`] is pure: the bookings plugin prices and refunds with it.
+
+pub mod entities;
+pub mod error;
+pub mod examples;
+pub mod model;
+pub mod quote;
+pub mod repo;
+pub mod routes;
+pub mod rules;
+pub mod service;
 
 use atrium_core::context::Permission;
 use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, EventTypeDef, PermissionDef};
@@ -20,7 +34,14 @@ impl DomainPlugin for ServiceTemplatesPlugin {
         &["bookables"]
     }
 
-    fn routes(&self, _cfg: &mut ServiceConfig<'_>) {}
+    fn routes(&self, cfg: &mut ServiceConfig<'_>) {
+        cfg.service(routes::service_templates_list)
+            .service(routes::service_templates_create)
+            .service(routes::service_templates_get)
+            .service(routes::service_templates_update)
+            .service(routes::service_templates_delete)
+            .service(routes::service_templates_quote);
+    }
 
     fn permissions(&self) -> Vec<PermissionDef> {
         vec![

@@ -10,7 +10,7 @@ pub struct Migration;
 
 /// A subtype table: its `id` is the bookable's id.
 fn subtype(name: &str) -> TableCreateStatement {
-    tenant_table(name).foreign_key(&mut tenant_fk(name, "id", "bookables").on_delete(ForeignKeyAction::Cascade)).to_owned()
+    tenant_table(name).foreign_key(tenant_fk(name, "id", "bookables").on_delete(ForeignKeyAction::Cascade)).to_owned()
 }
 
 fn index(name: &str, table: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
@@ -141,7 +141,7 @@ impl MigrationTrait for Migration {
                 .col(col("reason").text().null())
                 .col(col("created_at").timestamp_with_time_zone().not_null())
                 .foreign_key(
-                    &mut tenant_fk("bookable_date_overrides", "bookable_id", "bookables")
+                    tenant_fk("bookable_date_overrides", "bookable_id", "bookables")
                         .on_delete(ForeignKeyAction::Cascade),
                 )
                 .to_owned(),
@@ -167,12 +167,19 @@ impl MigrationTrait for Migration {
                 .col(col("reason").text().null())
                 .col(col("allow_override").boolean().not_null())
                 .col(col("created_at").timestamp_with_time_zone().not_null())
-                .foreign_key(&mut tenant_fk("blocked_times", "bookable_id", "bookables").on_delete(ForeignKeyAction::Cascade))
+                .foreign_key(
+                    tenant_fk("blocked_times", "bookable_id", "bookables").on_delete(ForeignKeyAction::Cascade),
+                )
                 .to_owned(),
         )
         .await?;
         manager
-            .create_index(index("ix_blocked_times_range", "blocked_times", &["tenant_id", "bookable_id", "start_at"], false))
+            .create_index(index(
+                "ix_blocked_times_range",
+                "blocked_times",
+                &["tenant_id", "bookable_id", "start_at"],
+                false,
+            ))
             .await?;
 
         create_tenant_table(
@@ -189,7 +196,8 @@ impl MigrationTrait for Migration {
                 .col(col("version").integer().not_null().default(1))
                 .col(col("created_at").timestamp_with_time_zone().not_null())
                 .foreign_key(
-                    &mut tenant_fk("provider_certifications", "bookable_id", "providers").on_delete(ForeignKeyAction::Cascade),
+                    tenant_fk("provider_certifications", "bookable_id", "providers")
+                        .on_delete(ForeignKeyAction::Cascade),
                 )
                 .to_owned(),
         )

@@ -39,6 +39,8 @@ pub enum ErrorCode {
     Conflict,
     /// A state change the resource's state machine does not allow from its current state.
     InvalidTransition,
+    /// The slot was taken (or held) by someone else first.
+    SlotUnavailable,
     /// A request with this `Idempotency-Key` is still being processed.
     IdempotencyInProgress,
     /// This `Idempotency-Key` was used with another request body, method or path.
@@ -70,7 +72,7 @@ impl ErrorCode {
             Forbidden => StatusCode::FORBIDDEN,
             NotFound | RouteNotFound | PluginDisabled => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Conflict | InvalidTransition | IdempotencyInProgress => StatusCode::CONFLICT,
+            Conflict | InvalidTransition | SlotUnavailable | IdempotencyInProgress => StatusCode::CONFLICT,
             IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -96,6 +98,7 @@ impl ErrorCode {
             PluginDisabled => "plugin_disabled",
             Conflict => "conflict",
             InvalidTransition => "invalid_transition",
+            SlotUnavailable => "slot_unavailable",
             IdempotencyInProgress => "idempotency_in_progress",
             IdempotencyKeyReused => "idempotency_key_reused",
             PreconditionFailed => "precondition_failed",
@@ -122,6 +125,7 @@ impl ErrorCode {
             PluginDisabled => "Plugin not enabled for this tenant",
             Conflict => "Conflict with current state",
             InvalidTransition => "Transition not allowed from the current state",
+            SlotUnavailable => "Slot no longer available",
             IdempotencyInProgress => "A request with this Idempotency-Key is in progress",
             IdempotencyKeyReused => "Idempotency-Key reused with another request",
             PreconditionFailed => "Precondition failed",
@@ -338,6 +342,7 @@ mod tests {
             PluginDisabled,
             Conflict,
             InvalidTransition,
+            SlotUnavailable,
             IdempotencyInProgress,
             IdempotencyKeyReused,
             PreconditionFailed,

@@ -137,4 +137,8 @@ pub trait DomainPlugin: Send + Sync + 'static {
     fn event_types(&self) -> Vec<EventTypeDef> {
         Vec::new()
     }
+
+    /// Starts the plugin's background work in the server (sweepers), on the server's
+    /// runtime; called once at startup.
+    fn start(&self, _db: &sea_orm::DatabaseConnection) {}
 }

@@ -139,6 +139,7 @@ impl Application {
             lease: chrono::Duration::seconds(config.webhook_lease_seconds.max(1) as i64),
         });
         Worker::new(db.clone(), webhooks.clone()).map_err(|e| StartError::Worker(e.to_string()))?.spawn();
+        registry.start(&db);
         let webhooks = web::Data::from(webhooks);
         let directory: web::Data<dyn Directory> = web::Data::from(Arc::new(TenantsDirectory) as Arc<dyn Directory>);
         let idempotency = web::Data::new(Idempotency::new(

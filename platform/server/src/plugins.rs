@@ -74,6 +74,13 @@ impl PluginRegistry {
         })
     }
 
+    /// Starts every plugin's background work.
+    pub fn start(&self, db: &sea_orm::DatabaseConnection) {
+        for plugin in self.plugins.iter() {
+            plugin.start(db);
+        }
+    }
+
     pub fn permissions(&self) -> Vec<PermissionDef> {
         self.plugins.iter().flat_map(|p| p.permissions()).collect()
     }
@@ -123,6 +130,8 @@ pub fn compiled_plugins() -> Vec<Box<dyn DomainPlugin>> {
     plugins.push(Box::new(atrium_bookables::BookablesPlugin));
     #[cfg(feature = "service-templates")]
     plugins.push(Box::new(atrium_service_templates::ServiceTemplatesPlugin));
+    #[cfg(feature = "bookings")]
+    plugins.push(Box::new(atrium_bookings::BookingsPlugin));
     plugins
 }
 

@@ -35,7 +35,6 @@ pub enum LocationStatus {
     Inactive,
 }
 
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Coordinates {
@@ -61,7 +60,6 @@ pub struct Address {
     pub country: String,
     pub coordinates: Option<Coordinates>,
 }
-
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -115,7 +113,6 @@ fn check_coordinates(path: &str, c: &Coordinates, errors: &mut Vec<FieldError>) 
         errors.push(FieldError::new(format!("{path}.lng"), "must be between -180 and 180"));
     }
 }
-
 
 impl LocationCreate {
     pub fn check(&self) -> Vec<FieldError> {

@@ -95,7 +95,7 @@ fn view(b: &bookables::Model, state: BookableState, stats: Stats) -> BookableVie
 pub fn provider_example() -> Value {
     json!({
         "type": "provider", "name": "Maria Silva", "email": "maria@salon.example",
-        "specialties": ["balayage"], "languages": ["pt", "en"], "tags": ["senior", "color"],
+        "specialties": ["balayage"], "languages": ["pt", "en"], "tags": ["stylist", "senior"],
         "max_daily_bookings": 8, "min_rest_between_bookings_minutes": 10,
         "calendar": {"timezone": "Europe/Lisbon", "slot_duration_minutes": 30, "slot_interval_minutes": 30,
             "weekly_schedule": {"tuesday": [{"start": "09:00", "end": "13:00"}, {"start": "14:00", "end": "18:00"}],

@@ -1,0 +1,95 @@
+//! `GET /v1/availability`: bookable slots of a service template in a window.
+
+use actix_web::{get, web};
+use atrium_core::context::RequestContext;
+use atrium_core::error::{ApiError, ErrorCode};
+use atrium_service_templates::quote::QuoteRequest;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::READ;
+use crate::availability::search;
+use crate::engine::{Ask, inputs, load_template};
+
+/// The widest window one search covers.
+const MAX_WINDOW_DAYS: i64 = 62;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AvailabilityQuery {
+    pub service_template_id: Uuid,
+    /// Slots starting at or after this instant (RFC 3339).
+    pub from: DateTime<Utc>,
+    /// …and before this one; at most 62 days after `from`.
+    pub to: DateTime<Utc>,
+    /// Only this bookable for the template's primary requirement.
+    pub bookable_id: Option<Uuid>,
+    /// Only bookables at this location.
+    pub location_id: Option<Uuid>,
+    /// For variable-length services.
+    pub duration_minutes: Option<u32>,
+    /// For multi-day services.
+    pub nights: Option<u32>,
+    /// Seats needed (classes), 1 by default.
+    pub participants: Option<u32>,
+}
+
+/// One bookable slot.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotView {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// Per required bookable of the template (in its order): the bookables free for this slot.
+    pub options: Vec<Vec<Uuid>>,
+    /// Classes only: seats left in the session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seats_left: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AvailabilityView {
+    pub service_template_id: Uuid,
+    pub duration_minutes: u32,
+    pub slots: Vec<SlotView>,
+}
+
+/// Slots of a service template between `from` and `to`: each candidate bookable's calendar
+/// in its own time zone (weekly pattern, date overrides, blocked times), minus existing
+/// bookings and live holds with their buffers, setup/teardown and rest, within each
+/// bookable's booking window and daily limit; every required bookable free at once.
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(AvailabilityQuery),
+    responses((status = 200, body = AvailabilityView)))]
+#[get("/availability")]
+pub async fn availability_search(
+    ctx: RequestContext,
+    query: web::Query<AvailabilityQuery>,
+) -> Result<web::Json<AvailabilityView>, ApiError> {
+    ctx.require(READ)?;
+    let q = query.into_inner();
+    if q.to <= q.from || q.to - q.from > Duration::days(MAX_WINDOW_DAYS) {
+        return Err(ApiError::new(ErrorCode::InvalidParameter)
+            .with_detail(format!("`to` must be after `from`, by at most {MAX_WINDOW_DAYS} days")));
+    }
+    let now = Utc::now();
+    let tx = ctx.read().await?;
+    let template = load_template(&tx, q.service_template_id, "service_template_id").await?;
+    let participants = q.participants.unwrap_or(1);
+    let request = QuoteRequest { start: q.from, duration_minutes: q.duration_minutes, nights: q.nights, participants };
+    let duration_minutes = template.price(&request, now)?.duration_minutes;
+    let ask = Ask {
+        from: q.from,
+        to: q.to,
+        duration_minutes,
+        participants,
+        bookable_id: q.bookable_id,
+        location_id: q.location_id,
+    };
+    let inputs = inputs(&tx, &template, &ask, now).await?;
+    let slots = search(&inputs.search, &inputs.calendars, &inputs.existing)
+        .into_iter()
+        .map(|s| SlotView { start: s.start, end: s.end, options: s.options, seats_left: s.seats_left })
+        .collect();
+    Ok(web::Json(AvailabilityView { service_template_id: template.id, duration_minutes, slots }))
+}

@@ -1,0 +1,26 @@
+//! The bookings plugin's routes.
+
+pub mod availability;
+pub mod bookings;
+pub mod reservations;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(availability::availability_search)
+        .service(reservations::reservations_list)
+        .service(reservations::reservations_create)
+        .service(reservations::reservations_get)
+        .service(reservations::reservations_extend)
+        .service(reservations::reservations_release)
+        .service(bookings::bookings_list)
+        .service(bookings::bookings_create)
+        .service(bookings::bookings_get)
+        .service(bookings::bookings_history)
+        .service(bookings::bookings_approve)
+        .service(bookings::bookings_confirm)
+        .service(bookings::bookings_check_in)
+        .service(bookings::bookings_complete)
+        .service(bookings::bookings_cancel)
+        .service(bookings::bookings_no_show);
+}

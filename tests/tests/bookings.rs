@@ -1,0 +1,310 @@
+//! The bookings engine over real HTTP: availability, bookings and their status machine,
+//! holds, refunds, household approval — and no double booking under concurrency.
+
+use std::collections::HashMap;
+
+use atrium_tests::{Tenant, TestApp, assert_problem, spawn_app};
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use futures_util::future::join_all;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// Open every day, all day (UTC), hourly slots.
+fn calendar() -> Value {
+    let day = json!([{"start": "00:00", "end": "23:59"}]);
+    json!({"timezone": "UTC", "slot_duration_minutes": 60, "slot_interval_minutes": 60, "max_advance_days": 365,
+        "weekly_schedule": {"monday": day, "tuesday": day, "wednesday": day, "thursday": day, "friday": day,
+            "saturday": day, "sunday": day}})
+}
+
+async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> Value {
+    let res = app.send_as(token, Method::POST, path, body).await;
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert!(status.is_success(), "POST {path} → {status} {body}");
+    body
+}
+
+fn template(requirement: Value, extra: Value) -> Value {
+    let mut t = json!({
+        "name": "Consultation", "type": "appointment",
+        "duration": {"type": "fixed", "fixed_minutes": 60},
+        "required_bookables": [requirement],
+        "pricing": {"base_price": "100.00", "currency": "USD", "timezone": "UTC"},
+        "cancellation": {"allow_client_cancellation": true, "refund_tiers": [
+            {"min_hours_before": 48, "refund_percent": "100"}, {"min_hours_before": 24, "refund_percent": "50"}]},
+        "reservation": {"enabled": true, "hold_duration_minutes": 1, "max_hold_minutes": 2},
+        "status": "active"
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        t[k] = v.clone();
+    }
+    t
+}
+
+/// A tenant with every plugin on, one provider, and a 60-minute template needing it.
+async fn world(app: &TestApp, slug: &str) -> (Tenant, String, String) {
+    let t = app.signup(slug).await;
+    app.enable_all_plugins(&t).await;
+    let provider = post(
+        app,
+        &t.token,
+        "/v1/bookables",
+        &json!({"type": "provider", "name": "Ana", "email": "ana@x.example", "calendar": calendar()}),
+    )
+    .await;
+    let pid = provider["id"].as_str().unwrap().to_owned();
+    let tpl = post(
+        app,
+        &t.token,
+        "/v1/service-templates",
+        &template(json!({"bookable_type": "provider", "specific_bookable_id": pid}), json!({})),
+    )
+    .await;
+    (t, pid, tpl["id"].as_str().unwrap().to_owned())
+}
+
+/// A whole hour at least `hours` from now.
+fn hour_from_now(hours: i64) -> DateTime<Utc> {
+    (Utc::now() + Duration::hours(hours)).duration_trunc(Duration::hours(1)).unwrap() + Duration::hours(1)
+}
+
+fn at(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+async fn slots(app: &TestApp, t: &Tenant, template: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<String> {
+    let path = format!(
+        "/v1/availability?service_template_id={template}&from={}&to={}",
+        at(from).replace('+', "%2B"),
+        at(to).replace('+', "%2B")
+    );
+    let res = app.get_as(&t.token, &path).await;
+    assert_eq!(res.status(), 200, "{path}");
+    let body: Value = res.json().await.unwrap();
+    body["slots"].as_array().unwrap().iter().map(|s| s["start"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn book_a_slot_and_walk_the_status_machine() {
+    let app = spawn_app().await;
+    let (t, provider, tpl) = world(&app, "acme").await;
+    let day = hour_from_now(72).duration_trunc(Duration::days(1)).unwrap() + Duration::days(1);
+    let free = slots(&app, &t, &tpl, day, day + Duration::days(1)).await;
+    assert_eq!(free.len(), 23, "00:00…22:00 (the last range ends 23:59): {free:?}");
+
+    let start = day + Duration::hours(10);
+    let booking = post(&app, &t.token, "/v1/bookings", &json!({"service_template_id": tpl, "start": at(start)})).await;
+    let id = booking["id"].as_str().unwrap().to_owned();
+    assert_eq!(booking["status"], "pending");
+    assert_eq!(booking["assigned_bookables"][0]["bookable_id"], provider.as_str());
+    assert_eq!(booking["pricing_snapshot"]["total"], "100.00");
+    assert_eq!(booking["participants"].as_array().unwrap().len(), 1);
+    let free = slots(&app, &t, &tpl, day, day + Duration::days(1)).await;
+    assert_eq!(free.len(), 22);
+    assert!(!free.contains(&at(start)));
+
+    let res = app
+        .send_as(&t.token, Method::POST, "/v1/bookings", &json!({"service_template_id": tpl, "start": at(start)}))
+        .await;
+    assert_problem(res, 409, "slot_unavailable").await;
+
+    for action in ["confirm", "check-in", "complete"] {
+        let res = app.send_as(&t.token, Method::POST, &format!("/v1/bookings/{id}/{action}"), &json!({})).await;
+        assert_eq!(res.status(), 200, "{action}");
+    }
+    let res = app.send_as(&t.token, Method::POST, &format!("/v1/bookings/{id}/cancel"), &json!({})).await;
+    assert_problem(res, 409, "invalid_transition").await;
+    let history: Value = app.get_as(&t.token, &format!("/v1/bookings/{id}/history")).await.json().await.unwrap();
+    let statuses: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["to_status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["pending", "confirmed", "checked_in", "completed"]);
+
+    let list: Value = app
+        .get_as(&t.token, &format!("/v1/bookings?bookable_id={provider}&status=completed"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    let list: Value = app.get_as(&t.token, "/v1/bookings?status=cancelled").await.json().await.unwrap();
+    assert!(list["data"].as_array().unwrap().is_empty());
+    for action in ["booking.created", "booking.confirmed", "booking.checked_in", "booking.completed"] {
+        let log: Value = app.get_as(&t.token, &format!("/v1/audit-log?action={action}")).await.json().await.unwrap();
+        assert_eq!(log["data"].as_array().unwrap().len(), 1, "{action}");
+    }
+
+    // Off the grid, outside hours, unknown template: clear answers.
+    let res = app
+        .send_as(&t.token, Method::POST, "/v1/bookings", &json!({"service_template_id": provider, "start": at(start)}))
+        .await;
+    assert_problem(res, 422, "validation_failed").await;
+    let res = app
+        .send_as(
+            &t.token,
+            Method::POST,
+            "/v1/bookings",
+            &json!({"service_template_id": tpl, "start": at(start - Duration::days(30))}),
+        )
+        .await;
+    assert_problem(res, 409, "slot_unavailable").await;
+}
+
+#[tokio::test]
+async fn sixty_four_clients_race_for_one_slot() {
+    let app = spawn_app().await;
+    let (t, _, tpl) = world(&app, "acme").await;
+    let start = hour_from_now(24 * 5);
+    let body = json!({"service_template_id": tpl, "start": at(start)});
+    let results = join_all((0..64).map(|_| app.send_as(&t.token, Method::POST, "/v1/bookings", &body))).await;
+    let mut by_status: HashMap<u16, usize> = HashMap::new();
+    for res in results {
+        let status = res.status().as_u16();
+        if status == 409 {
+            let problem: Value = res.json().await.unwrap();
+            assert_eq!(problem["code"], "slot_unavailable");
+        }
+        *by_status.entry(status).or_default() += 1;
+    }
+    assert_eq!(by_status.get(&201), Some(&1), "{by_status:?}");
+    assert_eq!(by_status.get(&409), Some(&63), "{by_status:?}");
+}
+
+#[tokio::test]
+async fn cancellation_refunds_by_notice() {
+    let app = spawn_app().await;
+    let (t, _, tpl) = world(&app, "acme").await;
+    for (hours, percent, amount) in [(72, "100", "100.00"), (30, "50", "50.00"), (3, "0", "0.00")] {
+        let b = post(
+            &app,
+            &t.token,
+            "/v1/bookings",
+            &json!({"service_template_id": tpl, "start": at(hour_from_now(hours))}),
+        )
+        .await;
+        let res = app
+            .send_as(
+                &t.token,
+                Method::POST,
+                &format!("/v1/bookings/{}/cancel", b["id"].as_str().unwrap()),
+                &json!({"reason": "ill"}),
+            )
+            .await;
+        let cancelled: Value = res.json().await.unwrap();
+        assert_eq!(cancelled["status"], "cancelled");
+        assert_eq!(cancelled["refund_percent"], percent, "{hours} h before");
+        assert_eq!(cancelled["refund_amount"], amount, "{hours} h before");
+        assert_eq!(cancelled["cancellation_reason"], "ill");
+        // The slot is free again.
+        let again =
+            post(&app, &t.token, "/v1/bookings", &json!({"service_template_id": tpl, "start": cancelled["start"]}))
+                .await;
+        assert_eq!(again["status"], "pending");
+    }
+}
+
+#[tokio::test]
+async fn a_hold_blocks_others_and_lets_its_holder_book() {
+    let app = spawn_app().await;
+    let (t, _, tpl) = world(&app, "acme").await;
+    let (staff, _) = app.add_member(&t, "desk@acme.example", &["staff"]).await;
+    let start = hour_from_now(24 * 3);
+    let hold = post(&app, &t.token, "/v1/reservations", &json!({"service_template_id": tpl, "start": at(start)})).await;
+    assert_eq!(hold["status"], "active");
+    let day = start.duration_trunc(Duration::days(1)).unwrap();
+    assert!(!slots(&app, &t, &tpl, day, day + Duration::days(1)).await.contains(&at(start)), "held: not offered");
+    let res = app
+        .send_as(&staff, Method::POST, "/v1/bookings", &json!({"service_template_id": tpl, "start": at(start)}))
+        .await;
+    assert_problem(res, 409, "slot_unavailable").await;
+    let res = app
+        .send_as(
+            &staff,
+            Method::POST,
+            "/v1/bookings",
+            &json!({"service_template_id": tpl, "start": at(start), "reservation_id": hold["id"]}),
+        )
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+    let booking = post(
+        &app,
+        &t.token,
+        "/v1/bookings",
+        &json!({"service_template_id": tpl, "start": at(start), "reservation_id": hold["id"]}),
+    )
+    .await;
+    assert_eq!(booking["reservation_id"], hold["id"]);
+    let hold: Value =
+        app.get_as(&t.token, &format!("/v1/reservations/{}", hold["id"].as_str().unwrap())).await.json().await.unwrap();
+    assert_eq!(hold["status"], "converted");
+    assert_eq!(hold["booking_id"], booking["id"]);
+}
+
+#[tokio::test]
+async fn an_expired_hold_frees_its_slot_and_says_so() {
+    let app = spawn_app().await;
+    let (t, _, tpl) = world(&app, "acme").await;
+    let start = hour_from_now(24 * 3);
+    let hold = post(&app, &t.token, "/v1/reservations", &json!({"service_template_id": tpl, "start": at(start)})).await;
+    let path = format!("/v1/reservations/{}", hold["id"].as_str().unwrap());
+    // Extensions stop at the template's maximum (2 minutes).
+    let extended = post(&app, &t.token, &format!("{path}/extend"), &json!({"minutes": 5})).await;
+    assert_eq!(extended["expires_at"], extended["max_expires_at"]);
+    assert_problem(app.send_as(&t.token, Method::POST, &format!("{path}/extend"), &json!({})).await, 409, "conflict")
+        .await;
+    // Released early instead of waiting two minutes; then a new one-minute hold expires for real.
+    post(&app, &t.token, &format!("{path}/release"), &json!({})).await;
+    let hold = post(&app, &t.token, "/v1/reservations", &json!({"service_template_id": tpl, "start": at(start)})).await;
+    let expires: DateTime<Utc> = hold["expires_at"].as_str().unwrap().parse().unwrap();
+    tokio::time::sleep((expires - Utc::now()).to_std().unwrap_or_default() + std::time::Duration::from_millis(200))
+        .await;
+    let day = start.duration_trunc(Duration::days(1)).unwrap();
+    assert!(slots(&app, &t, &tpl, day, day + Duration::days(1)).await.contains(&at(start)), "offered again at once");
+    let mut expired = false;
+    for _ in 0..50 {
+        let log: Value = app.get_as(&t.token, "/v1/audit-log?action=reservation.expired").await.json().await.unwrap();
+        if !log["data"].as_array().unwrap().is_empty() {
+            expired = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(expired, "reservation.expired is emitted");
+    let b = post(&app, &t.token, "/v1/bookings", &json!({"service_template_id": tpl, "start": at(start)})).await;
+    assert_eq!(b["status"], "pending");
+}
+
+#[tokio::test]
+async fn household_rules_decide_who_books_whom() {
+    let app = spawn_app().await;
+    let (t, _, tpl) = world(&app, "acme").await;
+    let (teen_token, _) = app.add_member(&t, "teen@acme.example", &["staff"]).await;
+    let teen_user: Value = app.get_as(&teen_token, "/v1/me").await.json().await.unwrap();
+    let household = post(&app, &t.token, "/v1/households", &json!({"name": "Smiths", "type": "family"})).await;
+    let hid = household["id"].as_str().unwrap();
+    let parent = household["primary_contact_id"].as_str().unwrap().to_owned();
+    let teen = post(
+        &app,
+        &t.token,
+        &format!("/v1/households/{hid}/members"),
+        &json!({"user_id": teen_user["user"]["id"], "role": "adult", "approval_required_for": "all"}),
+    )
+    .await;
+    // The teen books for themself: a primary member must approve.
+    let body = json!({"service_template_id": tpl, "start": at(hour_from_now(50)), "household_id": hid,
+        "participants": [{"household_member_id": teen["id"]}]});
+    let b = post(&app, &teen_token, "/v1/bookings", &body).await;
+    assert_eq!(b["status"], "pending_approval");
+    let path = format!("/v1/bookings/{}", b["id"].as_str().unwrap());
+    assert_problem(
+        app.send_as(&teen_token, Method::POST, &format!("{path}/approve"), &json!({})).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let approved = post(&app, &t.token, &format!("{path}/approve"), &json!({})).await;
+    assert_eq!(approved["status"], "pending");
+    // Without can_book_for_others the teen may not book the parent.
+    let body = json!({"service_template_id": tpl, "start": at(hour_from_now(51)), "household_id": hid,
+        "participants": [{"household_member_id": parent}]});
+    assert_problem(app.send_as(&teen_token, Method::POST, "/v1/bookings", &body).await, 403, "forbidden").await;
+}
