@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use atrium_tests::{Tenant, TestApp, assert_problem, spawn_app};
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use futures_util::StreamExt;
 use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -307,4 +308,113 @@ async fn household_rules_decide_who_books_whom() {
     let body = json!({"service_template_id": tpl, "start": at(hour_from_now(51)), "household_id": hid,
         "participants": [{"household_member_id": parent}]});
     assert_problem(app.send_as(&teen_token, Method::POST, "/v1/bookings", &body).await, 403, "forbidden").await;
+}
+
+/// xorshift: a repeatable random sequence without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// 10,000 random creates, cancels, holds and releases, 32 at a time, over 10 providers
+/// (capacity 1) and 10 venues (capacity 2) and six hours; then a self-join over the
+/// allocations finds no instant where a bookable carries more than its capacity.
+#[tokio::test]
+async fn a_random_mixed_run_never_exceeds_capacity() {
+    let app = atrium_tests::spawn_app_with(
+        |c| c.signup_rate_limit_per_minute = 1_000_000,
+        atrium_server::PluginRegistry::compiled().unwrap(),
+    )
+    .await;
+    let t = app.signup("acme").await;
+    app.enable_all_plugins(&t).await;
+    let mut bookables = Vec::new();
+    for i in 0..10 {
+        let p = json!({"type": "provider", "name": format!("P{i}"), "email": format!("p{i}@x.example"), "calendar": calendar()});
+        bookables.push((post(&app, &t.token, "/v1/bookables", &p).await["id"].as_str().unwrap().to_owned(), 1));
+        let v = json!({"type": "venue", "name": format!("V{i}"), "capacity": {"max": 10}, "calendar": calendar(),
+            "allow_simultaneous_bookings": true, "max_simultaneous_bookings": 2});
+        bookables.push((post(&app, &t.token, "/v1/bookables", &v).await["id"].as_str().unwrap().to_owned(), 2));
+    }
+    let mut templates = HashMap::new();
+    for kind in ["provider", "venue"] {
+        let body = template(
+            json!({"bookable_type": kind}),
+            json!({"name": kind, "reservation": {"enabled": true,
+            "hold_duration_minutes": 60, "max_hold_minutes": 120}}),
+        );
+        templates.insert(
+            kind,
+            post(&app, &t.token, "/v1/service-templates", &body).await["id"].as_str().unwrap().to_owned(),
+        );
+    }
+    let base = hour_from_now(24 * 7);
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let ops: Vec<(u64, usize, i64)> =
+        (0..10_000).map(|_| (rng.below(100), rng.below(20) as usize, rng.below(6) as i64)).collect();
+    let made = std::sync::Mutex::new(Vec::<(String, String)>::new());
+    let statuses = std::sync::Mutex::new(HashMap::<u16, usize>::new());
+    let run = ops.iter().map(|(op, b, hour)| {
+        let (app, t, made, statuses) = (&app, &t, &made, &statuses);
+        let (bookable, capacity) = &bookables[*b];
+        let template = &templates[if *capacity == 1 { "provider" } else { "venue" }];
+        let start = at(base + Duration::hours(*hour));
+        async move {
+            let earlier = { made.lock().unwrap().get(*op as usize % 997).cloned() };
+            let res = match (op, earlier) {
+                (0..=19, Some((kind, id))) => {
+                    let action = if kind == "booking" { "cancel" } else { "release" };
+                    let path =
+                        format!("/v1/{}s/{id}/{action}", if kind == "booking" { "booking" } else { "reservation" });
+                    app.send_as(&t.token, Method::POST, &path, &json!({})).await
+                }
+                (20..=44, _) => {
+                    let body = json!({"service_template_id": template, "start": start, "bookable_ids": [[bookable]]});
+                    app.send_as(&t.token, Method::POST, "/v1/reservations", &body).await
+                }
+                _ => {
+                    let body = json!({"service_template_id": template, "start": start, "bookable_ids": [[bookable]]});
+                    app.send_as(&t.token, Method::POST, "/v1/bookings", &body).await
+                }
+            };
+            let status = res.status().as_u16();
+            let path = res.url().path().to_owned();
+            *statuses.lock().unwrap().entry(status).or_default() += 1;
+            if status == 201 {
+                let body: Value = res.json().await.unwrap();
+                let kind = if path.contains("reservations") { "reservation" } else { "booking" };
+                made.lock().unwrap().push((kind.to_owned(), body["id"].as_str().unwrap().to_owned()));
+            }
+        }
+    });
+    futures_util::stream::iter(run).buffer_unordered(32).collect::<Vec<_>>().await;
+    let statuses = statuses.into_inner().unwrap();
+    assert!(statuses.keys().all(|s| [200, 201, 409].contains(s)), "only successes and 409s: {statuses:?}");
+    assert!(statuses.get(&201).copied().unwrap_or(0) > 100, "{statuses:?}");
+
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = sea_orm::Database::connect(app.superuser_database_url().as_str()).await.unwrap();
+    let backend = db.get_database_backend();
+    let sql = "SELECT a.bookable_id AS bookable, COUNT(*) AS n
+                 FROM booking_allocations a JOIN booking_allocations b
+                   ON b.tenant_id = a.tenant_id AND b.bookable_id = a.bookable_id
+                  AND b.busy_start <= a.busy_start AND a.busy_start < b.busy_end
+                WHERE a.active AND b.active
+                GROUP BY a.tenant_id, a.bookable_id, a.id";
+    let rows = db.query_all_raw(Statement::from_string(backend, sql)).await.unwrap();
+    let capacity: HashMap<String, i64> = bookables.iter().map(|(id, c)| (id.clone(), *c)).collect();
+    let mut checked = 0;
+    for row in rows {
+        let bookable: uuid::Uuid = row.try_get("", "bookable").unwrap();
+        let n: i64 = row.try_get("", "n").unwrap();
+        assert!(n <= capacity[&bookable.to_string()], "{bookable} carries {n} at once");
+        checked += 1;
+    }
+    assert!(checked > 100, "{checked} allocations checked");
 }

@@ -211,7 +211,9 @@ async fn pooled_connections_never_carry_a_tenant_over() {
             }
         }
     });
-    futures_util::stream::iter(requests).buffer_unordered(1000).collect::<Vec<_>>().await;
+    // 100 in flight over 4 connections: every connection serves both tenants many times
+    // over, without making the test a load test that a busy machine fails.
+    futures_util::stream::iter(requests).buffer_unordered(100).collect::<Vec<_>>().await;
 }
 
 mod postgres {

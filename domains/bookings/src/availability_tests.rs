@@ -144,6 +144,12 @@ fn cases() -> Vec<Case> {
             &["2026-03-08T07:00", "2026-03-08T08:00"],
         ),
         case(
+            "New York spring forward: a range ending at 02:30 (in the gap) closes at 03:00 EDT",
+            ny_sunday(&[("00:00", "02:30")]),
+            ("2026-03-08T00:00", "2026-03-09T00:00"),
+            &["2026-03-08T05:00", "2026-03-08T06:00"],
+        ),
+        case(
             "New York across the spring-forward weekend: 09:00 local moves from 14:00Z to 13:00Z",
             calendar(1, New_York, EVERY_DAY, &[("09:00", "10:00")]),
             ("2026-03-07T00:00", "2026-03-10T00:00"),
@@ -598,10 +604,7 @@ fn a_month_of_fifty_bookables_with_a_thousand_bookings() {
         requirements: vec![requirement(1, &(1..=50).collect::<Vec<_>>())],
         ..search_on(1, "2026-01-05T00:00", "2026-02-04T00:00")
     };
-    let mut slots = search(&big, &calendars, &existing);
-    for _ in 0..200 {
-        slots = search(&big, &calendars, &existing);
-    }
+    let slots = search(&big, &calendars, &existing);
     assert!(!slots.is_empty());
     // Spot-check that what search offers, check accepts.
     for slot in slots.iter().step_by(97) {

@@ -8,6 +8,7 @@ pub mod entities;
 pub mod routes;
 pub mod status;
 pub mod sweeper;
+pub mod waitlist;
 
 use atrium_core::context::Permission;
 use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, EventTypeDef, PermissionDef};

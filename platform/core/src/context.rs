@@ -185,4 +185,10 @@ pub trait Directory: Send + Sync + 'static {
     async fn is_member(&self, tx: &TenantTx, user: UserId) -> Result<bool, sea_orm::DbErr>;
     /// Whether `location` is one of the transaction's tenant's locations (not deleted).
     async fn has_location(&self, tx: &TenantTx, location: uuid::Uuid) -> Result<bool, sea_orm::DbErr>;
+    /// The tenant a public (unauthenticated) page names by slug, with its enabled plugins.
+    async fn public_tenant(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        slug: &str,
+    ) -> Result<Option<(crate::ids::TenantId, Vec<String>)>, sea_orm::DbErr>;
 }

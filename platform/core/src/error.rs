@@ -305,7 +305,14 @@ impl ResponseError for ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::internal(err)
+        match err {
+            // Every pooled connection stayed busy past the acquire timeout: overload, not a
+            // fault; the client may retry.
+            sea_orm::DbErr::ConnectionAcquire(_) => Self::new(ErrorCode::Unavailable)
+                .with_detail("the database is busy; retry shortly")
+                .with_header(header::RETRY_AFTER, "1"),
+            err => Self::internal(err),
+        }
     }
 }
 

@@ -17,6 +17,21 @@ impl Directory for TenantsDirectory {
         }
     }
 
+    async fn public_tenant(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        slug: &str,
+    ) -> Result<Option<(atrium_core::ids::TenantId, Vec<String>)>, DbErr> {
+        match atrium_tenants::repo::tenant_by_slug(db, slug).await {
+            Ok(t) => Ok(t.map(|t| {
+                let plugins = atrium_tenants::routes::tenant::plugins_of(&t);
+                (atrium_core::ids::TenantId(t.id), plugins)
+            })),
+            Err(atrium_tenants::error::TenantsError::Db(e)) => Err(e),
+            Err(other) => Err(DbErr::Custom(other.to_string())),
+        }
+    }
+
     async fn has_location(&self, tx: &TenantTx, location: uuid::Uuid) -> Result<bool, DbErr> {
         match atrium_tenants::repo::location(tx, location).await {
             Ok(l) => Ok(l.is_some()),

@@ -1,10 +1,12 @@
 //! `GET /v1/availability`: bookable slots of a service template in a window.
 
 use actix_web::{get, web};
-use atrium_core::context::RequestContext;
+use atrium_core::context::{Directory, RequestContext};
+use atrium_core::db::TenantTx;
 use atrium_core::error::{ApiError, ErrorCode};
 use atrium_service_templates::quote::QuoteRequest;
 use chrono::{DateTime, Duration, Utc};
+use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -67,14 +69,39 @@ pub async fn availability_search(
     query: web::Query<AvailabilityQuery>,
 ) -> Result<web::Json<AvailabilityView>, ApiError> {
     ctx.require(READ)?;
-    let q = query.into_inner();
+    let tx = ctx.read().await?;
+    Ok(web::Json(find_slots(&tx, query.into_inner(), false).await?))
+}
+
+/// The same search for a customer-facing booking page: no credentials, the tenant named
+/// by its slug, active templates only.
+#[utoipa::path(tag = "public", params(("tenant_slug" = String, Path, example = "acme-salon"), AvailabilityQuery),
+    responses((status = 200, body = AvailabilityView)))]
+#[get("/public/{tenant_slug}/availability")]
+pub async fn public_availability_search(
+    slug: web::Path<String>,
+    query: web::Query<AvailabilityQuery>,
+    db: web::Data<DatabaseConnection>,
+    dir: web::Data<dyn Directory>,
+) -> Result<web::Json<AvailabilityView>, ApiError> {
+    let (tenant, plugins) = dir.public_tenant(db.get_ref(), &slug).await?.ok_or_else(ApiError::not_found)?;
+    if !plugins.iter().any(|p| p == "bookings") {
+        return Err(ApiError::new(ErrorCode::PluginDisabled).with_detail("the bookings plugin is off for this tenant"));
+    }
+    let tx = TenantTx::begin(db.get_ref(), tenant, false).await?;
+    Ok(web::Json(find_slots(&tx, query.into_inner(), true).await?))
+}
+
+async fn find_slots(tx: &TenantTx, q: AvailabilityQuery, active_only: bool) -> Result<AvailabilityView, ApiError> {
     if q.to <= q.from || q.to - q.from > Duration::days(MAX_WINDOW_DAYS) {
         return Err(ApiError::new(ErrorCode::InvalidParameter)
             .with_detail(format!("`to` must be after `from`, by at most {MAX_WINDOW_DAYS} days")));
     }
     let now = Utc::now();
-    let tx = ctx.read().await?;
-    let template = load_template(&tx, q.service_template_id, "service_template_id").await?;
+    let template = load_template(tx, q.service_template_id, "service_template_id").await?;
+    if active_only {
+        template.must_be_active("service_template_id")?;
+    }
     let participants = q.participants.unwrap_or(1);
     let request = QuoteRequest { start: q.from, duration_minutes: q.duration_minutes, nights: q.nights, participants };
     let duration_minutes = template.price(&request, now)?.duration_minutes;
@@ -86,10 +113,10 @@ pub async fn availability_search(
         bookable_id: q.bookable_id,
         location_id: q.location_id,
     };
-    let inputs = inputs(&tx, &template, &ask, now).await?;
+    let inputs = inputs(tx, &template, &ask, now).await?;
     let slots = search(&inputs.search, &inputs.calendars, &inputs.existing)
         .into_iter()
         .map(|s| SlotView { start: s.start, end: s.end, options: s.options, seats_left: s.seats_left })
         .collect();
-    Ok(web::Json(AvailabilityView { service_template_id: template.id, duration_minutes, slots }))
+    Ok(AvailabilityView { service_template_id: template.id, duration_minutes, slots })
 }

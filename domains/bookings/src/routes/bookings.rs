@@ -58,7 +58,7 @@ fn primary() -> ParticipantRole {
     ParticipantRole::Primary
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"service_template_id": "01936f0e-8a4c-7b3e-9a51-2f4f1e2b7c10", "start": "2031-03-04T10:00:00Z"}))]
 pub struct BookingCreate {
@@ -374,10 +374,22 @@ pub async fn bookings_create(
     body: Json<BookingCreate>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITE)?;
-    let input = body.into_inner();
-    let now = Utc::now();
     let tx = ctx.write().await?;
-    let template = load_template(&tx, input.service_template_id, "service_template_id").await?;
+    let v = book(&ctx, &tx, dir.get_ref(), body.into_inner(), Utc::now()).await?;
+    tx.commit().await?;
+    Ok(created(format!("/v1/bookings/{}", v.id), &v, Some(v.version)))
+}
+
+/// Makes a booking inside `tx` (not committed): the one way every booking is made — by
+/// the route, a waitlist offer accepted, or a recurring rule's occurrence.
+pub async fn book(
+    ctx: &RequestContext,
+    tx: &TenantTx,
+    dir: &dyn Directory,
+    input: BookingCreate,
+    now: DateTime<Utc>,
+) -> Result<BookingView, ApiError> {
+    let template = load_template(tx, input.service_template_id, "service_template_id").await?;
     template.must_be_active("service_template_id")?;
     let count = if input.participants.is_empty() { 1 } else { u32::try_from(input.participants.len()).unwrap_or(0) };
     let request = QuoteRequest {
@@ -387,15 +399,15 @@ pub async fn bookings_create(
         participants: count,
     };
     let snapshot = template.price(&request, now)?;
-    let (persons, approval) = people(&ctx, &tx, dir.get_ref(), &input, snapshot.total).await?;
+    let (persons, approval) = people(ctx, tx, dir, &input, snapshot.total).await?;
     let id = Uuid::now_v7();
-    let actor = AuditActor::of(&ctx);
+    let actor = AuditActor::of(ctx);
     let mut chosen = input.bookable_ids.clone();
     if let Some(hold) = input.reservation_id {
-        let r = reservations::find(&tx, hold).await.map_err(|_| {
+        let r = reservations::find(tx, hold).await.map_err(|_| {
             ApiError::validation(vec![FieldError::new("reservation_id", "is not a reservation of this tenant")])
         })?;
-        held_by_caller(&ctx, &r, now)?;
+        held_by_caller(ctx, &r, now)?;
         if r.start_at != input.start || r.service_template_id != template.id {
             return Err(ApiError::validation(vec![FieldError::new(
                 "reservation_id",
@@ -426,7 +438,7 @@ pub async fn bookings_create(
                     .collect(),
             );
         }
-        end_hold(&tx, &actor, r, ReservationStatus::Converted, Some(id), now).await?;
+        end_hold(tx, &actor, r, ReservationStatus::Converted, Some(id), now).await?;
     }
     let status = if approval { BookingStatus::PendingApproval } else { BookingStatus::Pending };
     let b = bookings::ActiveModel {
@@ -471,7 +483,7 @@ pub async fn bookings_create(
         chosen,
         owner: Owner::Booking(id),
     };
-    allocate(&tx, &template, claim, now).await?;
+    allocate(tx, &template, claim, now).await?;
     for p in persons {
         participants::ActiveModel {
             tenant_id: Set(ctx.tenant_id().0),
@@ -491,12 +503,11 @@ pub async fn bookings_create(
         .insert(tx.conn())
         .await?;
     }
-    record_status(&tx, &ctx, id, None, status, None).await?;
-    let v = view(&tx, &b).await?;
-    audit::record(&tx, &actor, Change::new("booking.created", "booking", id, None, serde_json::to_value(&v).ok()))
+    record_status(tx, ctx, id, None, status, None).await?;
+    let v = view(tx, &b).await?;
+    audit::record(tx, &actor, Change::new("booking.created", "booking", id, None, serde_json::to_value(&v).ok()))
         .await?;
-    tx.commit().await?;
-    Ok(created(format!("/v1/bookings/{id}"), &v, Some(b.version)))
+    Ok(v)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -675,6 +686,7 @@ async fn transition(
     let b = am.update(tx.conn()).await?;
     if !to.occupies() {
         release(&tx, Owner::Booking(b.id)).await?;
+        crate::waitlist::slot_freed(&tx, b.service_template_id, b.start_at, b.end_at, now).await?;
     }
     record_status(&tx, &ctx, b.id, Some(from), to, input.reason).await?;
     let after = view(&tx, &b).await?;

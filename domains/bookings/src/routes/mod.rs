@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
     cfg.service(availability::availability_search)
+        .service(availability::public_availability_search)
         .service(reservations::reservations_list)
         .service(reservations::reservations_create)
         .service(reservations::reservations_get)

@@ -325,6 +325,9 @@ pub async fn end_hold(
         ReservationStatus::Converted => "reservation.converted",
         ReservationStatus::Released | ReservationStatus::Active => "reservation.released",
     };
+    if matches!(to, ReservationStatus::Expired | ReservationStatus::Released) {
+        crate::waitlist::slot_freed(tx, r.service_template_id, r.start_at, r.end_at, now).await?;
+    }
     let after = view(&r, bookables, now);
     let change =
         Change::new(action, "reservation", r.id, serde_json::to_value(&before).ok(), serde_json::to_value(&after).ok());
