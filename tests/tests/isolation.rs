@@ -82,7 +82,8 @@ async fn populate(app: &TestApp, spec: &Value, tenant: &Tenant) {
 }
 
 /// Bookings and holds need a free slot, which no static example can name: one of each
-/// from the tenant's first service template's availability.
+/// from the tenant's first service template's availability; and a waitlist entry and a
+/// recurring rule need a real template (a rule at one of its slots' times).
 async fn book_from_availability(app: &TestApp, spec: &Value, tenant: &Tenant) {
     if spec["paths"]["/v1/availability"].is_null() {
         return;
@@ -103,6 +104,22 @@ async fn book_from_availability(app: &TestApp, spec: &Value, tenant: &Tenant) {
         let body = json!({"service_template_id": template, "start": slot["start"]});
         let res = app.send_as(&tenant.token, Method::POST, route, &body).await;
         assert_eq!(res.status(), 201, "POST {route}");
+    }
+    let start: chrono::DateTime<chrono::Utc> = slots[slots.len() / 2]["start"].as_str().unwrap().parse().unwrap();
+    let date = start.date_naive();
+    let weekday = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+        [chrono::Datelike::weekday(&date).num_days_from_monday() as usize];
+    for (route, body) in [
+        ("/v1/waitlist", json!({"service_template_id": template, "preferred_date": date.to_string()})),
+        (
+            "/v1/recurring-rules",
+            json!({"service_template_id": template, "start_time": start.format("%H:%M").to_string(),
+                "timezone": "UTC", "pattern": {"frequency": "weekly", "days_of_week": [weekday]},
+                "start_date": date.to_string(), "max_occurrences": 2}),
+        ),
+    ] {
+        let res = app.send_as(&tenant.token, Method::POST, route, &body).await;
+        assert_eq!(res.status(), 201, "POST {route}: {}", res.text().await.unwrap_or_default());
     }
 }
 

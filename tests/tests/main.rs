@@ -13,6 +13,8 @@ mod kernel;
 mod openapi;
 mod ratelimit;
 mod rbac;
+mod recurring;
 mod service_templates;
+mod waitlist;
 mod webhook_instances;
 mod webhooks;

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use atrium_bookables::model::{BookableDetails, name_of};
+use atrium_bookables::model::{BookableDetails, CompanyProviderFields, DispatchMethod, name_of};
 use atrium_bookables::service::{BookableSchedule, CandidateFilter, OverrideKind, lock, schedules};
 use atrium_core::db::TenantTx;
 use atrium_core::error::{ApiError, ErrorCode, FieldError};
@@ -292,6 +292,8 @@ pub struct Claim {
     pub duration_minutes: u32,
     pub participants: u32,
     pub chosen: Option<Vec<Vec<Uuid>>>,
+    /// For a company provider dispatched by customer choice: the technician asked for.
+    pub technician: Option<Uuid>,
     pub owner: Owner,
 }
 
@@ -304,7 +306,7 @@ pub async fn allocate(
     claim: Claim,
     now: DateTime<Utc>,
 ) -> Result<Vec<allocations::Model>, ApiError> {
-    let Claim { start, duration_minutes, participants, chosen, owner } = claim;
+    let Claim { start, duration_minutes, participants, chosen, technician, owner } = claim;
     let ask = Ask {
         from: start,
         to: start + Duration::seconds(1),
@@ -342,6 +344,11 @@ pub async fn allocate(
                 + cal.post_buffer_minutes
                 + cal.teardown_minutes
                 + cal.rest_minutes;
+            let busy = (start - Duration::minutes(i64::from(pre)), end + Duration::minutes(i64::from(post)));
+            let technician_user_id = match &s.state.details {
+                BookableDetails::CompanyProvider(c) => dispatch(tx, *id, c, busy, technician).await?,
+                _ => None,
+            };
             let (booking_id, reservation_id, hold_expires_at) = match owner {
                 Owner::Booking(b) => (Some(b), None, None),
                 Owner::Hold { reservation, expires_at } => (None, Some(reservation), Some(expires_at)),
@@ -355,11 +362,11 @@ pub async fn allocate(
                 reservation_id: Set(reservation_id),
                 service_template_id: Set(template.id),
                 role: Set(name_of(&requirement.role)),
-                technician_user_id: Set(None),
+                technician_user_id: Set(technician_user_id),
                 start_at: Set(start),
                 end_at: Set(end),
-                busy_start: Set(start - Duration::minutes(i64::from(pre))),
-                busy_end: Set(end + Duration::minutes(i64::from(post))),
+                busy_start: Set(busy.0),
+                busy_end: Set(busy.1),
                 participants: Set(i32::try_from(participants).unwrap_or(i32::MAX)),
                 exclusive: Set(cal.capacity == 1 && inputs.search.class.is_none()),
                 hold_expires_at: Set(hold_expires_at),
@@ -380,6 +387,57 @@ pub async fn allocate(
         }
     }
     Ok(rows)
+}
+
+/// The technician a company provider sends for an occupied interval: one of its
+/// available technicians not already sent to an overlapping booking — the one asked for
+/// when the company lets customers choose, the first free one when it auto-assigns, none
+/// (staff assign later) when it dispatches manually.
+async fn dispatch(
+    tx: &TenantTx,
+    company: Uuid,
+    c: &CompanyProviderFields,
+    busy: (DateTime<Utc>, DateTime<Utc>),
+    asked: Option<Uuid>,
+) -> Result<Option<Uuid>, ApiError> {
+    if c.dispatch_method == DispatchMethod::Manual && asked.is_none() {
+        return Ok(None);
+    }
+    let sent: Vec<Uuid> = allocations::Entity::find()
+        .filter(allocations::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(allocations::Column::BookableId.eq(company))
+        .filter(allocations::Column::Active.eq(true))
+        .filter(allocations::Column::BusyStart.lt(busy.1))
+        .filter(allocations::Column::BusyEnd.gt(busy.0))
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .filter_map(|a| a.technician_user_id)
+        .collect();
+    let free = |t: &Uuid| !sent.contains(t);
+    match asked {
+        Some(t) if !c.available_technicians.contains(&t) => Err(ApiError::validation(vec![FieldError::new(
+            "technician_user_id",
+            "is not one of the company's available technicians",
+        )])),
+        Some(t) if !free(&t) => {
+            Err(ApiError::new(ErrorCode::SlotUnavailable).with_detail("the technician is busy then"))
+        }
+        Some(t) => Ok(Some(t)),
+        None if c.dispatch_method == DispatchMethod::CustomerChoice => {
+            Err(ApiError::validation(vec![FieldError::new(
+                "technician_user_id",
+                "this company lets the customer choose a technician",
+            )]))
+        }
+        None => c
+            .available_technicians
+            .iter()
+            .copied()
+            .find(free)
+            .map(Some)
+            .ok_or_else(|| ApiError::new(ErrorCode::SlotUnavailable).with_detail("every technician is busy then")),
+    }
 }
 
 /// `count` distinct bookables per requirement from a slot's options, in order.

@@ -158,3 +158,106 @@ pub mod allocations {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod waitlist_entries {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "waitlist_entries")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub service_template_id: Uuid,
+        pub user_id: Uuid,
+        pub household_id: Option<Uuid>,
+        pub preferred_date: Date,
+        pub preferred_start: Option<String>,
+        pub preferred_end: Option<String>,
+        pub participants: Json,
+        pub participant_count: i32,
+        pub technician_user_id: Option<Uuid>,
+        pub status: String,
+        pub offered_at: Option<DateTimeUtc>,
+        pub offered_start: Option<DateTimeUtc>,
+        pub offered_end: Option<DateTimeUtc>,
+        pub offer_expires_at: Option<DateTimeUtc>,
+        pub reservation_id: Option<Uuid>,
+        pub booking_id: Option<Uuid>,
+        pub version: i32,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod recurring_rules {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "recurring_rules")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub user_id: Uuid,
+        pub service_template_id: Uuid,
+        pub household_id: Option<Uuid>,
+        pub start_time: String,
+        pub timezone: String,
+        pub pattern: Json,
+        pub start_date: Date,
+        pub end_date: Option<Date>,
+        pub max_occurrences: Option<i32>,
+        pub exceptions: Json,
+        pub bookable_ids: Option<Json>,
+        pub participants: Json,
+        pub participant_count: i32,
+        pub duration_minutes: Option<i32>,
+        pub technician_user_id: Option<Uuid>,
+        pub status: String,
+        pub total_occurrences: i32,
+        pub materialized_until: Date,
+        pub cancelled_at: Option<DateTimeUtc>,
+        pub version: i32,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod recurring_occurrences {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "recurring_rule_occurrences")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub rule_id: Uuid,
+        pub date: Date,
+        pub original_date: Option<Date>,
+        pub start_at: DateTimeUtc,
+        pub status: String,
+        pub booking_id: Option<Uuid>,
+        pub reason: Option<String>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

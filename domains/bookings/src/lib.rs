@@ -5,6 +5,7 @@
 pub mod availability;
 pub mod engine;
 pub mod entities;
+pub mod recurrence;
 pub mod routes;
 pub mod status;
 pub mod sweeper;
@@ -34,6 +35,7 @@ impl DomainPlugin for BookingsPlugin {
 
     fn start(&self, db: &sea_orm::DatabaseConnection) {
         sweeper::spawn(db.clone());
+        waitlist::spawn_sweeper(db.clone());
     }
 
     fn permissions(&self) -> Vec<PermissionDef> {
@@ -65,6 +67,13 @@ impl DomainPlugin for BookingsPlugin {
             ("reservation.released", "A hold was released by its holder"),
             ("reservation.converted", "A hold became a booking"),
             ("reservation.expired", "A hold expired and its slot is free again"),
+            ("waitlist.joined", "Someone joined the waitlist of a service for a date"),
+            ("waitlist.offered", "A freed slot was offered (and held) for a waitlist entry"),
+            ("waitlist.offer_expired", "A waitlist offer lapsed unanswered; the slot passes to the next entry"),
+            ("waitlist.accepted", "A waitlist offer was accepted and booked"),
+            ("waitlist.cancelled", "A waitlist entry was cancelled, or its offer declined"),
+            ("recurring_rule.created", "A recurring rule was created and its occurrences booked"),
+            ("recurring_rule.cancelled", "A recurring rule was cancelled"),
         ]
         .into_iter()
         .map(|(name, description)| EventTypeDef::change(name, description, READ.0))

@@ -3,7 +3,8 @@
 use sea_orm_migration::MigrationTrait;
 
 mod m20261122_004000_bookings_core;
+mod m20261122_004100_bookings_waitlist;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(m20261122_004000_bookings_core::Migration)]
+    vec![Box::new(m20261122_004000_bookings_core::Migration), Box::new(m20261122_004100_bookings_waitlist::Migration)]
 }

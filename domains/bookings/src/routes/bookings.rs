@@ -76,6 +76,8 @@ pub struct BookingCreate {
     pub bookable_ids: Option<Vec<Vec<Uuid>>>,
     /// A hold of the caller's on this slot, converted into the booking.
     pub reservation_id: Option<Uuid>,
+    /// For a company provider that lets customers choose: the technician wanted.
+    pub technician_user_id: Option<Uuid>,
     #[serde(default = "web_source")]
     pub source: BookingSource,
 }
@@ -481,6 +483,7 @@ pub async fn book(
         duration_minutes: snapshot.duration_minutes,
         participants: count,
         chosen,
+        technician: input.technician_user_id,
         owner: Owner::Booking(id),
     };
     allocate(tx, &template, claim, now).await?;
@@ -576,7 +579,7 @@ pub async fn bookings_list(
     Ok(web::Json(Page::from_overfetch(views, limit, |v| v.id)))
 }
 
-async fn find(tx: &TenantTx, id: Uuid) -> Result<bookings::Model, ApiError> {
+pub(crate) async fn find(tx: &TenantTx, id: Uuid) -> Result<bookings::Model, ApiError> {
     bookings::Entity::find_by_id((tx.tenant_id().0, id)).one(tx.conn()).await?.ok_or_else(ApiError::not_found)
 }
 
@@ -649,17 +652,33 @@ async fn transition(
     if input.reason.as_ref().is_some_and(|r| r.trim().is_empty() || r.chars().count() > 500) {
         return Err(ApiError::validation(vec![FieldError::new("reason", "must be 1–500 characters")]));
     }
-    let now = Utc::now();
     let tx = ctx.write().await?;
-    let b = find(&tx, id).await?;
+    let after = apply(&ctx, &tx, id, action, input.reason, Utc::now()).await?;
+    tx.commit().await?;
+    let version = after.version;
+    Ok(ok_versioned(&after, version))
+}
+
+/// Applies `action` to booking `id` inside `tx` (not committed): the one way a booking
+/// changes status — by its routes, or a recurring rule cancelled.
+pub async fn apply(
+    ctx: &RequestContext,
+    tx: &TenantTx,
+    id: Uuid,
+    action: Action,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<BookingView, ApiError> {
+    let input = TransitionInput { reason };
+    let b = find(tx, id).await?;
     let from = BookingStatus::parse(&b.status).ok_or_else(|| ApiError::internal("booking status"))?;
     let to = from.after(action).ok_or_else(|| {
         ApiError::new(ErrorCode::InvalidTransition).with_detail(format!("a {} booking cannot do that", from.as_str()))
     })?;
     if action == Action::Approve {
-        must_be_household_primary(&ctx, &tx, b.household_id).await?;
+        must_be_household_primary(ctx, tx, b.household_id).await?;
     }
-    let before = view(&tx, &b).await?;
+    let before = view(tx, &b).await?;
     let version = b.version + 1;
     let (start, total, currency, template_id) =
         (b.start_at, b.total.clone(), b.currency.clone(), b.service_template_id);
@@ -671,7 +690,7 @@ async fn transition(
         Action::CheckIn => am.checked_in_at = Set(Some(now)),
         Action::Complete => am.completed_at = Set(Some(now)),
         Action::Cancel => {
-            let template = load_template(&tx, template_id, "service_template_id").await?;
+            let template = load_template(tx, template_id, "service_template_id").await?;
             let paid: Decimal = total.parse().map_err(ApiError::internal)?;
             let minor = CurrencyCode::parse(&currency).map(|c| c.minor_units()).unwrap_or(2);
             let r = refund(&template.state.cancellation, start, now, paid, minor);
@@ -685,11 +704,11 @@ async fn transition(
     }
     let b = am.update(tx.conn()).await?;
     if !to.occupies() {
-        release(&tx, Owner::Booking(b.id)).await?;
-        crate::waitlist::slot_freed(&tx, b.service_template_id, b.start_at, b.end_at, now).await?;
+        release(tx, Owner::Booking(b.id)).await?;
+        crate::waitlist::slot_freed(tx, b.service_template_id, b.start_at, b.end_at, now).await?;
     }
-    record_status(&tx, &ctx, b.id, Some(from), to, input.reason).await?;
-    let after = view(&tx, &b).await?;
+    record_status(tx, ctx, b.id, Some(from), to, input.reason).await?;
+    let after = view(tx, &b).await?;
     let change = Change::new(
         action.event(),
         "booking",
@@ -697,9 +716,8 @@ async fn transition(
         serde_json::to_value(&before).ok(),
         serde_json::to_value(&after).ok(),
     );
-    audit::record(&tx, &AuditActor::of(&ctx), change).await?;
-    tx.commit().await?;
-    Ok(ok_versioned(&after, b.version))
+    audit::record(tx, &AuditActor::of(ctx), change).await?;
+    Ok(after)
 }
 
 /// Approval is a primary member's of the booking's household.

@@ -2,7 +2,9 @@
 
 pub mod availability;
 pub mod bookings;
+pub mod recurring;
 pub mod reservations;
+pub mod waitlist;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -23,5 +25,15 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(bookings::bookings_check_in)
         .service(bookings::bookings_complete)
         .service(bookings::bookings_cancel)
-        .service(bookings::bookings_no_show);
+        .service(bookings::bookings_no_show)
+        .service(waitlist::waitlist_list)
+        .service(waitlist::waitlist_create)
+        .service(waitlist::waitlist_get)
+        .service(waitlist::waitlist_delete)
+        .service(waitlist::waitlist_accept)
+        .service(waitlist::waitlist_decline)
+        .service(recurring::recurring_rules_list)
+        .service(recurring::recurring_rules_create)
+        .service(recurring::recurring_rules_get)
+        .service(recurring::recurring_rules_delete);
 }

@@ -170,6 +170,7 @@ pub async fn reservations_create(ctx: RequestContext, body: Json<ReservationCrea
         duration_minutes: minutes,
         participants: input.participants,
         chosen: input.bookable_ids,
+        technician: None,
         owner,
     };
     let rows = allocate(&tx, &template, claim, now).await?;
