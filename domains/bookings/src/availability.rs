@@ -99,6 +99,10 @@ pub struct Existing {
     /// The service template booked, and how many participants it holds (for class sessions).
     pub template_id: Uuid,
     pub participants: u32,
+    /// What it occupies, as stored when it was made (its own template's buffers, the
+    /// bookable's buffers, setup/teardown and rest at the time). `None`: rebuilt from the
+    /// searched template's buffers and the bookable's current ones.
+    pub busy: Option<Interval>,
 }
 
 /// One requirement of the template: `count` distinct bookables among `candidates`.
@@ -351,7 +355,10 @@ impl<'a> Prepared<'a> {
 
         let mut edges: Vec<(Micros, i64)> = Vec::with_capacity(rows.len() * 2);
         for row in rows {
-            let (start, end) = (micros(row.start).saturating_sub(pre), micros(row.end).saturating_add(post));
+            let (start, end) = match row.busy {
+                Some(busy) => (micros(busy.start), micros(busy.end)),
+                None => (micros(row.start).saturating_sub(pre), micros(row.end).saturating_add(post)),
+            };
             if start < end {
                 edges.push((start, 1));
                 edges.push((end, -1));

@@ -77,7 +77,14 @@ fn search_on(n: u128, from: &str, to: &str) -> Search {
 }
 
 fn booking(n: u128, start: &str, end: &str) -> Existing {
-    Existing { bookable_id: id(n), start: at(start), end: at(end), template_id: id(OTHER_TEMPLATE), participants: 1 }
+    Existing {
+        bookable_id: id(n),
+        start: at(start),
+        end: at(end),
+        template_id: id(OTHER_TEMPLATE),
+        participants: 1,
+        busy: None,
+    }
 }
 
 fn class_booking(n: u128, start: &str, end: &str, participants: u32) -> Existing {
@@ -596,6 +603,7 @@ fn a_month_of_fifty_bookables_with_a_thousand_bookings() {
                 end: start + TimeDelta::minutes(30),
                 template_id: id(OTHER_TEMPLATE),
                 participants: 1,
+                busy: None,
             }
         })
         .collect();

@@ -72,6 +72,22 @@ impl Template {
     }
 }
 
+/// How far from now any instant a client names may lie: chrono's range, the database's
+/// and common sense all hold well inside it.
+const REACH_YEARS: i64 = 10;
+
+/// A 422 at `field` unless `t` lies within ten years of `now`, either way.
+pub fn within_reach(field: &str, t: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let reach = Duration::days(366 * REACH_YEARS);
+    if t < now - reach || t > now + reach {
+        return Err(ApiError::validation(vec![FieldError::new(
+            field,
+            format!("must be within {REACH_YEARS} years of now"),
+        )]));
+    }
+    Ok(())
+}
+
 /// What a search or an allocation is about.
 #[derive(Clone, Debug)]
 pub struct Ask {
@@ -181,7 +197,8 @@ async fn existing(
     if bookables.is_empty() {
         return Ok(Vec::new());
     }
-    // A day either side: busy intervals, daily limits and rest reach beyond the window.
+    // Two days either side: a booking's occupied interval (up to a day long, plus buffers,
+    // setup/teardown and rest) and the local dates of daily limits reach beyond the window.
     let rows = allocations::Entity::find()
         .filter(allocations::Column::TenantId.eq(tx.tenant_id().0))
         .filter(allocations::Column::BookableId.is_in(bookables.iter().copied()))
@@ -191,8 +208,8 @@ async fn existing(
                 .add(allocations::Column::HoldExpiresAt.is_null())
                 .add(allocations::Column::HoldExpiresAt.gt(now)),
         )
-        .filter(allocations::Column::BusyEnd.gt(from - Duration::days(1)))
-        .filter(allocations::Column::BusyStart.lt(to + Duration::days(1)))
+        .filter(allocations::Column::BusyEnd.gt(from - Duration::days(2)))
+        .filter(allocations::Column::BusyStart.lt(to + Duration::days(2)))
         .all(tx.conn())
         .await?;
     Ok(rows
@@ -203,6 +220,7 @@ async fn existing(
             end: a.end_at,
             template_id: a.service_template_id,
             participants: u32::try_from(a.participants).unwrap_or(0),
+            busy: Some(Interval { start: a.busy_start, end: a.busy_end }),
         })
         .collect())
 }

@@ -52,6 +52,7 @@ pub mod bookings {
         pub household_id: Option<Uuid>,
         pub participant_count: i32,
         pub pricing_snapshot: Json,
+        pub cancellation_policy: Json,
         pub total: String,
         pub currency: String,
         pub refund_amount: Option<String>,

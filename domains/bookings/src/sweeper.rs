@@ -45,6 +45,16 @@ async fn tenants(db: &DatabaseConnection) -> Result<Vec<Uuid>, DbErr> {
 
 pub async fn sweep(db: &DatabaseConnection) -> Result<(), ApiError> {
     for tenant in tenants(db).await? {
+        // One tenant's failure (logged) does not stop the others'.
+        if let Err(e) = sweep_tenant(db, tenant).await {
+            tracing::warn!(%tenant, error = %e.problem().detail.unwrap_or_default(), "hold sweep of a tenant failed");
+        }
+    }
+    Ok(())
+}
+
+async fn sweep_tenant(db: &DatabaseConnection, tenant: Uuid) -> Result<(), ApiError> {
+    {
         let now = Utc::now();
         let tx = TenantTx::begin(db, TenantId(tenant), true).await?;
         let due = reservations::Entity::find()

@@ -60,6 +60,8 @@ impl MigrationTrait for Migration {
                 .col(col("household_id").uuid().null())
                 .col(col("participant_count").integer().not_null())
                 .col(col("pricing_snapshot").json_binary().not_null())
+                // the template's cancellation terms as booked: later edits do not change them
+                .col(col("cancellation_policy").json_binary().not_null())
                 // decimals as text: exact on both backends
                 .col(col("total").text().not_null())
                 .col(col("currency").text().not_null())

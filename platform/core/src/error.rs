@@ -311,6 +311,13 @@ impl From<sea_orm::DbErr> for ApiError {
             sea_orm::DbErr::ConnectionAcquire(_) => Self::new(ErrorCode::Unavailable)
                 .with_detail("the database is busy; retry shortly")
                 .with_header(header::RETRY_AFTER, "1"),
+            // PostgreSQL gave up on one of two transactions (deadlock, serialization):
+            // nothing was written; the client may retry.
+            err if ["deadlock detected", "could not serialize access"].iter().any(|m| err.to_string().contains(m)) => {
+                Self::new(ErrorCode::Unavailable)
+                    .with_detail("a concurrent request conflicted; retry")
+                    .with_header(header::RETRY_AFTER, "1")
+            }
             err => Self::internal(err),
         }
     }

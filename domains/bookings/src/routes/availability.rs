@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::READ;
 use crate::availability::search;
-use crate::engine::{Ask, inputs, load_template};
+use crate::engine::{Ask, inputs, load_template, within_reach};
 
 /// The widest window one search covers.
 const MAX_WINDOW_DAYS: i64 = 62;
@@ -98,6 +98,8 @@ async fn find_slots(tx: &TenantTx, q: AvailabilityQuery, active_only: bool) -> R
             .with_detail(format!("`to` must be after `from`, by at most {MAX_WINDOW_DAYS} days")));
     }
     let now = Utc::now();
+    within_reach("from", q.from, now)?;
+    within_reach("to", q.to, now)?;
     let template = load_template(tx, q.service_template_id, "service_template_id").await?;
     if active_only {
         template.must_be_active("service_template_id")?;

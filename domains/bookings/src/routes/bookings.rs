@@ -12,6 +12,7 @@ use atrium_core::http::{ListQuery, Page, created, ok_versioned};
 use atrium_core::ids::UserId;
 use atrium_core::validate::{CurrencyCode, Email};
 use atrium_households::rules::{Decision, may_book_for};
+use atrium_service_templates::model::CancellationPolicy;
 use atrium_service_templates::quote::{PricingSnapshot, QuoteRequest, refund};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -21,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::reservations::{self, ReservationStatus, end_hold, held_by_caller};
-use crate::engine::{Claim, Owner, allocate, load_template, release};
+use crate::engine::{Claim, Owner, allocate, load_template, release, within_reach};
 use crate::entities::{allocations, bookings, participants, status_history};
 use crate::status::{Action, BookingStatus};
 use crate::{READ, WRITE};
@@ -270,9 +271,20 @@ async fn people(
                 if !dir.is_member(tx, UserId(user)).await? {
                     errors.push(FieldError::new(at("user_id"), "is not a member of this tenant"));
                 }
+                // Naming a household member by user id does not step around the household's rules.
+                let member = household.as_ref().and_then(|(members, actor)| {
+                    members.iter().find(|m| m.user_id == user).map(|m| (m.facts.clone(), actor))
+                });
+                if let Some((facts, actor)) = &member {
+                    match may_book_for(&actor.facts, facts, expensive) {
+                        Decision::Allowed => {}
+                        Decision::RequiresApproval => approval = true,
+                        Decision::Denied(why) => return Err(ApiError::new(ErrorCode::Forbidden).with_detail(why)),
+                    }
+                }
                 out.push(Person {
                     user_id: Some(user),
-                    household_member_id: None,
+                    household_member_id: member.map(|(facts, _)| facts.id),
                     name: String::new(),
                     email: None,
                     phone: None,
@@ -391,6 +403,7 @@ pub async fn book(
     input: BookingCreate,
     now: DateTime<Utc>,
 ) -> Result<BookingView, ApiError> {
+    within_reach("start", input.start, now)?;
     let template = load_template(tx, input.service_template_id, "service_template_id").await?;
     template.must_be_active("service_template_id")?;
     let count = if input.participants.is_empty() { 1 } else { u32::try_from(input.participants.len()).unwrap_or(0) };
@@ -458,6 +471,7 @@ pub async fn book(
         household_id: Set(input.household_id),
         participant_count: Set(i32::try_from(count).unwrap_or(i32::MAX)),
         pricing_snapshot: Set(serde_json::to_value(&snapshot).map_err(ApiError::internal)?),
+        cancellation_policy: Set(serde_json::to_value(&template.state.cancellation).map_err(ApiError::internal)?),
         total: Set(snapshot.total.to_string()),
         currency: Set(snapshot.currency.clone()),
         refund_amount: Set(None),
@@ -670,7 +684,12 @@ pub async fn apply(
     now: DateTime<Utc>,
 ) -> Result<BookingView, ApiError> {
     let input = TransitionInput { reason };
-    let b = find(tx, id).await?;
+    // Locked: two transitions of one booking never both start from the same status.
+    let b = bookings::Entity::find_by_id((tx.tenant_id().0, id))
+        .lock_exclusive()
+        .one(tx.conn())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let from = BookingStatus::parse(&b.status).ok_or_else(|| ApiError::internal("booking status"))?;
     let to = from.after(action).ok_or_else(|| {
         ApiError::new(ErrorCode::InvalidTransition).with_detail(format!("a {} booking cannot do that", from.as_str()))
@@ -680,8 +699,9 @@ pub async fn apply(
     }
     let before = view(tx, &b).await?;
     let version = b.version + 1;
-    let (start, total, currency, template_id) =
-        (b.start_at, b.total.clone(), b.currency.clone(), b.service_template_id);
+    let (start, total, currency) = (b.start_at, b.total.clone(), b.currency.clone());
+    let policy: CancellationPolicy =
+        serde_json::from_value(b.cancellation_policy.clone()).map_err(ApiError::internal)?;
     let mut am = b.into_active_model();
     am.status = Set(to.as_str().to_owned());
     am.version = Set(version);
@@ -690,10 +710,10 @@ pub async fn apply(
         Action::CheckIn => am.checked_in_at = Set(Some(now)),
         Action::Complete => am.completed_at = Set(Some(now)),
         Action::Cancel => {
-            let template = load_template(tx, template_id, "service_template_id").await?;
+            // On the booking's price (no payments are recorded yet), by the terms it was booked on.
             let paid: Decimal = total.parse().map_err(ApiError::internal)?;
             let minor = CurrencyCode::parse(&currency).map(|c| c.minor_units()).unwrap_or(2);
-            let r = refund(&template.state.cancellation, start, now, paid, minor);
+            let r = refund(&policy, start, now, paid, minor);
             am.refund_amount = Set(Some(r.amount.to_string()));
             am.refund_percent = Set(Some(r.refund_percent.to_string()));
             am.cancelled_at = Set(Some(now));

@@ -268,9 +268,13 @@ fn parse_rule(input: &RecurringRuleCreate, now: DateTime<Utc>) -> Result<recurre
     check_pattern(p, &mut errors);
     if input.start_date < today {
         errors.push(FieldError::new("start_date", "must not be in the past (in the rule's time zone)"));
+    } else if input.start_date > today + chrono::Days::new(3660) {
+        errors.push(FieldError::new("start_date", "must be within 10 years"));
     }
     if input.end_date.is_some_and(|end| end < input.start_date) {
         errors.push(FieldError::new("end_date", "must not be before start_date"));
+    } else if input.end_date.is_some_and(|end| end > today + chrono::Days::new(3660 * 2)) {
+        errors.push(FieldError::new("end_date", "must be within 20 years"));
     }
     if input.max_occurrences.is_some_and(|n| n == 0 || n as usize > MAX_OCCURRENCES) {
         errors.push(FieldError::new("max_occurrences", format!("must be between 1 and {MAX_OCCURRENCES}")));

@@ -17,7 +17,7 @@ use sea_orm::{IntoActiveModel, QueryOrder, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::engine::{Claim, Owner, allocate, load_template, release};
+use crate::engine::{Claim, Owner, allocate, load_template, release, within_reach};
 use crate::entities::{allocations, reservations};
 use crate::{READ, WRITE};
 
@@ -128,6 +128,7 @@ pub async fn reservations_create(ctx: RequestContext, body: Json<ReservationCrea
     ctx.require(WRITE)?;
     let input = body.into_inner();
     let now = Utc::now();
+    within_reach("start", input.start, now)?;
     let tx = ctx.write().await?;
     let template = load_template(&tx, input.service_template_id, "service_template_id").await?;
     template.must_be_active("service_template_id")?;
@@ -312,8 +313,21 @@ pub async fn end_hold(
     booking: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<reservations::Model, ApiError> {
-    release(tx, Owner::Hold { reservation: r.id, expires_at: r.expires_at }).await?;
     let bookables = bookables_of(tx, r.id).await?;
+    // The bookables first, as every allocation does: never the other order, no deadlock.
+    atrium_bookables::service::lock(tx, &bookables).await?;
+    // Only a hold still active ends: a conversion and the sweeper never both win.
+    let ended = reservations::Entity::update_many()
+        .col_expr(reservations::Column::Status, sea_orm::sea_query::Expr::value(to.as_str()))
+        .filter(reservations::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(reservations::Column::Id.eq(r.id))
+        .filter(reservations::Column::Status.eq(ReservationStatus::Active.as_str()))
+        .exec(tx.conn())
+        .await?;
+    if ended.rows_affected == 0 {
+        return Err(ApiError::new(ErrorCode::InvalidTransition).with_detail("the hold has ended already"));
+    }
+    release(tx, Owner::Hold { reservation: r.id, expires_at: r.expires_at }).await?;
     let before = view(&r, bookables.clone(), now);
     let version = r.version + 1;
     let mut am = r.into_active_model();

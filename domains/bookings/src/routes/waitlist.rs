@@ -128,6 +128,8 @@ pub async fn waitlist_create(ctx: RequestContext, body: Json<WaitlistCreate>) ->
     let tz: chrono_tz::Tz = template.state.pricing.timezone.parse().unwrap_or(chrono_tz::UTC);
     if input.preferred_date < now.with_timezone(&tz).date_naive() {
         errors.push(FieldError::new("preferred_date", "must not be in the past (in the service's time zone)"));
+    } else if input.preferred_date > now.with_timezone(&tz).date_naive() + chrono::Days::new(3660) {
+        errors.push(FieldError::new("preferred_date", "must be within 10 years"));
     }
     if input.preferred_time_range.as_ref().is_some_and(|r| r.bounds().is_none()) {
         errors.push(FieldError::new("preferred_time_range", "start and end must be HH:MM, end after start"));
