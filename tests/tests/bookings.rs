@@ -66,8 +66,10 @@ async fn world(app: &TestApp, slug: &str) -> (Tenant, String, String) {
 }
 
 /// A whole hour at least `hours` from now.
+/// (Never 23:00 UTC: the test calendar's day ends at 23:59, so that hour has no slot.)
 fn hour_from_now(hours: i64) -> DateTime<Utc> {
-    (Utc::now() + Duration::hours(hours)).duration_trunc(Duration::hours(1)).unwrap() + Duration::hours(1)
+    let t = (Utc::now() + Duration::hours(hours)).duration_trunc(Duration::hours(1)).unwrap() + Duration::hours(1);
+    if chrono::Timelike::hour(&t) == 23 { t + Duration::hours(1) } else { t }
 }
 
 fn at(t: DateTime<Utc>) -> String {
