@@ -420,3 +420,51 @@ async fn a_random_mixed_run_never_exceeds_capacity() {
     }
     assert!(checked > 100, "{checked} allocations checked");
 }
+
+/// A multi-day service books a stay: check-in during opening hours, the nights occupied.
+#[tokio::test]
+async fn a_stay_spans_its_nights() {
+    let app = spawn_app().await;
+    let t = app.signup("acme").await;
+    app.enable_all_plugins(&t).await;
+    let hours = json!([{"start": "15:00", "end": "18:00"}]);
+    let cabin = post(
+        &app,
+        &t.token,
+        "/v1/bookables",
+        &json!({"type": "venue", "name": "Cabin", "capacity": {"max": 4}, "calendar": {"timezone": "UTC",
+            "slot_duration_minutes": 60, "slot_interval_minutes": 60, "max_advance_days": 365,
+            "weekly_schedule": {"monday": hours, "tuesday": hours, "wednesday": hours, "thursday": hours,
+                "friday": hours, "saturday": hours, "sunday": hours}}}),
+    )
+    .await;
+    let tpl = post(
+        &app,
+        &t.token,
+        "/v1/service-templates",
+        &template(
+            json!({"bookable_type": "venue", "specific_bookable_id": cabin["id"]}),
+            json!({"type": "multi_day", "duration": {"type": "multi_day", "min_nights": 1, "max_nights": 7}}),
+        ),
+    )
+    .await;
+    let day = (Utc::now() + Duration::days(10)).duration_trunc(Duration::days(1)).unwrap();
+    let start = at(day + Duration::hours(15));
+    let stay =
+        post(&app, &t.token, "/v1/bookings", &json!({"service_template_id": tpl["id"], "start": start, "nights": 2}))
+            .await;
+    assert_eq!(stay["duration_minutes"], 2 * 24 * 60);
+    // The next day's check-in falls inside the stay.
+    let next = at(day + Duration::days(1) + Duration::hours(16));
+    let res = app
+        .send_as(
+            &t.token,
+            Method::POST,
+            "/v1/bookings",
+            &json!({"service_template_id": tpl["id"], "start": next, "nights": 1}),
+        )
+        .await;
+    assert_problem(res, 409, "slot_unavailable").await;
+    let after = at(day + Duration::days(2) + Duration::hours(15));
+    post(&app, &t.token, "/v1/bookings", &json!({"service_template_id": tpl["id"], "start": after, "nights": 1})).await;
+}

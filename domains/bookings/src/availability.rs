@@ -429,7 +429,10 @@ impl<'a> Prepared<'a> {
             let behind = lo.saturating_sub(range.start);
             let skipped = if behind > 0 { (behind - 1) / step + 1 } else { 0 };
             let mut start = range.start.saturating_add(skipped.saturating_mul(step));
-            while start < to && start <= self.latest && start.saturating_add(self.duration) <= range.end {
+            while start < to
+                && start <= self.latest
+                && (self.is_stay() || start.saturating_add(self.duration) <= range.end)
+            {
                 starts.push(start);
                 match start.checked_add(step) {
                     Some(next) => start = next,
@@ -479,7 +482,16 @@ impl<'a> Prepared<'a> {
     /// The service interval lies in one open range: some range starting by `start` reaches `end`.
     fn fits(&self, start: Micros, end: Micros) -> bool {
         let i = self.open.partition_point(|range| range.start <= start);
+        if self.is_stay() {
+            // A stay (a day or more: multi-day services) checks in during opening hours;
+            // its nights are not opening hours.
+            return i > 0 && self.open_reach[i - 1] > start;
+        }
         i > 0 && self.open_reach[i - 1] >= end
+    }
+
+    fn is_stay(&self) -> bool {
+        self.duration >= 24 * 60 * MINUTE
     }
 
     /// Some blocked interval starting before `occupied` ends reaches past its start.

@@ -620,3 +620,42 @@ fn a_month_of_fifty_bookables_with_a_thousand_bookings() {
         assert_eq!(check(&big, &calendars, &existing, slot.start, &chosen), Ok(()), "at {}", slot.start);
     }
 }
+
+#[test]
+fn stays_check_in_during_hours_and_span_the_nights() {
+    // A cabin open for check-in 15:00–18:00 (UTC) every day; a two-night stay is 2,880 minutes.
+    let cabin = calendar(7, chrono_tz::UTC, EVERY_DAY, &[("15:00", "18:00")]);
+    let mut stay = search_on(7, "2026-03-02T00:00", "2026-03-05T00:00");
+    stay.duration_minutes = 2 * 24 * 60;
+    let free = search(&stay, std::slice::from_ref(&cabin), &[]);
+    assert_eq!(
+        starts(&free),
+        [
+            "2026-03-02T15:00",
+            "2026-03-02T16:00",
+            "2026-03-02T17:00",
+            "2026-03-03T15:00",
+            "2026-03-03T16:00",
+            "2026-03-03T17:00",
+            "2026-03-04T15:00",
+            "2026-03-04T16:00",
+            "2026-03-04T17:00",
+        ]
+    );
+    // A stay from the 3rd to the 5th leaves no check-in from the 2nd (it would overlap) to
+    // the 4th; the 5th at 15:00 — when it ends — is free again.
+    let taken = [booking(7, "2026-03-03T15:00", "2026-03-05T15:00")];
+    let mut later = stay.clone();
+    later.to = at("2026-03-06T00:00");
+    let free = search(&later, std::slice::from_ref(&cabin), &taken);
+    assert_eq!(starts(&free), ["2026-03-05T15:00", "2026-03-05T16:00", "2026-03-05T17:00"]);
+    assert_eq!(
+        check(&later, std::slice::from_ref(&cabin), &taken, at("2026-03-02T15:00"), &[vec![id(7)]]),
+        Err(Unavailable::Taken)
+    );
+    assert_eq!(
+        check(&later, std::slice::from_ref(&cabin), &taken, at("2026-03-05T10:00"), &[vec![id(7)]]),
+        Err(Unavailable::Closed),
+        "check-in outside hours"
+    );
+}

@@ -275,7 +275,9 @@ async fn inputs_from(
         participants: ask.participants,
     };
     Ok(Inputs {
-        existing: existing(tx, &ids, ask.from, ask.to, now).await?,
+        // Bookings reaching into the new one's occupied interval, however long it is.
+        existing: existing(tx, &ids, ask.from, ask.to + Duration::minutes(i64::from(ask.duration_minutes)), now)
+            .await?,
         calendars: found.iter().map(calendar_of).collect(),
         schedules: found.into_iter().map(|s| (s.bookable.id, s)).collect(),
         search,
