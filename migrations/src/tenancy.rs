@@ -78,3 +78,67 @@ pub async fn isolate(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbE
     }
     Ok(())
 }
+
+/// `CREATE INDEX name ON table (cols…)`.
+pub fn index(name: &str, table: &str, cols: &[&str]) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(Alias::new(table));
+    for c in cols {
+        index.col(Alias::new(*c));
+    }
+    index.to_owned()
+}
+
+/// [`index`], unique.
+pub fn unique_index(name: &str, table: &str, cols: &[&str]) -> IndexCreateStatement {
+    index(name, table, cols).unique().to_owned()
+}
+
+/// For a background sweeper on PostgreSQL: `function(max_tenants)` lists the tenants with
+/// rows of `table` matching `predicate` across row-level security. The function runs as
+/// the owner role (SECURITY DEFINER), which FORCE binds too, so `policy` lets that role —
+/// and only it: the server refuses to run as the owner — read `table` across tenants.
+/// A no-op on SQLite.
+pub async fn tenant_finder(
+    manager: &SchemaManager<'_>,
+    policy: &str,
+    table: &str,
+    function: &str,
+    predicate: &str,
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let db = manager.get_connection();
+    for sql in [
+        format!(
+            "DO $$ BEGIN EXECUTE format('CREATE POLICY {policy} ON {table} FOR SELECT USING (current_user = %L)', \
+             current_user); END $$"
+        ),
+        format!(
+            "CREATE FUNCTION {function}(max_tenants integer) RETURNS TABLE (tenant_id uuid) \
+             LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$ \
+             SELECT DISTINCT t.tenant_id FROM {table} t WHERE {predicate} LIMIT max_tenants $$"
+        ),
+        format!("REVOKE ALL ON FUNCTION {function}(integer) FROM PUBLIC"),
+    ] {
+        db.execute_unprepared(&sql).await?;
+    }
+    Ok(())
+}
+
+/// Undoes [`tenant_finder`].
+pub async fn drop_tenant_finder(
+    manager: &SchemaManager<'_>,
+    policy: &str,
+    table: &str,
+    function: &str,
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let db = manager.get_connection();
+    db.execute_unprepared(&format!("DROP FUNCTION IF EXISTS {function}(integer)")).await?;
+    db.execute_unprepared(&format!("DROP POLICY IF EXISTS {policy} ON {table}")).await?;
+    Ok(())
+}

@@ -15,6 +15,7 @@ mod ratelimit;
 mod rbac;
 mod recurring;
 mod service_templates;
+mod support;
 mod waitlist;
 mod webhook_instances;
 mod webhooks;

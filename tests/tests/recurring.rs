@@ -2,59 +2,12 @@
 //! whose slot is taken as a conflict while booking the others, honours skip and reschedule
 //! exceptions, and refuses bad rules with field paths.
 
-use atrium_tests::{Tenant, TestApp, assert_problem, spawn_app};
+use atrium_tests::{assert_problem, spawn_app};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// Open every day, all day (UTC), hourly slots.
-fn calendar() -> Value {
-    let day = json!([{"start": "00:00", "end": "23:59"}]);
-    json!({"timezone": "UTC", "slot_duration_minutes": 60, "slot_interval_minutes": 60, "max_advance_days": 365,
-        "weekly_schedule": {"monday": day, "tuesday": day, "wednesday": day, "thursday": day, "friday": day,
-            "saturday": day, "sunday": day}})
-}
-
-async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> Value {
-    let res = app.send_as(token, Method::POST, path, body).await;
-    let status = res.status();
-    let body: Value = res.json().await.unwrap();
-    assert!(status.is_success(), "POST {path} → {status} {body}");
-    body
-}
-
-async fn get(app: &TestApp, token: &str, path: &str) -> Value {
-    let res = app.get_as(token, path).await;
-    assert_eq!(res.status(), 200, "GET {path}");
-    res.json().await.unwrap()
-}
-
-/// A tenant with one provider open 24/7 in UTC and a 60-minute template.
-async fn world(app: &TestApp, slug: &str) -> (Tenant, String) {
-    let t = app.signup(slug).await;
-    app.enable_all_plugins(&t).await;
-    let provider = post(
-        app,
-        &t.token,
-        "/v1/bookables",
-        &json!({"type": "provider", "name": "Ana", "email": "ana@x.example", "calendar": calendar()}),
-    )
-    .await;
-    let tpl = post(
-        app,
-        &t.token,
-        "/v1/service-templates",
-        &json!({
-            "name": "Consultation", "type": "appointment",
-            "duration": {"type": "fixed", "fixed_minutes": 60},
-            "required_bookables": [{"bookable_type": "provider", "specific_bookable_id": provider["id"]}],
-            "pricing": {"base_price": "100.00", "currency": "USD", "timezone": "UTC"},
-            "status": "active"
-        }),
-    )
-    .await;
-    (t, tpl["id"].as_str().unwrap().to_owned())
-}
+use crate::support::{get, post, world};
 
 fn weekday_name(date: NaiveDate) -> &'static str {
     ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -64,7 +17,7 @@ fn weekday_name(date: NaiveDate) -> &'static str {
 #[tokio::test]
 async fn a_weekly_rule_books_its_occurrences_and_reports_conflicts() {
     let app = spawn_app().await;
-    let (t, tpl) = world(&app, "acme").await;
+    let (t, _, tpl) = world(&app, "acme").await;
     let d0 = (Utc::now() + Duration::days(2)).date_naive();
     let day = |weeks: i64, extra: i64| d0 + Duration::days(7 * weeks + extra);
     let at_ten = |d: NaiveDate| format!("{d}T10:00:00Z");
@@ -144,7 +97,7 @@ async fn a_weekly_rule_books_its_occurrences_and_reports_conflicts() {
 #[tokio::test]
 async fn a_daily_rule_every_other_day_to_an_end_date() {
     let app = spawn_app().await;
-    let (t, tpl) = world(&app, "acme").await;
+    let (t, _, tpl) = world(&app, "acme").await;
     let d0 = (Utc::now() + Duration::days(3)).date_naive();
     let rule = post(
         &app,
@@ -165,7 +118,7 @@ async fn a_daily_rule_every_other_day_to_an_end_date() {
 #[tokio::test]
 async fn bad_rules_are_refused_with_field_paths() {
     let app = spawn_app().await;
-    let (t, tpl) = world(&app, "acme").await;
+    let (t, _, tpl) = world(&app, "acme").await;
     let d0 = (Utc::now() + Duration::days(2)).date_naive();
     let base = json!({"service_template_id": tpl, "start_time": "10:00", "timezone": "UTC",
         "pattern": {"frequency": "weekly"}, "start_date": d0.to_string(), "max_occurrences": 3});

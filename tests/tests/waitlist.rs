@@ -2,71 +2,12 @@
 //! held for them (nobody else can book it), accepting books it, an unanswered offer lapses
 //! and passes to the next entry, and joining checks its input.
 
-use atrium_tests::{Tenant, TestApp, assert_problem, spawn_app};
+use atrium_tests::{TestApp, assert_problem, spawn_app};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// Open every day, all day (UTC), hourly slots.
-fn calendar() -> Value {
-    let day = json!([{"start": "00:00", "end": "23:59"}]);
-    json!({"timezone": "UTC", "slot_duration_minutes": 60, "slot_interval_minutes": 60, "max_advance_days": 365,
-        "weekly_schedule": {"monday": day, "tuesday": day, "wednesday": day, "thursday": day, "friday": day,
-            "saturday": day, "sunday": day}})
-}
-
-async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> Value {
-    let res = app.send_as(token, Method::POST, path, body).await;
-    let status = res.status();
-    let body: Value = res.json().await.unwrap();
-    assert!(status.is_success(), "POST {path} → {status} {body}");
-    body
-}
-
-async fn get(app: &TestApp, token: &str, path: &str) -> Value {
-    let res = app.get_as(token, path).await;
-    assert_eq!(res.status(), 200, "GET {path}");
-    res.json().await.unwrap()
-}
-
-/// A tenant with one provider open 24/7 in UTC and a 60-minute template (UTC pricing).
-async fn world(app: &TestApp, slug: &str) -> (Tenant, String, String) {
-    let t = app.signup(slug).await;
-    app.enable_all_plugins(&t).await;
-    let provider = post(
-        app,
-        &t.token,
-        "/v1/bookables",
-        &json!({"type": "provider", "name": "Ana", "email": "ana@x.example", "calendar": calendar()}),
-    )
-    .await;
-    let tpl = post(
-        app,
-        &t.token,
-        "/v1/service-templates",
-        &json!({
-            "name": "Consultation", "type": "appointment",
-            "duration": {"type": "fixed", "fixed_minutes": 60},
-            "required_bookables": [{"bookable_type": "provider", "specific_bookable_id": provider["id"]}],
-            "pricing": {"base_price": "100.00", "currency": "USD", "timezone": "UTC"},
-            "reservation": {"enabled": true, "hold_duration_minutes": 1, "max_hold_minutes": 2},
-            "status": "active"
-        }),
-    )
-    .await;
-    (t, provider["id"].as_str().unwrap().to_owned(), tpl["id"].as_str().unwrap().to_owned())
-}
-
-/// A whole hour at least `hours` from now.
-/// (Never 23:00 UTC: the test calendar's day ends at 23:59, so that hour has no slot.)
-fn hour_from_now(hours: i64) -> DateTime<Utc> {
-    let t = (Utc::now() + Duration::hours(hours)).duration_trunc(Duration::hours(1)).unwrap() + Duration::hours(1);
-    if chrono::Timelike::hour(&t) == 23 { t + Duration::hours(1) } else { t }
-}
-
-fn at(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
+use crate::support::{at, get, hour_from_now, post, world};
 
 async fn audit_count(app: &TestApp, token: &str, action: &str) -> usize {
     get(app, token, &format!("/v1/audit-log?action={action}")).await["data"].as_array().unwrap().len()

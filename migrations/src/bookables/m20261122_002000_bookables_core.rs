@@ -3,7 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::tenancy::{col, create_tenant_table, tenant_fk, tenant_table};
+use crate::tenancy::{col, create_tenant_table, index, tenant_fk, tenant_table, unique_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -11,18 +11,6 @@ pub struct Migration;
 /// A subtype table: its `id` is the bookable's id.
 fn subtype(name: &str) -> TableCreateStatement {
     tenant_table(name).foreign_key(tenant_fk(name, "id", "bookables").on_delete(ForeignKeyAction::Cascade)).to_owned()
-}
-
-fn index(name: &str, table: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(Alias::new(table));
-    for c in cols {
-        index.col(Alias::new(*c));
-    }
-    if unique {
-        index.unique();
-    }
-    index.to_owned()
 }
 
 #[async_trait::async_trait]
@@ -58,8 +46,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        manager.create_index(index("ux_bookables_slug", "bookables", &["tenant_id", "slug"], true)).await?;
-        manager.create_index(index("ix_bookables_type", "bookables", &["tenant_id", "type", "id"], false)).await?;
+        manager.create_index(unique_index("ux_bookables_slug", "bookables", &["tenant_id", "slug"])).await?;
+        manager.create_index(index("ix_bookables_type", "bookables", &["tenant_id", "type", "id"])).await?;
 
         create_tenant_table(
             manager,
@@ -148,11 +136,10 @@ impl MigrationTrait for Migration {
         )
         .await?;
         manager
-            .create_index(index(
+            .create_index(unique_index(
                 "ux_bookable_date_overrides_date",
                 "bookable_date_overrides",
                 &["tenant_id", "bookable_id", "date"],
-                true,
             ))
             .await?;
 
@@ -174,12 +161,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         manager
-            .create_index(index(
-                "ix_blocked_times_range",
-                "blocked_times",
-                &["tenant_id", "bookable_id", "start_at"],
-                false,
-            ))
+            .create_index(index("ix_blocked_times_range", "blocked_times", &["tenant_id", "bookable_id", "start_at"]))
             .await?;
 
         create_tenant_table(

@@ -6,19 +6,10 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
-use crate::tenancy::{col, create_tenant_table, tenant_fk, tenant_table};
+use crate::tenancy::{col, create_tenant_table, drop_tenant_finder, index, tenant_finder, tenant_fk, tenant_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn index(name: &str, table: &str, cols: &[&str]) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(Alias::new(table));
-    for c in cols {
-        index.col(Alias::new(*c));
-    }
-    index.to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -186,39 +177,20 @@ impl MigrationTrait for Migration {
                  WHERE (active AND exclusive)",
             )
             .await?;
-            // The hold sweeper finds tenants with expired holds across row-level security:
-            // the function runs as this (owner) role, which FORCE binds too, so this policy
-            // lets that role alone read reservations across tenants (the server refuses to
-            // run as the owner).
-            db.execute_unprepared(
-                "DO $$ BEGIN
-                   EXECUTE format('CREATE POLICY hold_sweeper ON reservations FOR SELECT USING (current_user = %L)',
-                                  current_user);
-                 END $$",
-            )
-            .await?;
-            db.execute_unprepared(
-                "CREATE FUNCTION atrium_tenants_with_expired_holds(max_tenants integer)
-                   RETURNS TABLE (tenant_id uuid) LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$
-                     SELECT DISTINCT r.tenant_id FROM reservations r
-                      WHERE r.status = 'active' AND r.expires_at <= now() LIMIT max_tenants
-                   $$",
-            )
-            .await?;
-            db.execute_unprepared("REVOKE ALL ON FUNCTION atrium_tenants_with_expired_holds(integer) FROM PUBLIC")
-                .await?;
         }
-        Ok(())
+        // The hold sweeper's way to the tenants with holds to expire.
+        tenant_finder(
+            manager,
+            "hold_sweeper",
+            "reservations",
+            "atrium_tenants_with_expired_holds",
+            "t.status = 'active' AND t.expires_at <= now()",
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared("DROP FUNCTION IF EXISTS atrium_tenants_with_expired_holds(integer)")
-                .await?;
-            manager.get_connection().execute_unprepared("DROP POLICY IF EXISTS hold_sweeper ON reservations").await?;
-        }
+        drop_tenant_finder(manager, "hold_sweeper", "reservations", "atrium_tenants_with_expired_holds").await?;
         for t in ["booking_allocations", "booking_status_history", "booking_participants", "bookings", "reservations"] {
             manager.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }

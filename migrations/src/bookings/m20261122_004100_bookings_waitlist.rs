@@ -3,21 +3,11 @@
 //! materialized (booked, conflict or skipped).
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
-use crate::tenancy::{col, create_tenant_table, tenant_fk, tenant_table};
+use crate::tenancy::{col, create_tenant_table, drop_tenant_finder, index, tenant_finder, tenant_fk, tenant_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn index(name: &str, table: &str, cols: &[&str]) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(Alias::new(table));
-    for c in cols {
-        index.col(Alias::new(*c));
-    }
-    index.to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -124,37 +114,19 @@ impl MigrationTrait for Migration {
             ))
             .await?;
 
-        if manager.get_database_backend() == DbBackend::Postgres {
-            let db = manager.get_connection();
-            // The offer sweeper finds tenants with lapsed offers across row-level security,
-            // as the hold sweeper does (see the bookings core migration).
-            db.execute_unprepared(
-                "DO $$ BEGIN
-                   EXECUTE format('CREATE POLICY offer_sweeper ON waitlist_entries FOR SELECT USING (current_user = %L)',
-                                  current_user);
-                 END $$",
-            )
-            .await?;
-            db.execute_unprepared(
-                "CREATE FUNCTION atrium_tenants_with_lapsed_offers(max_tenants integer)
-                   RETURNS TABLE (tenant_id uuid) LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$
-                     SELECT DISTINCT w.tenant_id FROM waitlist_entries w
-                      WHERE w.status = 'offered' AND w.offer_expires_at <= now() LIMIT max_tenants
-                   $$",
-            )
-            .await?;
-            db.execute_unprepared("REVOKE ALL ON FUNCTION atrium_tenants_with_lapsed_offers(integer) FROM PUBLIC")
-                .await?;
-        }
-        Ok(())
+        // The offer sweeper's way to the tenants with lapsed offers.
+        tenant_finder(
+            manager,
+            "offer_sweeper",
+            "waitlist_entries",
+            "atrium_tenants_with_lapsed_offers",
+            "t.status = 'offered' AND t.offer_expires_at <= now()",
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() == DbBackend::Postgres {
-            let db = manager.get_connection();
-            db.execute_unprepared("DROP FUNCTION IF EXISTS atrium_tenants_with_lapsed_offers(integer)").await?;
-            db.execute_unprepared("DROP POLICY IF EXISTS offer_sweeper ON waitlist_entries").await?;
-        }
+        drop_tenant_finder(manager, "offer_sweeper", "waitlist_entries", "atrium_tenants_with_lapsed_offers").await?;
         for t in ["recurring_rule_occurrences", "recurring_rules", "waitlist_entries"] {
             manager.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }

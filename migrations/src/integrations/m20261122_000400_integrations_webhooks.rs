@@ -7,18 +7,10 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
-use crate::tenancy::{col, create_tenant_table, tenant_fk, tenant_table};
+use crate::tenancy::{col, create_tenant_table, index, tenant_fk, tenant_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn index(name: &str, table: &str, cols: &[&str]) -> IndexCreateStatement {
-    let mut i = Index::create().name(name).table(Alias::new(table)).to_owned();
-    for c in cols {
-        i.col(Alias::new(*c));
-    }
-    i
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
