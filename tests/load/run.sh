@@ -7,7 +7,11 @@
 # On a release build, per database: time from start to ready (an existing database),
 # idle RSS, /health requests/s and latency at 64 connections (wrk), and an authenticated
 # tenant-scoped GET (JWT + casbin + one read: GET /v1/locations/{id}) measured in the same
-# run, as a ratio to /health. Bounded: every load lasts DURATION seconds, on 127.0.0.1 only.
+# run, as a ratio to /health. On PostgreSQL also the database's own ceiling on this machine:
+# pgbench's built-in select-only script (one prepared primary-key SELECT per transaction, no
+# HTTP at all) at the same number of connections, as a ratio to /health — no server that
+# reads PostgreSQL once per request can go faster than that.
+# Bounded: every load lasts DURATION seconds, on 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -31,7 +35,7 @@ trap cleanup EXIT
 start_server() {
   local t0 t1
   t0=$(date +%s%N)
-  (cd "$work" && ATRIUM_BIND=127.0.0.1:0 ATRIUM_LOG_LEVEL=warn exec "$BIN" serve >"$work/out.log" 2>"$work/err.log") &
+  (cd "$work" && ATRIUM_BIND=127.0.0.1:0 ATRIUM_LOG_LEVEL=warn ATRIUM_SIGNUP_RATE_LIMIT_PER_MINUTE=1000000000 exec "$BIN" serve >"$work/out.log" 2>"$work/err.log") &
   pid=$!
   base=""
   for _ in $(seq 1 2000); do
@@ -89,6 +93,14 @@ SQL
   read -r a_rps a_p50 a_p99 <<<"$(load -H "Authorization: Bearer $token" "$base/v1/locations/$location")"
   rss_after_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
   stop_server
+  pg_tps=""
+  if [ "$db" = postgres ] && command -v pgbench >/dev/null; then
+    psql "$PG_ADMIN_URL" -q -c 'DROP DATABASE IF EXISTS atrium_pgbench WITH (FORCE)' -c 'CREATE DATABASE atrium_pgbench'
+    pgbench_url="${PG_ADMIN_URL%/*}/atrium_pgbench"
+    pgbench -i -q -s 1 "$pgbench_url" >/dev/null 2>&1
+    pg_tps=$(pgbench -S -M prepared -c "$CONNECTIONS" -j 2 -T "$DURATION" "$pgbench_url" 2>/dev/null \
+      | awk '/^tps/ {print $3}')
+  fi
 
   echo "== $db ($(nproc) cores, $(date -u +%Y-%m-%d), release build, $CONNECTIONS connections, ${DURATION}s each)"
   printf '%-52s %s\n' "start → ready, new database (ms)" "$first_ms"
@@ -98,4 +110,8 @@ SQL
   printf '%-52s %s (p50 %s, p99 %s)\n' "GET /v1/locations/{id} req/s (JWT+casbin+read)" "$a_rps" "$a_p50" "$a_p99"
   printf '%-52s %s\n' "ratio authenticated GET / health" "$(awk -v a="$a_rps" -v h="$h_rps" 'BEGIN {printf "%.2f", a/h}')"
   printf '%-52s %s\n' "RSS after the load (MB)" "$(awk -v k="$rss_after_kb" 'BEGIN {printf "%.1f", k/1024}')"
+  if [ -n "$pg_tps" ]; then
+    printf '%-52s %s\n' "pgbench -S (select-only, no HTTP) tps" "$pg_tps"
+    printf '%-52s %s\n' "ceiling: pgbench -S / health" "$(awk -v a="$pg_tps" -v h="$h_rps" 'BEGIN {printf "%.2f", a/h}')"
+  fi
 done

@@ -26,6 +26,8 @@ impl Received {
 struct State {
     received: Mutex<Vec<Received>>,
     script: Mutex<VecDeque<u16>>,
+    /// How long each answer takes.
+    delay: std::time::Duration,
 }
 
 pub struct Receiver {
@@ -37,8 +39,17 @@ pub struct Receiver {
 impl Receiver {
     /// Answers the first requests with `script` (in order), later ones with 200.
     pub async fn start(script: &[u16]) -> Receiver {
+        Self::start_with(script, std::time::Duration::ZERO).await
+    }
+
+    /// Answers 200, each request only after `delay` (it is recorded on arrival).
+    pub async fn slow(delay: std::time::Duration) -> Receiver {
+        Self::start_with(&[], delay).await
+    }
+
+    async fn start_with(script: &[u16], delay: std::time::Duration) -> Receiver {
         let state =
-            Arc::new(State { received: Mutex::default(), script: Mutex::new(script.iter().copied().collect()) });
+            Arc::new(State { received: Mutex::default(), script: Mutex::new(script.iter().copied().collect()), delay });
         let shared = state.clone();
         let server = HttpServer::new(move || {
             let state = shared.clone();
@@ -56,6 +67,7 @@ impl Receiver {
                         .unwrap()
                         .push(Received { headers, body: String::from_utf8_lossy(&body).into() });
                     let status = state.script.lock().unwrap().pop_front().unwrap_or(200);
+                    tokio::time::sleep(state.delay).await;
                     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
                         .body(format!("answered {status}"))
                 }

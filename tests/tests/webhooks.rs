@@ -117,6 +117,33 @@ async fn a_failing_receiver_gets_the_event_on_the_fourth_attempt() {
 }
 
 #[tokio::test]
+async fn a_batch_slower_than_its_lease_keeps_it_and_is_sent_once() {
+    let app = spawn_app_with(
+        |c| {
+            c.webhooks_allow_private = true;
+            c.webhook_poll_interval_ms = 20;
+            c.webhook_lease_seconds = 1;
+        },
+        atrium_server::PluginRegistry::compiled().unwrap(),
+    )
+    .await;
+    let t = app.signup("acme").await;
+    let receiver = Receiver::slow(std::time::Duration::from_millis(2500)).await;
+    let ep = endpoint(&app, &t, &receiver.url, json!(["location.created"])).await;
+    change(&app, &t, "Slow").await;
+    receiver.wait_for(1).await;
+    // The answer takes 2.5 leases: had the lease lapsed, another of the worker's loops
+    // would have claimed the event and sent it again meanwhile.
+    tokio::time::sleep(std::time::Duration::from_millis(3000)).await;
+    assert_eq!(receiver.received().len(), 1, "sent once although it took longer than its lease");
+    let id = ep["id"].as_str().unwrap();
+    let log: Value =
+        app.get_as(&t.token, &format!("/v1/webhook-endpoints/{id}/deliveries")).await.json().await.unwrap();
+    assert_eq!(log["data"].as_array().unwrap().len(), 1, "{log}");
+    assert_eq!(log["data"][0]["status_code"], 200);
+}
+
+#[tokio::test]
 async fn a_410_disables_the_endpoint() {
     let app = app(true).await;
     let t = app.signup("acme").await;

@@ -6,11 +6,13 @@ use sea_orm_migration::MigrationTrait;
 mod m20261122_000200_integrations_api_keys;
 mod m20261122_000300_integrations_idempotency_keys;
 mod m20261122_000400_integrations_webhooks;
+mod m20261123_000100_integrations_event_leases;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261122_000200_integrations_api_keys::Migration),
         Box::new(m20261122_000300_integrations_idempotency_keys::Migration),
         Box::new(m20261122_000400_integrations_webhooks::Migration),
+        Box::new(m20261123_000100_integrations_event_leases::Migration),
     ]
 }

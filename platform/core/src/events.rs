@@ -23,6 +23,8 @@ pub mod entity {
         pub data: Json,
         pub occurred_at: DateTimeUtc,
         pub dispatched_at: Option<DateTimeUtc>,
+        /// Claimed by a delivery worker until then; a dead worker's claim lapses.
+        pub leased_until: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -41,6 +43,7 @@ pub async fn emit(tx: &TenantTx, event_type: &str, data: &impl Serialize) -> Res
         data: Set(serde_json::to_value(data).map_err(|e| DbErr::Custom(e.to_string()))?),
         occurred_at: Set(Utc::now()),
         dispatched_at: Set(None),
+        leased_until: Set(None),
     }
     .insert(tx.conn())
     .await?;

@@ -138,7 +138,9 @@ impl Application {
             poll_interval: std::time::Duration::from_millis(config.webhook_poll_interval_ms),
             lease: chrono::Duration::seconds(config.webhook_lease_seconds.max(1) as i64),
         });
-        Worker::new(db.clone(), webhooks.clone()).map_err(|e| StartError::Worker(e.to_string()))?.spawn();
+        if config.webhook_worker {
+            Worker::new(db.clone(), webhooks.clone()).map_err(|e| StartError::Worker(e.to_string()))?.spawn();
+        }
         registry.start(&db);
         let webhooks = web::Data::from(webhooks);
         let directory: web::Data<dyn Directory> = web::Data::from(Arc::new(TenantsDirectory) as Arc<dyn Directory>);

@@ -80,6 +80,9 @@ pub struct Config {
     pub webhook_poll_interval_ms: u64,
     /// How long a worker's claim on a delivery lasts; a dead worker's claims lapse then.
     pub webhook_lease_seconds: u64,
+    /// Whether this instance runs the delivery worker (instances that only serve the API
+    /// turn it off; at least one instance must run it).
+    pub webhook_worker: bool,
 }
 
 impl Default for Config {
@@ -115,6 +118,7 @@ impl Default for Config {
             webhook_disable_after_hours: 5 * 24,
             webhook_poll_interval_ms: 100,
             webhook_lease_seconds: 60,
+            webhook_worker: true,
         }
     }
 }
@@ -239,6 +243,7 @@ impl Config {
         set(&var, "ATRIUM_WEBHOOK_DISABLE_AFTER_HOURS", &mut self.webhook_disable_after_hours)?;
         set(&var, "ATRIUM_WEBHOOK_POLL_INTERVAL_MS", &mut self.webhook_poll_interval_ms)?;
         set(&var, "ATRIUM_WEBHOOK_LEASE_SECONDS", &mut self.webhook_lease_seconds)?;
+        set(&var, "ATRIUM_WEBHOOK_WORKER", &mut self.webhook_worker)?;
         Ok(())
     }
 

@@ -1,12 +1,15 @@
-//! The delivery worker, in every server instance: fans new events out into deliveries
-//! (one per subscribed, enabled endpoint of the tenant), then delivers what is due —
+//! The delivery worker, in every server instance: claims new events (a lease), sends each
+//! to every subscribed, enabled endpoint of its tenant, and only then records the
+//! deliveries — in their final state — and marks the events dispatched; then delivers
+//! what else is due (retries, and deliveries a dead worker left behind) —
 //! signed per Standard Webhooks, 15 s timeout, no redirects followed, 2xx is success —
 //! and records every attempt. Failures are retried on the configured schedule with
 //! ±10 % jitter; a 410 disables the endpoint at once, and so do failures lasting longer
-//! than the configured limit. Deliveries are claimed with a lease (on PostgreSQL through
-//! `FOR UPDATE SKIP LOCKED`), so instances share the queue and a killed instance's
-//! claims lapse and are retried: at least once, never lost.
+//! than the configured limit. Events and deliveries are claimed with a lease (on
+//! PostgreSQL through `FOR UPDATE SKIP LOCKED`), so instances share the queue and a killed
+//! instance's claims lapse and are sent again: at least once, never lost.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
@@ -18,7 +21,7 @@ use chrono::{Duration, Utc};
 use rand::Rng;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{DatabaseConnection, DbBackend, IntoActiveModel, QueryOrder, QuerySelect, Set, Statement};
+use sea_orm::{DatabaseConnection, DbBackend, IntoActiveModel, QueryOrder, Set, Statement};
 
 use super::signing;
 use super::ssrf;
@@ -38,8 +41,25 @@ pub struct WebhookSettings {
 }
 
 const BATCH: u64 = 128;
+/// New events claimed per round.
+const EVENTS_PER_ROUND: u64 = 32;
+/// Requests in flight per batch. A batch of new events may take several waves of these;
+/// its lease is renewed meanwhile. Claimed deliveries come in one wave ([`BATCH`]), well
+/// within their lease.
+const IN_FLIGHT: usize = 128;
 const LOOPS: usize = 4;
 const EXCERPT_BYTES: usize = 512;
+
+/// Deliveries of one tenant leased to this worker, with what sending them needs.
+struct Batch {
+    tenant: TenantId,
+    deliveries: Vec<deliveries::Model>,
+    endpoints: HashMap<Uuid, endpoints::Model>,
+    events: HashMap<Uuid, event_entity::Model>,
+    /// Fanned out from newly claimed events: the deliveries are not stored yet, and the
+    /// events are marked dispatched when they are.
+    fresh: bool,
+}
 
 pub struct Worker {
     db: DatabaseConnection,
@@ -84,17 +104,18 @@ impl Worker {
         }
     }
 
-    /// One round: fan out, then deliver what is due. `true` when there was work.
+    /// One round: claim new events and due deliveries, and deliver both. `true` when
+    /// there was work.
     pub async fn tick(&self) -> Result<bool, DbErr> {
-        let fanned = self.fan_out().await?;
-        let due = self.claim().await?;
-        let worked = fanned > 0 || !due.is_empty();
-        let mut by_tenant: std::collections::HashMap<Uuid, Vec<Uuid>> = std::collections::HashMap::new();
-        for (tenant, id) in due {
-            by_tenant.entry(tenant).or_default().push(id);
+        let mut batches = Vec::new();
+        for (tenant, ids) in by_tenant(self.claim_events().await?) {
+            batches.push(self.fan_out(tenant, ids).await?);
         }
-        let runs = by_tenant.into_iter().map(|(tenant, ids)| self.deliver(TenantId(tenant), ids));
-        for result in futures_util::future::join_all(runs).await {
+        for (tenant, ids) in by_tenant(self.claim().await?) {
+            batches.push(self.load(tenant, ids).await?);
+        }
+        let worked = !batches.is_empty();
+        for result in futures_util::future::join_all(batches.into_iter().map(|b| self.deliver(b))).await {
             if let Err(err) = result {
                 tracing::warn!(error = %err, "webhook delivery");
             }
@@ -102,64 +123,92 @@ impl Worker {
         Ok(worked)
     }
 
-    async fn fan_out(&self) -> Result<usize, DbErr> {
+    /// Leases up to [`EVENTS_PER_ROUND`] events not yet dispatched to this worker.
+    async fn claim_events(&self) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
         let backend = self.db.get_database_backend();
-        let sql = match backend {
-            DbBackend::Postgres => "SELECT tenant_id FROM atrium_tenants_with_pending_events(50)",
-            _ => "SELECT DISTINCT tenant_id FROM events WHERE dispatched_at IS NULL LIMIT 50",
+        let stmt = match backend {
+            DbBackend::Postgres => Statement::from_sql_and_values(
+                backend,
+                "SELECT tenant_id, id FROM atrium_claim_events($1, $2)",
+                [(EVENTS_PER_ROUND as i32).into(), (self.settings.lease.num_seconds() as i32).into()],
+            ),
+            _ => {
+                let now = Utc::now();
+                Statement::from_sql_and_values(
+                    backend,
+                    "UPDATE events SET leased_until = $1
+                      WHERE (tenant_id, id) IN (
+                            SELECT tenant_id, id FROM events
+                             WHERE dispatched_at IS NULL AND (leased_until IS NULL OR leased_until < $2)
+                             ORDER BY id LIMIT $3)
+                  RETURNING tenant_id, id",
+                    [(now + self.settings.lease).into(), now.into(), (EVENTS_PER_ROUND as i64).into()],
+                )
+            }
         };
-        let tenants: Vec<Uuid> = self
-            .db
-            .query_all_raw(Statement::from_string(backend, sql))
-            .await?
-            .iter()
-            .map(|r| r.try_get::<Uuid>("", "tenant_id"))
-            .collect::<Result<_, _>>()?;
-        let mut fanned = 0;
-        for tenant in tenants {
-            let tx = TenantTx::begin(&self.db, TenantId(tenant), true).await?;
-            let mut pending = event_entity::Entity::find()
-                .filter(event_entity::Column::TenantId.eq(tenant))
-                .filter(event_entity::Column::DispatchedAt.is_null())
-                .order_by_asc(event_entity::Column::Id)
-                .limit(200);
-            if backend == DbBackend::Postgres {
-                pending = pending.lock_with_behavior(
-                    sea_orm::sea_query::LockType::Update,
-                    sea_orm::sea_query::LockBehavior::SkipLocked,
-                );
-            }
-            let pending = pending.all(tx.conn()).await?;
-            if pending.is_empty() {
-                continue;
-            }
-            let targets = endpoints::Entity::find()
-                .filter(endpoints::Column::TenantId.eq(tenant))
-                .filter(endpoints::Column::Enabled.eq(true))
-                .all(tx.conn())
-                .await?;
-            let mut rows = Vec::new();
-            for event in &pending {
-                // Endpoints receive what happens after they were registered.
-                let targets = targets.iter().filter(|e| e.created_at <= event.occurred_at);
-                rows.extend(
-                    targets.filter(|e| subscribed(e, &event.event_type)).map(|e| new_delivery(tenant, e.id, event.id)),
-                );
-            }
-            // Chunks keep each statement under SQLite's bound-parameter limit.
-            for chunk in rows.chunks(500) {
-                deliveries::Entity::insert_many(chunk.to_vec()).exec(tx.conn()).await?;
-            }
-            event_entity::Entity::update_many()
-                .col_expr(event_entity::Column::DispatchedAt, Expr::value(Utc::now()))
-                .filter(event_entity::Column::TenantId.eq(tenant))
-                .filter(event_entity::Column::Id.is_in(pending.iter().map(|e| e.id)))
-                .exec(tx.conn())
-                .await?;
-            fanned += pending.len();
-            tx.commit().await?;
+        ids(self.db.query_all_raw(stmt).await?)
+    }
+
+    /// A tenant's claimed events as deliveries to its subscribed, enabled endpoints, in
+    /// memory until they have been sent.
+    async fn fan_out(&self, tenant: TenantId, ids: Vec<Uuid>) -> Result<Batch, DbErr> {
+        let tx = TenantTx::begin(&self.db, tenant, false).await?;
+        let events = event_entity::Entity::find()
+            .filter(event_entity::Column::TenantId.eq(tenant.0))
+            .filter(event_entity::Column::Id.is_in(ids))
+            .order_by_asc(event_entity::Column::Id)
+            .all(tx.conn())
+            .await?;
+        let targets = endpoints::Entity::find()
+            .filter(endpoints::Column::TenantId.eq(tenant.0))
+            .filter(endpoints::Column::Enabled.eq(true))
+            .all(tx.conn())
+            .await?;
+        tx.commit().await?;
+        let mut deliveries = Vec::new();
+        for event in &events {
+            // Endpoints receive what happens after they were registered.
+            let targets = targets.iter().filter(|e| e.created_at <= event.occurred_at);
+            deliveries.extend(
+                targets.filter(|e| subscribed(e, &event.event_type)).map(|e| new_delivery(tenant.0, e.id, event.id)),
+            );
         }
-        Ok(fanned)
+        Ok(Batch {
+            tenant,
+            deliveries,
+            endpoints: targets.into_iter().map(|e| (e.id, e)).collect(),
+            events: events.into_iter().map(|e| (e.id, e)).collect(),
+            fresh: true,
+        })
+    }
+
+    /// Runs `work` while renewing the lease on `events` every half lease, so that a batch
+    /// held up by slow endpoints keeps its events and no other worker sends them again.
+    async fn keeping_lease<T>(&self, tenant: TenantId, events: Vec<Uuid>, work: impl Future<Output = T>) -> T {
+        let every = (self.settings.lease / 2).to_std().unwrap_or(StdDuration::from_secs(1));
+        let mut work = std::pin::pin!(work);
+        loop {
+            tokio::select! {
+                done = &mut work => return done,
+                () = tokio::time::sleep(every) => {
+                    if let Err(err) = self.renew(tenant, &events).await {
+                        tracing::warn!(error = %err, "webhook worker: renewing a lease");
+                    }
+                }
+            }
+        }
+    }
+
+    async fn renew(&self, tenant: TenantId, events: &[Uuid]) -> Result<(), DbErr> {
+        let tx = TenantTx::begin(&self.db, tenant, true).await?;
+        event_entity::Entity::update_many()
+            .col_expr(event_entity::Column::LeasedUntil, Expr::value(Utc::now() + self.settings.lease))
+            .filter(event_entity::Column::TenantId.eq(tenant.0))
+            .filter(event_entity::Column::Id.is_in(events.iter().copied()))
+            .filter(event_entity::Column::DispatchedAt.is_null())
+            .exec(tx.conn())
+            .await?;
+        tx.commit().await
     }
 
     async fn claim(&self) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
@@ -185,17 +234,12 @@ impl Worker {
                 )
             }
         };
-        self.db
-            .query_all_raw(stmt)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get::<Uuid>("", "tenant_id")?, r.try_get::<Uuid>("", "id")?)))
-            .collect()
+        ids(self.db.query_all_raw(stmt).await?)
     }
 
-    /// Sends a tenant's claimed deliveries concurrently: one read transaction to load
-    /// them, one write transaction to record every outcome.
-    async fn deliver(&self, tenant: TenantId, ids: Vec<Uuid>) -> Result<(), DbErr> {
+    /// Loads a tenant's claimed deliveries, their endpoints and events in one read
+    /// transaction.
+    async fn load(&self, tenant: TenantId, ids: Vec<Uuid>) -> Result<Batch, DbErr> {
         let tx = TenantTx::begin(&self.db, tenant, false).await?;
         let claimed = deliveries::Entity::find()
             .filter(deliveries::Column::TenantId.eq(tenant.0))
@@ -204,7 +248,7 @@ impl Worker {
             .await?;
         let endpoint_ids: Vec<Uuid> = claimed.iter().map(|d| d.endpoint_id).collect();
         let event_ids: Vec<Uuid> = claimed.iter().map(|d| d.event_id).collect();
-        let mut endpoints: std::collections::HashMap<Uuid, endpoints::Model> = endpoints::Entity::find()
+        let endpoints = endpoints::Entity::find()
             .filter(endpoints::Column::TenantId.eq(tenant.0))
             .filter(endpoints::Column::Id.is_in(endpoint_ids))
             .all(tx.conn())
@@ -212,7 +256,7 @@ impl Worker {
             .into_iter()
             .map(|e| (e.id, e))
             .collect();
-        let events: std::collections::HashMap<Uuid, event_entity::Model> = event_entity::Entity::find()
+        let events = event_entity::Entity::find()
             .filter(event_entity::Column::TenantId.eq(tenant.0))
             .filter(event_entity::Column::Id.is_in(event_ids))
             .all(tx.conn())
@@ -221,24 +265,45 @@ impl Worker {
             .map(|e| (e.id, e))
             .collect();
         tx.commit().await?;
+        Ok(Batch { tenant, deliveries: claimed, endpoints, events, fresh: false })
+    }
 
-        let sends = claimed.iter().map(|d| {
-            let endpoint = endpoints.get(&d.endpoint_id);
-            let event = events.get(&d.event_id);
-            async move {
-                match (endpoint, event) {
-                    (Some(e), Some(ev)) if e.enabled && d.state == "pending" => self.send(e, ev).await,
-                    _ => Outcome::Skipped,
+    /// Sends a batch concurrently, then records every outcome in one write transaction.
+    async fn deliver(&self, batch: Batch) -> Result<(), DbErr> {
+        use futures_util::StreamExt;
+        let Batch { tenant, deliveries: claimed, mut endpoints, events, fresh } = batch;
+        // Each event's body is serialized once, each endpoint's secrets opened once.
+        let bodies: HashMap<Uuid, Message> = events.values().map(|e| (e.id, Message::of(e))).collect();
+        let secrets: HashMap<Uuid, Vec<String>> = endpoints.values().map(|e| (e.id, self.secrets(e))).collect();
+        let sends: Vec<_> = claimed
+            .iter()
+            .map(|d| {
+                let target = endpoints.get(&d.endpoint_id).zip(secrets.get(&d.endpoint_id));
+                let message = bodies.get(&d.event_id);
+                async move {
+                    match (target, message) {
+                        (Some((e, secrets)), Some(m)) if e.enabled && d.state == "pending" => {
+                            self.send(&e.url, secrets, m).await
+                        }
+                        _ => Outcome::Skipped,
+                    }
                 }
-            }
-        });
-        let outcomes = futures_util::future::join_all(sends).await;
+            })
+            .collect();
+        let sending = futures_util::stream::iter(sends).buffered(IN_FLIGHT).collect::<Vec<Outcome>>();
+        let outcomes = if fresh {
+            self.keeping_lease(tenant, events.keys().copied().collect(), sending).await
+        } else {
+            sending.await
+        };
 
         let tx = TenantTx::begin(&self.db, tenant, true).await?;
-        // The common case in a few statements: every success's attempt in one insert,
-        // the deliveries in one update per status code.
+        // The common case in a few statements: every success's attempt in one insert, and
+        // its delivery either stored as succeeded (new events) or updated in one statement
+        // per status code; failures are settled one by one.
         let now = Utc::now();
         let mut succeeded: std::collections::BTreeMap<u16, Vec<Uuid>> = Default::default();
+        let mut stored = Vec::new();
         let mut attempts_rows = Vec::new();
         let mut others = Vec::new();
         for (delivery, outcome) in claimed.iter().zip(outcomes) {
@@ -246,13 +311,34 @@ impl Worker {
             match outcome {
                 Outcome::Answered { status, excerpt, latency } if (200..300).contains(&status) && healthy => {
                     attempts_rows.push(attempt_row(tenant, delivery, now, Some(status), None, latency, Some(excerpt)));
-                    succeeded.entry(status).or_default().push(delivery.id);
+                    if fresh {
+                        stored.push(deliveries::Model {
+                            state: "succeeded".into(),
+                            attempts: 1,
+                            last_status: Some(i32::from(status)),
+                            updated_at: now,
+                            ..delivery.clone()
+                        });
+                    } else {
+                        succeeded.entry(status).or_default().push(delivery.id);
+                    }
                 }
-                other => others.push((delivery, other)),
+                other => {
+                    if fresh {
+                        stored.push(delivery.clone());
+                    }
+                    others.push((delivery, other));
+                }
             }
         }
-        if !attempts_rows.is_empty() {
-            attempts::Entity::insert_many(attempts_rows).exec(tx.conn()).await?;
+        // Chunks keep each statement under SQLite's bound-parameter limit.
+        for chunk in stored.chunks(500) {
+            deliveries::Entity::insert_many(chunk.iter().map(|d| d.clone().into_active_model()))
+                .exec(tx.conn())
+                .await?;
+        }
+        for chunk in attempts_rows.chunks(500) {
+            attempts::Entity::insert_many(chunk.to_vec()).exec(tx.conn()).await?;
         }
         for (status, ids) in succeeded {
             deliveries::Entity::update_many()
@@ -266,46 +352,51 @@ impl Worker {
                 .exec(tx.conn())
                 .await?;
         }
+        if fresh {
+            event_entity::Entity::update_many()
+                .col_expr(event_entity::Column::DispatchedAt, Expr::value(now))
+                .col_expr(event_entity::Column::LeasedUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+                .filter(event_entity::Column::TenantId.eq(tenant.0))
+                .filter(event_entity::Column::Id.is_in(events.keys().copied()))
+                .exec(tx.conn())
+                .await?;
+        }
         for (delivery, outcome) in others {
             self.settle(&tx, delivery, &mut endpoints, outcome).await?;
         }
         tx.commit().await
     }
 
-    async fn send(&self, endpoint: &endpoints::Model, event: &event_entity::Model) -> Outcome {
-        let msg_id = events::public_id(event.id);
-        let body = serde_json::to_vec(&serde_json::json!({
-            "id": msg_id,
-            "type": event.event_type,
-            "created_at": event.occurred_at,
-            "tenant_id": event.tenant_id,
-            "data": event.data,
-        }))
-        .unwrap_or_default();
-        let now = Utc::now();
+    /// The secrets that sign for `endpoint` now: its current one, and the previous one
+    /// during a rotation's grace period.
+    fn secrets(&self, endpoint: &endpoints::Model) -> Vec<String> {
         let mut secrets = Vec::new();
         if let Some(s) = self.settings.sealer.open(&endpoint.secret) {
             secrets.push(String::from_utf8_lossy(&s).into_owned());
         }
-        if endpoint.previous_valid_until.is_some_and(|until| until > now)
+        if endpoint.previous_valid_until.is_some_and(|until| until > Utc::now())
             && let Some(s) = endpoint.previous_secret.as_deref().and_then(|s| self.settings.sealer.open(s))
         {
             secrets.push(String::from_utf8_lossy(&s).into_owned());
         }
+        secrets
+    }
+
+    async fn send(&self, url: &str, secrets: &[String], message: &Message) -> Outcome {
         let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        let timestamp = now.timestamp();
-        let signature = signing::signature_header(&refs, &msg_id, timestamp, &body);
+        let timestamp = Utc::now().timestamp();
+        let signature = signing::signature_header(&refs, &message.id, timestamp, &message.body);
 
         let started = Instant::now();
-        let sent = match self.check_target(&endpoint.url).await {
+        let sent = match self.check_target(url).await {
             Ok(()) => self
                 .client
-                .post(&endpoint.url)
+                .post(url)
                 .header("content-type", "application/json")
-                .header("webhook-id", &msg_id)
+                .header("webhook-id", &message.id)
                 .header("webhook-timestamp", timestamp.to_string())
                 .header("webhook-signature", signature)
-                .body(body)
+                .body(message.body.clone())
                 .send()
                 .await
                 .map_err(|e| error_chain(&e)),
@@ -344,7 +435,7 @@ impl Worker {
         &self,
         tx: &TenantTx,
         delivery: &deliveries::Model,
-        endpoints: &mut std::collections::HashMap<Uuid, endpoints::Model>,
+        endpoints: &mut HashMap<Uuid, endpoints::Model>,
         outcome: Outcome,
     ) -> Result<(), DbErr> {
         let tenant = tx.tenant_id();
@@ -450,10 +541,44 @@ fn attempt_row(
     }
 }
 
+/// An event as every endpoint receives it: its public id and JSON body.
+struct Message {
+    id: String,
+    body: actix_web::web::Bytes,
+}
+
+impl Message {
+    fn of(event: &event_entity::Model) -> Self {
+        let id = events::public_id(event.id);
+        let body = serde_json::to_vec(&serde_json::json!({
+            "id": id,
+            "type": event.event_type,
+            "created_at": event.occurred_at,
+            "tenant_id": event.tenant_id,
+            "data": event.data,
+        }))
+        .unwrap_or_default();
+        Self { id, body: body.into() }
+    }
+}
+
 enum Outcome {
     Answered { status: u16, excerpt: String, latency: StdDuration },
     Failed { error: String, latency: StdDuration },
     Skipped,
+}
+
+/// `(tenant_id, id)` rows, grouped by tenant.
+fn by_tenant(rows: Vec<(Uuid, Uuid)>) -> HashMap<TenantId, Vec<Uuid>> {
+    let mut grouped: HashMap<TenantId, Vec<Uuid>> = HashMap::new();
+    for (tenant, id) in rows {
+        grouped.entry(TenantId(tenant)).or_default().push(id);
+    }
+    grouped
+}
+
+fn ids(rows: Vec<sea_orm::QueryResult>) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
+    rows.iter().map(|r| Ok((r.try_get::<Uuid>("", "tenant_id")?, r.try_get::<Uuid>("", "id")?))).collect()
 }
 
 fn subscribed(endpoint: &endpoints::Model, event_type: &str) -> bool {

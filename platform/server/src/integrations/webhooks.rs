@@ -601,28 +601,29 @@ pub async fn webhook_endpoints_test(ctx: RequestContext, id: web::Path<Uuid>) ->
         occurred_at: Set(now),
         // Already dispatched: it goes to this endpoint only.
         dispatched_at: Set(Some(now)),
+        leased_until: Set(None),
     }
     .insert(tx.conn())
     .await?;
-    let d = new_delivery(ctx.tenant_id().0, e.id, event_id).insert(tx.conn()).await?;
+    let d = new_delivery(ctx.tenant_id().0, e.id, event_id).into_active_model().insert(tx.conn()).await?;
     tx.commit().await?;
     Ok(HttpResponse::Accepted().json(DeliveryView::from(&d)))
 }
 
-pub fn new_delivery(tenant: Uuid, endpoint: Uuid, event: Uuid) -> deliveries::ActiveModel {
+pub fn new_delivery(tenant: Uuid, endpoint: Uuid, event: Uuid) -> deliveries::Model {
     let now = Utc::now();
-    deliveries::ActiveModel {
-        tenant_id: Set(tenant),
-        id: Set(Uuid::now_v7()),
-        endpoint_id: Set(endpoint),
-        event_id: Set(event),
-        state: Set("pending".into()),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        leased_until: Set(None),
-        last_status: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
+    deliveries::Model {
+        tenant_id: tenant,
+        id: Uuid::now_v7(),
+        endpoint_id: endpoint,
+        event_id: event,
+        state: "pending".into(),
+        attempts: 0,
+        next_attempt_at: now,
+        leased_until: None,
+        last_status: None,
+        created_at: now,
+        updated_at: now,
     }
 }
 
