@@ -17,6 +17,27 @@ use crate::tenancy::col;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+/// Leases due deliveries, skipping rows another instance holds (as before this migration).
+const CLAIM_DELIVERIES: &str = "UPDATE webhook_deliveries d
+        SET leased_until = now() + make_interval(secs => lease_seconds)
+      WHERE (d.tenant_id, d.id) IN (
+            SELECT w.tenant_id, w.id FROM webhook_deliveries w
+             WHERE w.state = 'pending' AND w.next_attempt_at <= now()
+               AND (w.leased_until IS NULL OR w.leased_until < now())
+             ORDER BY w.next_attempt_at
+             LIMIT max_rows
+               FOR UPDATE SKIP LOCKED)
+  RETURNING d.tenant_id, d.id";
+
+/// `atrium_claim_deliveries` in `language` with `body`.
+fn claim_deliveries(language: &str, body: &str) -> String {
+    format!(
+        "CREATE OR REPLACE FUNCTION atrium_claim_deliveries(max_rows integer, lease_seconds integer) \
+         RETURNS TABLE (tenant_id uuid, id uuid) LANGUAGE {language} SECURITY DEFINER SET search_path = public \
+         AS $$ {body} $$"
+    )
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -54,21 +75,7 @@ impl MigrationTrait for Migration {
                   RETURNING e.tenant_id, e.id;
                    END $$",
                 "REVOKE ALL ON FUNCTION atrium_claim_events(integer, integer) FROM PUBLIC",
-                "CREATE OR REPLACE FUNCTION atrium_claim_deliveries(max_rows integer, lease_seconds integer)
-                   RETURNS TABLE (tenant_id uuid, id uuid) LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
-                   BEGIN
-                     RETURN QUERY
-                     UPDATE webhook_deliveries d
-                        SET leased_until = now() + make_interval(secs => lease_seconds)
-                      WHERE (d.tenant_id, d.id) IN (
-                            SELECT w.tenant_id, w.id FROM webhook_deliveries w
-                             WHERE w.state = 'pending' AND w.next_attempt_at <= now()
-                               AND (w.leased_until IS NULL OR w.leased_until < now())
-                             ORDER BY w.next_attempt_at
-                             LIMIT max_rows
-                               FOR UPDATE SKIP LOCKED)
-                  RETURNING d.tenant_id, d.id;
-                   END $$",
+                &claim_deliveries("plpgsql", &format!("BEGIN RETURN QUERY {CLAIM_DELIVERIES}; END")),
                 "DROP FUNCTION IF EXISTS atrium_tenants_with_pending_events(integer)",
             ] {
                 db.execute_unprepared(sql).await?;
@@ -83,19 +90,7 @@ impl MigrationTrait for Migration {
         if manager.get_database_backend() == DbBackend::Postgres {
             for sql in [
                 "DROP FUNCTION IF EXISTS atrium_claim_events(integer, integer)",
-                "CREATE OR REPLACE FUNCTION atrium_claim_deliveries(max_rows integer, lease_seconds integer)
-                   RETURNS TABLE (tenant_id uuid, id uuid) LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$
-                     UPDATE webhook_deliveries d
-                        SET leased_until = now() + make_interval(secs => lease_seconds)
-                      WHERE (d.tenant_id, d.id) IN (
-                            SELECT w.tenant_id, w.id FROM webhook_deliveries w
-                             WHERE w.state = 'pending' AND w.next_attempt_at <= now()
-                               AND (w.leased_until IS NULL OR w.leased_until < now())
-                             ORDER BY w.next_attempt_at
-                             LIMIT max_rows
-                               FOR UPDATE SKIP LOCKED)
-                  RETURNING d.tenant_id, d.id
-                   $$",
+                &claim_deliveries("sql", CLAIM_DELIVERIES),
                 "DROP POLICY IF EXISTS queue_worker_lease ON events",
                 "CREATE FUNCTION atrium_tenants_with_pending_events(max_tenants integer)
                    RETURNS TABLE (tenant_id uuid) LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$

@@ -125,28 +125,41 @@ impl Worker {
 
     /// Leases up to [`EVENTS_PER_ROUND`] events not yet dispatched to this worker.
     async fn claim_events(&self) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
+        self.lease(
+            "atrium_claim_events",
+            "UPDATE events SET leased_until = $1
+              WHERE (tenant_id, id) IN (
+                    SELECT tenant_id, id FROM events
+                     WHERE dispatched_at IS NULL AND (leased_until IS NULL OR leased_until < $2)
+                     ORDER BY id LIMIT $3)
+          RETURNING tenant_id, id",
+            EVENTS_PER_ROUND,
+        )
+        .await
+    }
+
+    /// Leases up to `limit` rows to this worker: through the PostgreSQL `function`
+    /// (`FOR UPDATE SKIP LOCKED`, row-level security aside), or the `sqlite` statement
+    /// (`$1` the lease's end, `$2` now, `$3` the limit). `(tenant_id, id)` of each row.
+    async fn lease(&self, function: &str, sqlite: &str, limit: u64) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
         let backend = self.db.get_database_backend();
         let stmt = match backend {
             DbBackend::Postgres => Statement::from_sql_and_values(
                 backend,
-                "SELECT tenant_id, id FROM atrium_claim_events($1, $2)",
-                [(EVENTS_PER_ROUND as i32).into(), (self.settings.lease.num_seconds() as i32).into()],
+                format!("SELECT tenant_id, id FROM {function}($1, $2)"),
+                [(limit as i32).into(), (self.settings.lease.num_seconds() as i32).into()],
             ),
             _ => {
                 let now = Utc::now();
                 Statement::from_sql_and_values(
                     backend,
-                    "UPDATE events SET leased_until = $1
-                      WHERE (tenant_id, id) IN (
-                            SELECT tenant_id, id FROM events
-                             WHERE dispatched_at IS NULL AND (leased_until IS NULL OR leased_until < $2)
-                             ORDER BY id LIMIT $3)
-                  RETURNING tenant_id, id",
-                    [(now + self.settings.lease).into(), now.into(), (EVENTS_PER_ROUND as i64).into()],
+                    sqlite,
+                    [(now + self.settings.lease).into(), now.into(), (limit as i64).into()],
                 )
             }
         };
-        ids(self.db.query_all_raw(stmt).await?)
+        let rows = self.db.query_all_raw(stmt).await?;
+        rows.iter().map(|r| Ok((r.try_get::<Uuid>("", "tenant_id")?, r.try_get::<Uuid>("", "id")?))).collect()
     }
 
     /// A tenant's claimed events as deliveries to its subscribed, enabled endpoints, in
@@ -211,30 +224,21 @@ impl Worker {
         tx.commit().await
     }
 
+    /// Leases up to [`BATCH`] deliveries that are due (retries, and those a dead worker
+    /// left behind).
     async fn claim(&self) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
-        let backend = self.db.get_database_backend();
-        let stmt = match backend {
-            DbBackend::Postgres => Statement::from_sql_and_values(
-                backend,
-                "SELECT tenant_id, id FROM atrium_claim_deliveries($1, $2)",
-                [(BATCH as i32).into(), (self.settings.lease.num_seconds() as i32).into()],
-            ),
-            _ => {
-                let now = Utc::now();
-                Statement::from_sql_and_values(
-                    backend,
-                    "UPDATE webhook_deliveries SET leased_until = $1
-                      WHERE (tenant_id, id) IN (
-                            SELECT tenant_id, id FROM webhook_deliveries
-                             WHERE state = 'pending' AND next_attempt_at <= $2
-                               AND (leased_until IS NULL OR leased_until < $2)
-                             ORDER BY next_attempt_at LIMIT $3)
-                  RETURNING tenant_id, id",
-                    [(now + self.settings.lease).into(), now.into(), (BATCH as i64).into()],
-                )
-            }
-        };
-        ids(self.db.query_all_raw(stmt).await?)
+        self.lease(
+            "atrium_claim_deliveries",
+            "UPDATE webhook_deliveries SET leased_until = $1
+              WHERE (tenant_id, id) IN (
+                    SELECT tenant_id, id FROM webhook_deliveries
+                     WHERE state = 'pending' AND next_attempt_at <= $2
+                       AND (leased_until IS NULL OR leased_until < $2)
+                     ORDER BY next_attempt_at LIMIT $3)
+          RETURNING tenant_id, id",
+            BATCH,
+        )
+        .await
     }
 
     /// Loads a tenant's claimed deliveries, their endpoints and events in one read
@@ -575,10 +579,6 @@ fn by_tenant(rows: Vec<(Uuid, Uuid)>) -> HashMap<TenantId, Vec<Uuid>> {
         grouped.entry(TenantId(tenant)).or_default().push(id);
     }
     grouped
-}
-
-fn ids(rows: Vec<sea_orm::QueryResult>) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
-    rows.iter().map(|r| Ok((r.try_get::<Uuid>("", "tenant_id")?, r.try_get::<Uuid>("", "id")?))).collect()
 }
 
 fn subscribed(endpoint: &endpoints::Model, event_type: &str) -> bool {
