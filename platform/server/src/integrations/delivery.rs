@@ -105,16 +105,25 @@ impl Worker {
     }
 
     /// One round: claim new events and due deliveries, and deliver both. `true` when
-    /// there was work.
+    /// there was work. A failure with one tenant's batch leaves the others going (its
+    /// lease lapses and it is tried again).
     pub async fn tick(&self) -> Result<bool, DbErr> {
         let mut batches = Vec::new();
-        for (tenant, ids) in by_tenant(self.claim_events().await?) {
-            batches.push(self.fan_out(tenant, ids).await?);
+        let fresh = by_tenant(self.claim_events().await?);
+        let due = by_tenant(self.claim().await?);
+        let worked = !fresh.is_empty() || !due.is_empty();
+        for (tenant, ids) in fresh {
+            match self.fan_out(tenant, ids).await {
+                Ok(batch) => batches.push(batch),
+                Err(err) => tracing::warn!(error = %err, "webhook fan-out"),
+            }
         }
-        for (tenant, ids) in by_tenant(self.claim().await?) {
-            batches.push(self.load(tenant, ids).await?);
+        for (tenant, ids) in due {
+            match self.load(tenant, ids).await {
+                Ok(batch) => batches.push(batch),
+                Err(err) => tracing::warn!(error = %err, "webhook delivery: loading a batch"),
+            }
         }
-        let worked = !batches.is_empty();
         for result in futures_util::future::join_all(batches.into_iter().map(|b| self.deliver(b))).await {
             if let Err(err) = result {
                 tracing::warn!(error = %err, "webhook delivery");
