@@ -1,41 +1,43 @@
-//! atrium-migrations: every Atrium table, one migrator per plugin, and the runner.
+//! atrium-migrations: the shared helpers every plugin's schema is written with
+//! ([`tenancy`]: tenant-owned tables, composite keys, row-level security, indexes), the
+//! kernel's own tables, and the [`Migrator`] built from the kernel's migrations and those
+//! each compiled plugin declares.
 //!
-//! [`Migrator`] applies the platform's migrations followed by those of each plugin compiled
-//! in (each behind the plugin's Cargo feature). Names follow
-//! `m<YYYYMMDD>_<HHMMSS>_<plugin>_<what>` so the global order is the order of creation.
+//! Names follow `m<YYYYMMDD>_<HHMMSS>_<plugin>_<what>`, so the global order (by name) is the
+//! order of creation whichever crate a migration lives in.
 
+use sea_orm_migration::MigratorTraitSelf;
 pub use sea_orm_migration::prelude::*;
 
-#[cfg(feature = "bookables")]
-mod bookables;
-#[cfg(feature = "bookings")]
-mod bookings;
-#[cfg(feature = "households")]
-mod households;
-mod integrations;
 mod platform;
-#[cfg(feature = "service-templates")]
-mod service_templates;
 pub mod tenancy;
-mod tenants;
 
-pub struct Migrator;
+/// The migrator of one binary: the kernel's migrations and the plugins', in name order.
+pub struct Migrator {
+    names: Vec<String>,
+    plugins: std::sync::Arc<dyn Fn() -> Vec<Box<dyn MigrationTrait>> + Send + Sync>,
+}
+
+impl Migrator {
+    /// The kernel's migrations plus what `plugins` returns (called each time the list is
+    /// needed: sea-orm consumes the boxes it is given).
+    pub fn new(plugins: impl Fn() -> Vec<Box<dyn MigrationTrait>> + Send + Sync + 'static) -> Self {
+        let mut this = Self { names: Vec::new(), plugins: std::sync::Arc::new(plugins) };
+        this.names = this.migrations().iter().map(|m| m.name().to_owned()).collect();
+        this
+    }
+
+    /// Every migration's name, in order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
 
 #[async_trait::async_trait]
-impl MigratorTrait for Migrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+impl MigratorTraitSelf for Migrator {
+    fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
         let mut all = platform::migrations();
-        all.extend(tenants::migrations());
-        all.extend(integrations::migrations());
-        // Each plugin's migrations, behind its feature.
-        #[cfg(feature = "households")]
-        all.extend(households::migrations());
-        #[cfg(feature = "bookables")]
-        all.extend(bookables::migrations());
-        #[cfg(feature = "service-templates")]
-        all.extend(service_templates::migrations());
-        #[cfg(feature = "bookings")]
-        all.extend(bookings::migrations());
+        all.extend((self.plugins)());
         all.sort_by(|a, b| a.name().cmp(b.name()));
         all
     }

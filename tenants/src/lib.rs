@@ -2,9 +2,13 @@
 //! tokens, the tenant's settings and white-label branding, members and invitations,
 //! custom roles, locations, the audit log, and declarative tenant manifests.
 
+pub mod commands;
+pub mod directory;
 pub mod entities;
 pub mod error;
+pub mod events;
 pub mod manifest;
+pub mod migrations;
 pub mod model;
 pub mod perm;
 pub mod repo;
@@ -16,7 +20,9 @@ pub mod views;
 use std::sync::Arc;
 
 use actix_web::web;
-use atrium_core::plugin::{DomainPlugin, EventTypeDef, PermissionDef};
+use atrium_core::context::{Directory, PolicySource};
+use atrium_core::events::EventTypeDef;
+use atrium_core::plugin::{CommandDef, DomainPlugin, Migrations, PermissionDef};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::routes::{audit, auth, locations, members, roles, tenant};
@@ -72,24 +78,23 @@ impl DomainPlugin for TenantsPlugin {
         perm::catalog()
     }
 
-    fn event_types(&self) -> Vec<EventTypeDef> {
-        let (t, m, r, l) = (perm::TENANT_READ.0, perm::MEMBERS_READ.0, perm::ROLES_READ.0, perm::LOCATIONS_READ.0);
-        [
-            ("tenant.created", "A tenant signed up or was provisioned", t),
-            ("tenant.updated", "The tenant's settings, branding, plugins or domains changed", t),
-            ("member.added", "Someone joined the tenant", m),
-            ("member.updated", "A member's roles or location scope changed", m),
-            ("member.removed", "A member was removed", m),
-            ("invitation.created", "Someone was invited", m),
-            ("role.created", "A custom role was created", r),
-            ("role.updated", "A custom role's permissions changed", r),
-            ("role.deleted", "A custom role was deleted", r),
-            ("location.created", "A location was created", l),
-            ("location.updated", "A location changed", l),
-            ("location.deleted", "A location was deleted", l),
-        ]
-        .into_iter()
-        .map(|(name, description, read)| EventTypeDef::change(name, description, read))
-        .collect()
+    fn commands(&self) -> Vec<CommandDef> {
+        vec![commands::tenant()]
+    }
+
+    fn directory(&self) -> Option<Arc<dyn Directory>> {
+        Some(Arc::new(directory::TenantsDirectory))
+    }
+
+    fn policy_source(&self) -> Option<Arc<dyn PolicySource>> {
+        Some(Arc::new(directory::TenantsDirectory))
+    }
+
+    fn migrations(&self) -> Migrations {
+        migrations::migrations()
+    }
+
+    fn events(&self) -> Vec<EventTypeDef> {
+        atrium_core::events::catalog::<events::TenantsEvent>()
     }
 }

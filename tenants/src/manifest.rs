@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::entities::{invitations, locations, tenants};
 use crate::error::{Result, TenantsError};
+use crate::events::TenantsEvent;
 use crate::model::{Branding, DefaultConfig, Plan, TenantStatus, TenantType};
 use crate::repo;
 use crate::routes::locations::{LocationCreate, apply as apply_location, to_state};
@@ -257,13 +258,13 @@ pub async fn apply(
         audit::record(
             &tx,
             &system,
-            Change {
-                action: if insert { "location.created" } else { "location.updated" },
-                entity_type: "location",
-                entity_id: saved.id.to_string(),
-                before: None,
-                after: serde_json::to_value(want).ok(),
-            },
+            Change::new(
+                if insert { TenantsEvent::LocationCreated } else { TenantsEvent::LocationUpdated },
+                "location",
+                saved.id.to_string(),
+                None,
+                serde_json::to_value(want).ok(),
+            ),
         )
         .await?;
         report.changes.push(format!("{verb} location {}", want.name.trim()));
@@ -279,13 +280,13 @@ pub async fn apply(
                 audit::record(
                     &tx,
                     &system,
-                    Change {
-                        action: "role.updated",
-                        entity_type: "role",
-                        entity_id: saved.id.to_string(),
-                        before: None,
-                        after: Some(serde_json::json!({"name": saved.name, "permissions": saved.permissions})),
-                    },
+                    Change::new(
+                        TenantsEvent::RoleUpdated,
+                        "role",
+                        saved.id.to_string(),
+                        None,
+                        Some(serde_json::json!({"name": saved.name, "permissions": saved.permissions})),
+                    ),
                 )
                 .await?;
                 report.changes.push(format!("updated role {}", want.name));
@@ -295,13 +296,13 @@ pub async fn apply(
                 audit::record(
                     &tx,
                     &system,
-                    Change {
-                        action: "role.created",
-                        entity_type: "role",
-                        entity_id: saved.id.to_string(),
-                        before: None,
-                        after: Some(serde_json::json!({"name": saved.name, "permissions": saved.permissions})),
-                    },
+                    Change::new(
+                        TenantsEvent::RoleCreated,
+                        "role",
+                        saved.id.to_string(),
+                        None,
+                        Some(serde_json::json!({"name": saved.name, "permissions": saved.permissions})),
+                    ),
                 )
                 .await?;
                 report.changes.push(format!("created role {}", want.name));

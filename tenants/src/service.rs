@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::entities::{tenants, users};
 use crate::error::{Result, TenantsError, taken};
+use crate::events::TenantsEvent;
 use crate::model::{Branding, DefaultConfig, Plan, TenantStatus, TenantType};
 use crate::repo;
 use crate::views::TokenResponse;
@@ -106,25 +107,25 @@ pub async fn signup(
     audit::record(
         &tx,
         &actor,
-        Change {
-            action: "tenant.created",
-            entity_type: "tenant",
-            entity_id: tenant.id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({"slug": tenant.slug, "name": tenant.name})),
-        },
+        Change::new(
+            TenantsEvent::TenantCreated,
+            "tenant",
+            tenant.id.to_string(),
+            None,
+            Some(serde_json::json!({"slug": tenant.slug, "name": tenant.name})),
+        ),
     )
     .await?;
     audit::record(
         &tx,
         &actor,
-        Change {
-            action: "member.added",
-            entity_type: "membership",
-            entity_id: membership.id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({"user_id": user.id, "roles": ["owner"]})),
-        },
+        Change::new(
+            TenantsEvent::MemberAdded,
+            "membership",
+            membership.id.to_string(),
+            None,
+            Some(serde_json::json!({"user_id": user.id, "roles": ["owner"]})),
+        ),
     )
     .await?;
     let tokens = issue_tokens(&tx, keys, user_id, Uuid::now_v7()).await?;
@@ -252,13 +253,13 @@ pub async fn create_invitation(
     audit::record(
         tx,
         actor,
-        Change {
-            action: "invitation.created",
-            entity_type: "invitation",
-            entity_id: inv.id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({"email": inv.email, "roles": roles, "location_id": location})),
-        },
+        Change::new(
+            TenantsEvent::InvitationCreated,
+            "invitation",
+            inv.id.to_string(),
+            None,
+            Some(serde_json::json!({"email": inv.email, "roles": roles, "location_id": location})),
+        ),
     )
     .await?;
     Ok((inv, token))

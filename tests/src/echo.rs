@@ -3,8 +3,9 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use atrium_core::error::ApiError;
+use atrium_core::events::EventTypeDef;
 use atrium_core::extract::Json;
-use atrium_core::plugin::{BuiltinRole, DomainPlugin, EventTypeDef, PermissionDef};
+use atrium_core::plugin::{BuiltinRole, DomainPlugin, PermissionDef};
 use serde::{Deserialize, Serialize};
 use utoipa::{PartialSchema, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -56,7 +57,7 @@ impl DomainPlugin for EchoPlugin {
         vec![PermissionDef { name: "echo:write", description: "Echo things", granted_to: &[BuiltinRole::Owner] }]
     }
 
-    fn event_types(&self) -> Vec<EventTypeDef> {
+    fn events(&self) -> Vec<EventTypeDef> {
         vec![EventTypeDef {
             name: "echo.sent",
             description: "An echo was sent",

@@ -22,13 +22,14 @@ async fn health_and_ready_answer_200() {
 
 #[tokio::test]
 async fn ready_is_503_while_migrations_are_pending() {
-    use atrium_migrations::{Migrator, MigratorTrait};
+    use sea_orm_migration::MigratorTraitSelf;
     let app = spawn_app().await;
+    let migrator = atrium_server::PluginRegistry::compiled().unwrap().migrator();
     let owner = sea_orm::Database::connect(app.owner_database_url.as_str()).await.unwrap();
-    Migrator::down(&owner, Some(1)).await.unwrap();
+    migrator.down(&owner, Some(1)).await.unwrap();
     let body = assert_problem(app.get("/ready").await, 503, "unavailable").await;
     assert!(body["detail"].as_str().unwrap().contains("pending"), "{body}");
-    Migrator::up(&owner, None).await.unwrap();
+    migrator.up(&owner, None).await.unwrap();
     assert_eq!(app.get("/ready").await.status(), 200);
 }
 

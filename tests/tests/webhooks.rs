@@ -57,7 +57,7 @@ async fn deliveries_are_signed_per_standard_webhooks() {
     let mut stale = delivery.clone();
     let old = chrono::Utc::now().timestamp() - 3600;
     let msg_id = delivery.header("webhook-id").unwrap();
-    let resigned = atrium_server::integrations::signing::sign(&secret, msg_id, old, stale.body.as_bytes()).unwrap();
+    let resigned = atrium_integrations::signing::sign(&secret, msg_id, old, stale.body.as_bytes()).unwrap();
     for (k, v) in stale.headers.iter_mut() {
         match k.as_str() {
             "webhook-timestamp" => *v = old.to_string(),
@@ -65,7 +65,7 @@ async fn deliveries_are_signed_per_standard_webhooks() {
             _ => {}
         }
     }
-    let other_secret = atrium_server::integrations::signing::new_secret();
+    let other_secret = atrium_integrations::signing::new_secret();
     let Some(verdicts) = verify_with_standardwebhooks(&[
         (secret.clone(), delivery.clone()),
         (secret.clone(), tampered),

@@ -5,6 +5,8 @@
 //! Other plugins reach bookables only through [`service`].
 
 pub mod entities;
+pub mod events;
+pub mod migrations;
 pub mod model;
 mod repo;
 pub mod routes;
@@ -12,7 +14,8 @@ mod schema;
 pub mod service;
 
 use atrium_core::context::Permission;
-use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, EventTypeDef, PermissionDef};
+use atrium_core::events::EventTypeDef;
+use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, Migrations, PermissionDef};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub const READ: Permission = Permission("bookables:read");
@@ -44,22 +47,11 @@ impl DomainPlugin for BookablesPlugin {
         ]
     }
 
-    fn event_types(&self) -> Vec<EventTypeDef> {
-        [
-            ("bookable.created", "A bookable was created"),
-            ("bookable.updated", "A bookable or its calendar changed"),
-            ("bookable.status_changed", "A bookable moved to another status"),
-            ("bookable.deleted", "A bookable was deleted (soft, with a reason)"),
-            ("bookable.date_override_added", "A date override was added to a bookable's calendar"),
-            ("bookable.date_override_removed", "A date override was removed from a bookable's calendar"),
-            ("bookable.blocked_time_added", "Time was blocked on a bookable's calendar"),
-            ("bookable.blocked_time_removed", "A blocked time was removed from a bookable's calendar"),
-            ("bookable.certification_added", "A certification was added to a provider"),
-            ("bookable.certification_updated", "A provider's certification changed"),
-            ("bookable.certification_removed", "A certification was removed from a provider"),
-        ]
-        .into_iter()
-        .map(|(name, description)| EventTypeDef::change(name, description, READ.0))
-        .collect()
+    fn migrations(&self) -> Migrations {
+        migrations::migrations()
+    }
+
+    fn events(&self) -> Vec<EventTypeDef> {
+        atrium_core::events::catalog::<events::BookablesEvent>()
     }
 }

@@ -5,6 +5,8 @@
 pub mod availability;
 pub mod engine;
 pub mod entities;
+pub mod events;
+pub mod migrations;
 pub mod recurrence;
 pub mod routes;
 pub mod status;
@@ -12,7 +14,9 @@ pub mod sweeper;
 pub mod waitlist;
 
 use atrium_core::context::Permission;
-use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, EventTypeDef, PermissionDef};
+use atrium_core::events::EventTypeDef;
+use atrium_core::jobs::JobDef;
+use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, Migrations, PermissionDef};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub const READ: Permission = Permission("bookings:read");
@@ -33,9 +37,8 @@ impl DomainPlugin for BookingsPlugin {
         routes::configure(cfg);
     }
 
-    fn start(&self, db: &sea_orm::DatabaseConnection) {
-        sweeper::spawn(db.clone());
-        waitlist::spawn_sweeper(db.clone());
+    fn jobs(&self) -> Vec<JobDef> {
+        vec![sweeper::job(), waitlist::job()]
     }
 
     fn permissions(&self) -> Vec<PermissionDef> {
@@ -53,30 +56,11 @@ impl DomainPlugin for BookingsPlugin {
         ]
     }
 
-    fn event_types(&self) -> Vec<EventTypeDef> {
-        [
-            ("booking.created", "A booking was made"),
-            ("booking.approved", "A household's primary member approved a booking"),
-            ("booking.confirmed", "A booking was confirmed"),
-            ("booking.checked_in", "A booking was checked in"),
-            ("booking.completed", "A booking was completed"),
-            ("booking.cancelled", "A booking was cancelled, with its refund"),
-            ("booking.no_show", "A booking was marked a no-show"),
-            ("reservation.created", "A slot was held"),
-            ("reservation.extended", "A hold was extended"),
-            ("reservation.released", "A hold was released by its holder"),
-            ("reservation.converted", "A hold became a booking"),
-            ("reservation.expired", "A hold expired and its slot is free again"),
-            ("waitlist.joined", "Someone joined the waitlist of a service for a date"),
-            ("waitlist.offered", "A freed slot was offered (and held) for a waitlist entry"),
-            ("waitlist.offer_expired", "A waitlist offer lapsed unanswered; the slot passes to the next entry"),
-            ("waitlist.accepted", "A waitlist offer was accepted and booked"),
-            ("waitlist.cancelled", "A waitlist entry was cancelled, or its offer declined"),
-            ("recurring_rule.created", "A recurring rule was created and its occurrences booked"),
-            ("recurring_rule.cancelled", "A recurring rule was cancelled"),
-        ]
-        .into_iter()
-        .map(|(name, description)| EventTypeDef::change(name, description, READ.0))
-        .collect()
+    fn migrations(&self) -> Migrations {
+        migrations::migrations()
+    }
+
+    fn events(&self) -> Vec<EventTypeDef> {
+        atrium_core::events::catalog::<events::BookingsEvent>()
     }
 }

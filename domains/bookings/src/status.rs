@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::events::BookingsEvent;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BookingStatus {
@@ -76,14 +78,14 @@ impl BookingStatus {
 }
 
 impl Action {
-    pub fn event(self) -> &'static str {
+    pub fn event(self) -> BookingsEvent {
         match self {
-            Self::Approve => "booking.approved",
-            Self::Confirm => "booking.confirmed",
-            Self::CheckIn => "booking.checked_in",
-            Self::Complete => "booking.completed",
-            Self::Cancel => "booking.cancelled",
-            Self::NoShow => "booking.no_show",
+            Self::Approve => BookingsEvent::BookingApproved,
+            Self::Confirm => BookingsEvent::BookingConfirmed,
+            Self::CheckIn => BookingsEvent::BookingCheckedIn,
+            Self::Complete => BookingsEvent::BookingCompleted,
+            Self::Cancel => BookingsEvent::BookingCancelled,
+            Self::NoShow => BookingsEvent::BookingNoShow,
         }
     }
 }

@@ -9,6 +9,7 @@ use atrium_core::audit::AuditActor;
 use atrium_core::db::TenantTx;
 use atrium_core::error::ApiError;
 use atrium_core::ids::TenantId;
+use atrium_core::jobs::{JobContext, JobDef, for_each_tenant};
 use chrono::Utc;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QuerySelect, Statement};
@@ -19,15 +20,10 @@ use crate::routes::reservations::{ReservationStatus, end_hold};
 const EVERY: Duration = Duration::from_millis(500);
 const BATCH: u64 = 100;
 
-pub fn spawn(db: DatabaseConnection) {
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = sweep(&db).await {
-                tracing::warn!(error = %e.problem().detail.unwrap_or_default(), "hold sweep failed");
-            }
-            tokio::time::sleep(EVERY).await;
-        }
-    });
+pub fn job() -> JobDef {
+    JobDef::new("bookings.hold_sweeper", "Ends expired holds and emits reservation.expired", EVERY, |ctx| async move {
+        sweep(&ctx).await
+    })
 }
 
 /// Tenants with holds to expire: across row-level security through a narrow function on
@@ -43,22 +39,19 @@ async fn tenants(db: &DatabaseConnection) -> Result<Vec<Uuid>, DbErr> {
     rows.iter().map(|r| r.try_get::<Uuid>("", "tenant_id")).collect()
 }
 
-pub async fn sweep(db: &DatabaseConnection) -> Result<(), ApiError> {
-    for tenant in tenants(db).await? {
-        // One tenant's failure (logged) does not stop the others'.
-        if let Err(e) = sweep_tenant(db, tenant).await {
-            tracing::warn!(%tenant, error = %e.problem().detail.unwrap_or_default(), "hold sweep of a tenant failed");
-        }
-    }
+/// One pass; one tenant's failure (logged) does not stop the others'.
+pub async fn sweep(ctx: &JobContext) -> Result<(), ApiError> {
+    let tenants = tenants(&ctx.db).await?.into_iter().map(TenantId).collect();
+    for_each_tenant(ctx, "bookings.hold_sweeper", tenants, |tenant| sweep_tenant(&ctx.db, tenant)).await;
     Ok(())
 }
 
-async fn sweep_tenant(db: &DatabaseConnection, tenant: Uuid) -> Result<(), ApiError> {
+async fn sweep_tenant(db: &DatabaseConnection, tenant: TenantId) -> Result<(), ApiError> {
     {
         let now = Utc::now();
-        let tx = TenantTx::begin(db, TenantId(tenant), true).await?;
+        let tx = TenantTx::begin(db, tenant, true).await?;
         let due = reservations::Entity::find()
-            .filter(reservations::Column::TenantId.eq(tenant))
+            .filter(reservations::Column::TenantId.eq(tenant.0))
             .filter(reservations::Column::Status.eq(ReservationStatus::Active.as_str()))
             .filter(reservations::Column::ExpiresAt.lte(now))
             .limit(BATCH)

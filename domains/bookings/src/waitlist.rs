@@ -9,6 +9,7 @@ use atrium_core::audit::{self, AuditActor, Change};
 use atrium_core::db::TenantTx;
 use atrium_core::error::{ApiError, ErrorCode};
 use atrium_core::ids::TenantId;
+use atrium_core::jobs::{JobContext, JobDef, for_each_tenant};
 use atrium_core::schedule::{TimeRange, parse_hhmm};
 use atrium_service_templates::model::ServiceTemplateStatus;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
@@ -22,6 +23,7 @@ use utoipa::ToSchema;
 
 use crate::engine::{Claim, Owner, Template, allocate, load_template};
 use crate::entities::{reservations, waitlist_entries as entries};
+use crate::events::BookingsEvent;
 use crate::routes::reservations::{ReservationStatus, view as reservation_view};
 
 /// How long an offer stands, and so how long its hold keeps the slot: a quarter of an hour
@@ -152,7 +154,7 @@ pub async fn find(tx: &TenantTx, id: Uuid) -> Result<entries::Model, ApiError> {
 pub async fn audit_change(
     tx: &TenantTx,
     actor: &AuditActor,
-    action: &str,
+    action: BookingsEvent,
     before: Option<&WaitlistEntryView>,
     e: &entries::Model,
     now: DateTime<Utc>,
@@ -211,7 +213,7 @@ async fn expire(tx: &TenantTx, e: entries::Model, now: DateTime<Utc>) -> Result<
         return Ok(false);
     }
     let e = find(tx, e.id).await?;
-    audit_change(tx, &AuditActor::system(), "waitlist.offer_expired", Some(&before), &e, now).await?;
+    audit_change(tx, &AuditActor::system(), BookingsEvent::WaitlistOfferExpired, Some(&before), &e, now).await?;
     Ok(true)
 }
 
@@ -274,7 +276,7 @@ async fn offer(
     am.version = Set(version);
     am.updated_at = Set(now);
     let e = am.update(tx.conn()).await?;
-    audit_change(tx, &AuditActor::system(), "waitlist.offered", Some(&before), &e, now).await?;
+    audit_change(tx, &AuditActor::system(), BookingsEvent::WaitlistOffered, Some(&before), &e, now).await?;
     Ok(())
 }
 
@@ -330,7 +332,13 @@ async fn hold_for(
         Ok((r, rows)) => {
             conn.execute_unprepared("RELEASE SAVEPOINT waitlist_offer").await?;
             let v = reservation_view(&r, rows.iter().map(|a| a.bookable_id).collect(), now);
-            let change = Change::new("reservation.created", "reservation", r.id, None, serde_json::to_value(&v).ok());
+            let change = Change::new(
+                BookingsEvent::ReservationCreated,
+                "reservation",
+                r.id,
+                None,
+                serde_json::to_value(&v).ok(),
+            );
             audit::record(tx, &AuditActor::system(), change).await?;
             Ok(Some(r))
         }
@@ -348,18 +356,15 @@ async fn hold_for(
     }
 }
 
-/// Sweeps lapsed offers in the background: each is marked expired
-/// (`waitlist.offer_expired`) and its slot passed on to the next matching entry. Call once
-/// at start-up, beside the hold sweeper.
-pub fn spawn_sweeper(db: DatabaseConnection) {
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = sweep(&db).await {
-                tracing::warn!(error = %e.problem().detail.unwrap_or_default(), "offer sweep failed");
-            }
-            tokio::time::sleep(SWEEP_EVERY).await;
-        }
-    });
+/// The offer sweeper: each lapsed offer is marked expired (`waitlist.offer_expired`) and
+/// its slot passed on to the next matching entry.
+pub fn job() -> JobDef {
+    JobDef::new(
+        "bookings.offer_sweeper",
+        "Ends lapsed waitlist offers and passes their slots on",
+        SWEEP_EVERY,
+        |ctx| async move { sweep(&ctx).await },
+    )
 }
 
 /// Tenants with lapsed offers: across row-level security through a narrow function on
@@ -377,13 +382,20 @@ async fn tenants(db: &DatabaseConnection) -> Result<Vec<Uuid>, DbErr> {
     rows.iter().map(|r| r.try_get::<Uuid>("", "tenant_id")).collect()
 }
 
-/// One pass of the offer sweeper.
-pub async fn sweep(db: &DatabaseConnection) -> Result<(), ApiError> {
-    for tenant in tenants(db).await? {
+/// One pass of the offer sweeper; one tenant's failure (logged) does not stop the others.
+pub async fn sweep(ctx: &JobContext) -> Result<(), ApiError> {
+    let tenants = tenants(&ctx.db).await?.into_iter().map(TenantId).collect();
+    for_each_tenant(ctx, "bookings.offer_sweeper", tenants, |tenant| sweep_tenant(&ctx.db, tenant)).await;
+    Ok(())
+}
+
+async fn sweep_tenant(db: &DatabaseConnection, tenant: TenantId) -> Result<(), ApiError> {
+    let tenant_id = tenant.0;
+    {
         let now = Utc::now();
-        let tx = TenantTx::begin(db, TenantId(tenant), true).await?;
+        let tx = TenantTx::begin(db, tenant, true).await?;
         let due = entries::Entity::find()
-            .filter(entries::Column::TenantId.eq(tenant))
+            .filter(entries::Column::TenantId.eq(tenant_id))
             .filter(entries::Column::Status.eq(WaitlistStatus::Offered.as_str()))
             .filter(entries::Column::OfferExpiresAt.lte(now))
             .order_by_asc(entries::Column::Id)

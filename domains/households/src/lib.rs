@@ -2,12 +2,15 @@
 //! the rules of who may book for whom ([`rules::may_book_for`]).
 
 pub mod entities;
+pub mod events;
+pub mod migrations;
 pub mod routes;
 pub mod rules;
 pub mod service;
 
 use atrium_core::context::Permission;
-use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, EventTypeDef, PermissionDef};
+use atrium_core::events::EventTypeDef;
+use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, Migrations, PermissionDef};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub const READ: Permission = Permission("households:read");
@@ -48,17 +51,11 @@ impl DomainPlugin for HouseholdsPlugin {
         ]
     }
 
-    fn event_types(&self) -> Vec<EventTypeDef> {
-        [
-            ("household.created", "A household was created"),
-            ("household.updated", "A household changed"),
-            ("household.deleted", "A household was deleted"),
-            ("household.member_added", "Someone joined a household"),
-            ("household.member_updated", "A household member's role or permissions changed"),
-            ("household.member_removed", "Someone left a household"),
-        ]
-        .into_iter()
-        .map(|(name, description)| EventTypeDef::change(name, description, READ.0))
-        .collect()
+    fn migrations(&self) -> Migrations {
+        migrations::migrations()
+    }
+
+    fn events(&self) -> Vec<EventTypeDef> {
+        atrium_core::events::catalog::<events::HouseholdsEvent>()
     }
 }

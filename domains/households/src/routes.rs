@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::entities::{households, members};
+use crate::events::HouseholdsEvent;
 use crate::rules::{ApprovalRequiredFor, MemberRole};
 use crate::{READ, WRITE};
 
@@ -185,14 +186,14 @@ pub async fn households_create(
     audit::record(
         &tx,
         &actor,
-        Change::new("household.created", "household", h.id, None, serde_json::to_value(&view).ok()),
+        Change::new(HouseholdsEvent::HouseholdCreated, "household", h.id, None, serde_json::to_value(&view).ok()),
     )
     .await?;
     audit::record(
         &tx,
         &actor,
         Change::new(
-            "household.member_added",
+            HouseholdsEvent::HouseholdMemberAdded,
             "household_member",
             m.id,
             None,
@@ -313,7 +314,7 @@ pub async fn households_update(
         &tx,
         &AuditActor::of(&ctx),
         Change::new(
-            "household.updated",
+            HouseholdsEvent::HouseholdUpdated,
             "household",
             h.id,
             serde_json::to_value(&before).ok(),
@@ -347,7 +348,7 @@ pub async fn households_delete(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change::new("household.deleted", "household", h.id, serde_json::to_value(&before).ok(), None),
+        Change::new(HouseholdsEvent::HouseholdDeleted, "household", h.id, serde_json::to_value(&before).ok(), None),
     )
     .await?;
     tx.commit().await?;
@@ -513,7 +514,13 @@ pub async fn household_members_create(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change::new("household.member_added", "household_member", m.id, None, serde_json::to_value(&view).ok()),
+        Change::new(
+            HouseholdsEvent::HouseholdMemberAdded,
+            "household_member",
+            m.id,
+            None,
+            serde_json::to_value(&view).ok(),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -630,7 +637,7 @@ pub async fn household_members_update(
         &tx,
         &AuditActor::of(&ctx),
         Change::new(
-            "household.member_updated",
+            HouseholdsEvent::HouseholdMemberUpdated,
             "household_member",
             m.id,
             serde_json::to_value(&before).ok(),
@@ -673,7 +680,13 @@ pub async fn household_members_delete(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change::new("household.member_removed", "household_member", m.id, serde_json::to_value(&before).ok(), None),
+        Change::new(
+            HouseholdsEvent::HouseholdMemberRemoved,
+            "household_member",
+            m.id,
+            serde_json::to_value(&before).ok(),
+            None,
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -8,7 +8,9 @@
 
 pub mod entities;
 pub mod error;
+pub mod events;
 pub mod examples;
+pub mod migrations;
 pub mod model;
 pub mod quote;
 pub mod repo;
@@ -17,7 +19,8 @@ pub mod rules;
 pub mod service;
 
 use atrium_core::context::Permission;
-use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, EventTypeDef, PermissionDef};
+use atrium_core::events::EventTypeDef;
+use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, Migrations, PermissionDef};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub const READ: Permission = Permission("service-templates:read");
@@ -58,14 +61,11 @@ impl DomainPlugin for ServiceTemplatesPlugin {
         ]
     }
 
-    fn event_types(&self) -> Vec<EventTypeDef> {
-        [
-            ("service_template.created", "A service template was created"),
-            ("service_template.updated", "A service template changed"),
-            ("service_template.deleted", "A service template was deleted"),
-        ]
-        .into_iter()
-        .map(|(name, description)| EventTypeDef::change(name, description, READ.0))
-        .collect()
+    fn migrations(&self) -> Migrations {
+        migrations::migrations()
+    }
+
+    fn events(&self) -> Vec<EventTypeDef> {
+        atrium_core::events::catalog::<events::ServiceTemplatesEvent>()
     }
 }

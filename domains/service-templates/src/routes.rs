@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::entities::service_templates::Model;
+use crate::events::ServiceTemplatesEvent;
 use crate::model::{ServiceTemplateState, ServiceTemplateStatus, ServiceTemplateType};
 use crate::quote::{PricingSnapshot, QuoteOrigin, QuoteRequest, quote};
 use crate::repo::{self, ListFilter};
@@ -71,7 +72,7 @@ pub async fn service_templates_create(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change::new("service_template.created", "service_template", m.id, None, json_of(&view)),
+        Change::new(ServiceTemplatesEvent::ServiceTemplateCreated, "service_template", m.id, None, json_of(&view)),
     )
     .await?;
     tx.commit().await?;
@@ -157,7 +158,13 @@ pub async fn service_templates_update(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change::new("service_template.updated", "service_template", m.id, json_of(&before), json_of(&after)),
+        Change::new(
+            ServiceTemplatesEvent::ServiceTemplateUpdated,
+            "service_template",
+            m.id,
+            json_of(&before),
+            json_of(&after),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -183,7 +190,7 @@ pub async fn service_templates_delete(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change::new("service_template.deleted", "service_template", m.id, json_of(&before), None),
+        Change::new(ServiceTemplatesEvent::ServiceTemplateDeleted, "service_template", m.id, json_of(&before), None),
     )
     .await?;
     tx.commit().await?;

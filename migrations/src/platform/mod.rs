@@ -3,7 +3,11 @@
 use sea_orm_migration::MigrationTrait;
 
 mod m20261122_000001_platform_signing_keys;
+mod m20261202_000100_platform_job_schedules;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(m20261122_000001_platform_signing_keys::Migration)]
+    vec![
+        Box::new(m20261122_000001_platform_signing_keys::Migration),
+        Box::new(m20261202_000100_platform_job_schedules::Migration),
+    ]
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::context::{Actor, RequestContext};
 use crate::db::TenantTx;
+use crate::events::{ChangeEvent, EventKind};
 use crate::ids::UserId;
 use crate::request_id;
 
@@ -66,47 +67,45 @@ impl AuditActor {
     }
 }
 
-/// One audited change.
+/// One audited change, named by the event it emits.
 pub struct Change<'a> {
-    pub action: &'a str,
+    /// Only [`Change::new`] sets it, from a declared event type.
+    action: &'static str,
     pub entity_type: &'a str,
     pub entity_id: String,
     pub before: Option<Value>,
     pub after: Option<Value>,
 }
 
-/// Records `change` in the audit log and emits the event of the same name
-/// (`member.added`, …) in the outbox, both in `tx`: every audited change is an event.
 impl<'a> Change<'a> {
+    /// The audit log's `action`: the name of the change's event.
+    pub fn action(&self) -> &'static str {
+        self.action
+    }
+
+    /// The change `event` (a plugin's declared event type, also the audit log's `action`)
+    /// made to `entity_type` `entity_id`.
     pub fn new(
-        action: &'a str,
+        event: impl EventKind,
         entity_type: &'a str,
         entity_id: impl ToString,
         before: Option<Value>,
         after: Option<Value>,
     ) -> Self {
-        Self { action, entity_type, entity_id: entity_id.to_string(), before, after }
+        Self { action: event.name(), entity_type, entity_id: entity_id.to_string(), before, after }
     }
 }
 
+/// Records `change` in the audit log and emits its event (`member.added`, …) in the
+/// outbox, both in `tx`: every audited change is an event.
 pub async fn record(tx: &TenantTx, actor: &AuditActor, change: Change<'_>) -> Result<(), DbErr> {
     let data = ChangeEvent {
         id: change.entity_id.clone(),
         object: change.after.clone().or_else(|| change.before.clone()).unwrap_or(Value::Null),
     };
-    let action = change.action.to_owned();
+    let action = change.action;
     record_on(tx.conn(), tx.tenant_id().0, actor, change).await?;
-    crate::events::emit(tx, &action, &data).await.map(drop)
-}
-
-/// The `data` of the event a change emits: the entity's id and its state after the
-/// change (before it, for deletions).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct ChangeEvent {
-    /// The changed entity's id.
-    pub id: String,
-    /// Its state after the change (before it, for deletions and removals).
-    pub object: Value,
+    crate::events::insert(tx, action, &data).await.map(drop)
 }
 
 /// For the few writes made before a [`TenantTx`] exists (signup).

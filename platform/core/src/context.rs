@@ -192,3 +192,31 @@ pub trait Directory: Send + Sync + 'static {
         slug: &str,
     ) -> Result<Option<(crate::ids::TenantId, Vec<String>)>, sea_orm::DbErr>;
 }
+
+/// What the kernel must know of a tenant to authenticate and authorize its requests.
+#[derive(Clone, Debug, Default)]
+pub struct TenantFacts {
+    /// `active` or `suspended`.
+    pub status: String,
+    /// The plan's request budget per API key or user.
+    pub rate_limit_per_minute: u32,
+    pub enabled_plugins: HashSet<String>,
+    /// The tenant's custom roles: name → permission names.
+    pub custom_roles: Vec<(String, Vec<String>)>,
+    /// Active members.
+    pub members: std::collections::HashMap<UserId, MemberFacts>,
+}
+
+/// An active member, as authorization sees them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemberFacts {
+    pub roles: Vec<String>,
+}
+
+/// Where the kernel reads [`TenantFacts`]; provided by the tenants module (see
+/// [`crate::plugin::DomainPlugin::policy_source`]).
+#[async_trait::async_trait]
+pub trait PolicySource: Send + Sync + 'static {
+    /// The facts of the transaction's tenant, or `None` when it does not exist.
+    async fn tenant_facts(&self, tx: &TenantTx) -> Result<Option<TenantFacts>, sea_orm::DbErr>;
+}

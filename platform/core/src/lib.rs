@@ -9,12 +9,15 @@
 pub mod audit;
 pub mod auth;
 pub mod context;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod events;
 pub mod extract;
 pub mod http;
 pub mod ids;
+pub mod jobs;
+pub mod json;
 pub mod plugin;
 pub mod request_id;
 pub mod schedule;

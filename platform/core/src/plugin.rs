@@ -3,9 +3,16 @@
 //! Cargo features, and derives its routes, its OpenAPI document, its permission catalog
 //! and its event-type catalog from that list alone.
 
-use utoipa::openapi::schema::Schema;
-use utoipa::openapi::{OpenApi, RefOr};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use utoipa::openapi::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::context::{Directory, PolicySource};
+use crate::events::EventTypeDef;
+use crate::jobs::{JobDef, PluginSettings};
 
 /// The roles every tenant has. Custom roles are made per tenant from the permission
 /// catalog; these are the ones a plugin can grant by default.
@@ -53,25 +60,6 @@ pub struct PermissionDef {
     pub granted_to: &'static [BuiltinRole],
 }
 
-/// A webhook event type a plugin emits (`booking.confirmed`), with the JSON schema of its
-/// `data`.
-#[derive(Clone)]
-pub struct EventTypeDef {
-    pub name: &'static str,
-    pub description: &'static str,
-    pub data_schema: RefOr<Schema>,
-    /// Who may subscribe a webhook to it: the permission that reads what it carries.
-    pub read_permission: &'static str,
-}
-
-impl EventTypeDef {
-    /// An event emitted by an audited change: its data is a [`crate::audit::ChangeEvent`].
-    pub fn change(name: &'static str, description: &'static str, read_permission: &'static str) -> Self {
-        use utoipa::PartialSchema;
-        Self { name, description, data_schema: crate::audit::ChangeEvent::schema(), read_permission }
-    }
-}
-
 /// What the server knows of its plugins, for handlers that list or check them
 /// (`GET /v1/permissions`, custom roles, a tenant's `enabled_plugins`).
 #[derive(Clone)]
@@ -79,6 +67,9 @@ pub struct Catalog {
     pub plugins: Vec<&'static str>,
     /// Plugins a tenant can switch on and off (the always-on modules are not listed).
     pub optional_plugins: Vec<&'static str>,
+    /// Each optional plugin and the plugins it needs: a tenant switches a plugin on only
+    /// with them, and off only when no plugin it keeps needs it.
+    pub dependencies: Vec<(&'static str, &'static [&'static str])>,
     pub permissions: Vec<(&'static str, PermissionDef)>,
     pub event_types: Vec<EventTypeDef>,
 }
@@ -86,6 +77,18 @@ pub struct Catalog {
 impl Catalog {
     pub fn permission(&self, name: &str) -> Option<&PermissionDef> {
         self.permissions.iter().map(|(_, p)| p).find(|p| p.name == name)
+    }
+
+    /// Each `(plugin, needed)` pair where `enabled` switches `plugin` on without the plugin
+    /// `needed` it depends on; empty when the set is consistent.
+    pub fn missing_dependencies(&self, enabled: &[String]) -> Vec<(&'static str, &'static str)> {
+        self.dependencies
+            .iter()
+            .filter(|(plugin, _)| enabled.iter().any(|e| e == plugin))
+            .flat_map(|(plugin, needs)| {
+                needs.iter().filter(|n| !enabled.iter().any(|e| e == *n)).map(move |n| (*plugin, *n))
+            })
+            .collect()
     }
 
     /// The permissions a built-in role holds.
@@ -106,9 +109,52 @@ pub struct Deployment {
     pub signup_seats: u32,
 }
 
-/// What a plugin declares, in one place.
+/// A command a plugin adds to the `atrium` binary (`atrium tenant apply FILE`,
+/// `atrium inventory verify`): its clap definition and what it does.
+#[derive(Clone)]
+pub struct CommandDef {
+    pub command: clap::Command,
+    run: Arc<CommandFn>,
+}
+
+type CommandFn =
+    dyn Fn(CommandContext, clap::ArgMatches) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>> + Send + Sync;
+
+impl CommandDef {
+    pub fn new<F, Fut>(command: clap::Command, run: F) -> Self
+    where
+        F: Fn(CommandContext, clap::ArgMatches) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        Self { command, run: Arc::new(move |ctx, args| Box::pin(run(ctx, args))) }
+    }
+
+    pub fn run(
+        &self,
+        ctx: CommandContext,
+        args: clap::ArgMatches,
+    ) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>> {
+        (self.run)(ctx, args)
+    }
+}
+
+/// What a plugin's command is given: the runtime database (migrated), the catalog, and
+/// the plugin's settings.
+#[derive(Clone)]
+pub struct CommandContext {
+    pub db: sea_orm::DatabaseConnection,
+    pub catalog: Arc<Catalog>,
+    pub settings: PluginSettings,
+}
+
+/// A plugin's migrations, each named `m<YYYYMMDD>_<HHMMSS>_<plugin>_<what>`; the migrator
+/// is built from every compiled plugin's and applies them in name order.
+pub type Migrations = Vec<Box<dyn sea_orm_migration::MigrationTrait>>;
+
+/// What a plugin declares, in one place: the server derives its routes, spec, permission
+/// and event catalogs, schema, background jobs and commands from the list of plugins.
 pub trait DomainPlugin: Send + Sync + 'static {
-    /// `"bookables"`: also its Cargo feature, URL prefix and permission prefix.
+    /// `"bookables"`: also its Cargo feature, crate suffix and permission prefix.
     fn name(&self) -> &'static str;
 
     /// Always on for every tenant (the platform's own modules); domain plugins are not.
@@ -116,7 +162,8 @@ pub trait DomainPlugin: Send + Sync + 'static {
         false
     }
 
-    /// Other plugins it needs, by name.
+    /// Other plugins it needs, by name: checked when the binary starts and whenever a
+    /// tenant switches plugins on or off.
     fn depends_on(&self) -> &'static [&'static str] {
         &[]
     }
@@ -134,11 +181,35 @@ pub trait DomainPlugin: Send + Sync + 'static {
         Vec::new()
     }
 
-    fn event_types(&self) -> Vec<EventTypeDef> {
+    /// Its event types: `crate::events::catalog::<TheEnum>()` of the enum its code emits.
+    fn events(&self) -> Vec<EventTypeDef> {
         Vec::new()
     }
 
-    /// Starts the plugin's background work in the server (sweepers), on the server's
-    /// runtime; called once at startup.
-    fn start(&self, _db: &sea_orm::DatabaseConnection) {}
+    /// Its schema.
+    fn migrations(&self) -> Migrations {
+        Vec::new()
+    }
+
+    /// Its background work (sweepers), run by the server's job runner.
+    fn jobs(&self) -> Vec<JobDef> {
+        Vec::new()
+    }
+
+    /// Commands it adds to the `atrium` binary.
+    fn commands(&self) -> Vec<CommandDef> {
+        Vec::new()
+    }
+
+    /// The tenant directory the kernel and other plugins ask about people; exactly one
+    /// compiled plugin (the tenants module) provides it.
+    fn directory(&self) -> Option<Arc<dyn Directory>> {
+        None
+    }
+
+    /// Where the kernel reads a tenant's policy facts (status, plan, plugins, roles,
+    /// members); exactly one compiled plugin (the tenants module) provides it.
+    fn policy_source(&self) -> Option<Arc<dyn PolicySource>> {
+        None
+    }
 }

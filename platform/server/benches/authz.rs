@@ -9,10 +9,11 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use atrium_core::context::{MemberFacts, TenantFacts};
 use atrium_core::ids::{TenantId, UserId};
 use atrium_core::plugin::BuiltinRole;
 use atrium_server::PluginRegistry;
-use atrium_server::authz::{TenantFacts, TenantPolicy, TenantTablesAdapter};
+use atrium_server::authz::{TenantPolicy, TenantTablesAdapter};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// A policy with `roles` custom roles of 9 permissions each and `members` members.
@@ -40,15 +41,15 @@ fn policy(roles: usize, members: usize) -> (TenantPolicy, UserId, usize) {
         let user = UserId::new();
         let role = if roles > 0 { format!("role_{}", m % roles) } else { "staff".into() };
         rules.push(("g", vec![format!("user:{}", user.0), role.clone(), domain.clone()]));
-        member_roles.insert(user, vec![role]);
+        member_roles.insert(user, MemberFacts { roles: vec![role] });
         probe = user;
     }
     let count = rules.len();
     let facts = TenantFacts {
-        exists: true,
         status: "active".into(),
         rate_limit_per_minute: 600,
         enabled_plugins: HashSet::new(),
+        custom_roles: Vec::new(),
         members: member_roles,
     };
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();

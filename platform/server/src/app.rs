@@ -17,20 +17,24 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use utoipa_actix_web::{AppExt, UtoipaApp};
 
+use atrium_core::crypto::Sealer;
+use atrium_integrations::delivery::{WebhookSettings, Worker};
+use atrium_integrations::idempotency::{self, Idempotency};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
 use crate::authn::Authn;
 use crate::authz::Authz;
 use crate::config::Config;
-use crate::crypto::Sealer;
 use crate::db;
-use crate::directory::TenantsDirectory;
-use crate::idempotency::{self, Idempotency};
-use crate::integrations::delivery::{WebhookSettings, Worker};
+use crate::jobs;
 use crate::metrics::Metrics;
 use crate::middleware::{Kernel, kernel};
 use crate::openapi::{self, RouteTable};
 use crate::plugins::PluginRegistry;
 use crate::routes::{docs, ops};
-use crate::signing_keys::{self, SigningKeys};
+use crate::signing_keys;
+use crate::state::AppState;
 
 /// What handlers extract with `web::Data<…>`.
 #[derive(Clone)]
@@ -42,16 +46,6 @@ struct SharedData {
     authn: web::Data<dyn Authenticator>,
     policies: web::Data<dyn PolicyInvalidation>,
     authz: web::Data<Authz>,
-}
-
-/// Shared by every handler.
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub db: DatabaseConnection,
-    pub registry: PluginRegistry,
-    pub signing_keys: SigningKeys,
-    pub spec_json: String,
-    pub routes: RouteTable,
 }
 
 /// Mounts every documented handler: the kernel's operational routes and each plugin's
@@ -91,19 +85,25 @@ pub struct Application {
     port: u16,
     server: Server,
     base_url: String,
+    /// Cancelled on SIGTERM/SIGINT or when the server stops: background work winds down.
+    shutdown: CancellationToken,
+    /// The job runner's and the webhook worker's tasks.
+    background: Vec<JoinHandle<()>>,
+    grace: std::time::Duration,
 }
 
 impl Application {
     /// Opens (and migrates) the database, checks the role, binds the listener.
     pub async fn build(config: Config, registry: PluginRegistry) -> Result<Self, StartError> {
         let db = db::connect(config.database_url.expose(), config.database_max_connections).await?;
+        let migrator = registry.migrator();
         // Before migrating (a superuser must not get to create anything) and after (a
         // runtime role that migrated by itself now owns the tables).
         db::check_runtime_role(&config, &db).await?;
         if config.auto_migrate {
-            db::migrate_up(&config, &db).await?;
+            db::migrate_up(&config, &migrator, &db).await?;
         } else {
-            let pending = db::pending_migrations(&db).await.map_err(db::DbSetupError::Check)?;
+            let pending = db::pending_migrations(&migrator, &db).await.map_err(db::DbSetupError::Check)?;
             if pending > 0 {
                 return Err(db::DbSetupError::Pending(pending).into());
             }
@@ -114,7 +114,7 @@ impl Application {
             .map_err(StartError::Keys)?;
         let token_keys = signing_keys.token_keys(&config);
         let catalog = Arc::new(registry.catalog());
-        let authz = Arc::new(Authz::new(db.clone(), catalog.clone()));
+        let authz = Arc::new(Authz::new(db.clone(), catalog.clone(), registry.policy_source()));
         if config.is_postgres() {
             authz.spawn_listener(config.database_url.expose().to_owned());
         }
@@ -138,12 +138,18 @@ impl Application {
             poll_interval: std::time::Duration::from_millis(config.webhook_poll_interval_ms),
             lease: chrono::Duration::seconds(config.webhook_lease_seconds.max(1) as i64),
         });
+        let shutdown = CancellationToken::new();
+        let mut background = Vec::new();
         if config.webhook_worker {
-            Worker::new(db.clone(), webhooks.clone()).map_err(|e| StartError::Worker(e.to_string()))?.spawn();
+            let worker = Worker::new(db.clone(), webhooks.clone()).map_err(|e| StartError::Worker(e.to_string()))?;
+            background.extend(worker.spawn(shutdown.clone()));
         }
-        registry.start(&db);
+        if config.jobs {
+            let scheduled = jobs::scheduled(registry.jobs(), &config.plugins, &config.job_intervals_ms);
+            background.extend(jobs::spawn(db.clone(), scheduled, shutdown.clone()));
+        }
         let webhooks = web::Data::from(webhooks);
-        let directory: web::Data<dyn Directory> = web::Data::from(Arc::new(TenantsDirectory) as Arc<dyn Directory>);
+        let directory: web::Data<dyn Directory> = web::Data::from(registry.directory());
         let idempotency = web::Data::new(Idempotency::new(
             db.clone(),
             authn.clone(),
@@ -181,6 +187,7 @@ impl Application {
             config: config.clone(),
             db,
             registry: registry.clone(),
+            migrator,
             signing_keys,
             spec_json: serde_json::to_string_pretty(&spec).unwrap_or_default(),
             routes,
@@ -217,12 +224,15 @@ impl Application {
                 .wrap(from_fn(kernel))
         })
         .shutdown_timeout(config.shutdown_timeout_seconds)
+        // Signals are handled in `run_until_stopped`, which stops background work too.
+        .disable_signals()
         .listen(listener)
         .map_err(|source| StartError::Bind { addr, source })?;
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }
-        Ok(Self { port: addr.port(), server: server.run(), base_url })
+        let grace = std::time::Duration::from_secs(config.shutdown_timeout_seconds);
+        Ok(Self { port: addr.port(), server: server.run(), base_url, shutdown, background, grace })
     }
 
     pub fn port(&self) -> u16 {
@@ -233,13 +243,51 @@ impl Application {
         &self.base_url
     }
 
-    /// Serves until SIGINT/SIGTERM, then drains in-flight requests (graceful shutdown).
+    /// Serves until SIGINT/SIGTERM (or [`Self::handle`]'s `stop`), then drains in-flight
+    /// requests and ends background work, both within the shutdown grace period.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Self { server, shutdown, background, grace, .. } = self;
+        let handle = server.handle();
+        let on_signal = shutdown.clone();
+        let signals = tokio::spawn(async move {
+            stop_signal().await;
+            tracing::info!("stopping: draining requests and background work");
+            on_signal.cancel();
+            handle.stop(true).await;
+        });
+        let served = server.await;
+        signals.abort();
+        shutdown.cancel();
+        let ended = tokio::time::timeout(grace, futures_util::future::join_all(background)).await;
+        if ended.is_err() {
+            tracing::warn!(grace_s = grace.as_secs(), "background work did not end within the grace period");
+        }
+        served
     }
 
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
+    }
+}
+
+/// SIGTERM or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 

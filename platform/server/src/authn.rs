@@ -13,9 +13,10 @@ use atrium_core::context::{Actor, Authenticator, PermissionSet, Principal, Reque
 use atrium_core::error::{ApiError, ErrorCode};
 use sea_orm::DatabaseConnection;
 
+use atrium_integrations::api_keys;
+use atrium_integrations::ratelimit::{Limiter, RateLimitInfo};
+
 use crate::authz::Authz;
-use crate::integrations::api_keys;
-use crate::ratelimit::{Limiter, RateLimitInfo};
 
 pub struct Authn {
     pub db: DatabaseConnection,
@@ -75,7 +76,7 @@ impl Authenticator for Authn {
         let roles = policy
             .members
             .get(&user)
-            .cloned()
+            .map(|m| m.roles.clone())
             .ok_or_else(|| unauthenticated("the credential's user is no longer a member of this tenant"))?;
         if let Some(plugin) = req.match_pattern().and_then(|p| self.route_plugins.get(&p).copied())
             && !policy.enabled_plugins.contains(plugin)
@@ -87,7 +88,7 @@ impl Authenticator for Authn {
         let actor = match &key {
             // A key never exceeds its creator's current rights: scopes ∩ creator's permissions.
             Some(key) => {
-                let scopes = atrium_tenants::views::strings(&key.scopes);
+                let scopes = atrium_core::json::strings(&key.scopes);
                 permissions = Arc::new(PermissionSet::new(scopes.into_iter().filter(|s| permissions.contains(s))));
                 if let Err(err) = api_keys::touch(&self.db, key).await {
                     tracing::warn!(error = %err, "could not record API key use");

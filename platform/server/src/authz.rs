@@ -11,11 +11,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use atrium_core::context::{PermissionSet, PolicyInvalidation};
+use atrium_core::context::{MemberFacts, PermissionSet, PolicyInvalidation, PolicySource, TenantFacts};
 use atrium_core::db::TenantTx;
 use atrium_core::ids::{TenantId, UserId};
 use atrium_core::plugin::{BuiltinRole, Catalog};
-use atrium_tenants::views::strings;
 use casbin::{Adapter, CoreApi, DefaultModel, Enforcer, Filter, Model};
 use sea_orm::{DatabaseConnection, DbErr};
 
@@ -28,7 +27,7 @@ pub struct TenantPolicy {
     pub rate_limit_per_minute: u32,
     pub enabled_plugins: HashSet<String>,
     /// Active members and their role names.
-    pub members: HashMap<UserId, Vec<String>>,
+    pub members: HashMap<UserId, MemberFacts>,
     tenant: TenantId,
     enforcer: Enforcer,
     catalog: Arc<Catalog>,
@@ -92,9 +91,16 @@ pub struct TenantTablesAdapter {
 }
 
 impl TenantTablesAdapter {
-    pub async fn load(tx: &TenantTx, catalog: &Catalog) -> Result<(Self, TenantFacts), DbErr> {
-        let tenant = tx.tenant_id();
-        let domain = tenant.to_string();
+    /// The tenant's rules (built-in grants from the catalog, its custom roles and role
+    /// assignments) and facts, read through `source` inside the tenant's transaction; `None`
+    /// when the tenant does not exist.
+    pub async fn load(
+        tx: &TenantTx,
+        catalog: &Catalog,
+        source: &dyn PolicySource,
+    ) -> Result<Option<(Self, TenantFacts)>, DbErr> {
+        let Some(facts) = source.tenant_facts(tx).await? else { return Ok(None) };
+        let domain = tx.tenant_id().to_string();
         let mut rules = Vec::new();
         for role in BuiltinRole::ALL {
             for permission in catalog.builtin_grants(role) {
@@ -103,37 +109,19 @@ impl TenantTablesAdapter {
                 }
             }
         }
-        for role in atrium_tenants::repo::roles(tx).await.map_err(to_db)? {
-            for permission in strings(&role.permissions) {
+        for (role, permissions) in &facts.custom_roles {
+            for permission in permissions {
                 if let Some((obj, act)) = permission.split_once(':') {
-                    rules.push(("p", vec![role.name.clone(), domain.clone(), obj.into(), act.into()]));
+                    rules.push(("p", vec![role.clone(), domain.clone(), obj.into(), act.into()]));
                 }
             }
         }
-        let mut members = HashMap::new();
-        for m in atrium_tenants::repo::all_memberships(tx).await.map_err(to_db)? {
-            if m.status != "active" {
-                continue;
+        for (user, member) in &facts.members {
+            for role in &member.roles {
+                rules.push(("g", vec![format!("user:{}", user.0), role.clone(), domain.clone()]));
             }
-            let roles = strings(&m.roles);
-            for role in &roles {
-                rules.push(("g", vec![format!("user:{}", m.user_id), role.clone(), domain.clone()]));
-            }
-            members.insert(UserId(m.user_id), roles);
         }
-        let row = atrium_tenants::repo::tenant_by_id(tx.conn(), tenant).await.map_err(to_db)?;
-        let facts = TenantFacts {
-            exists: row.is_some(),
-            status: row.as_ref().map(|t| t.status.clone()).unwrap_or_default(),
-            rate_limit_per_minute: row
-                .as_ref()
-                .and_then(|t| serde_json::from_value::<atrium_tenants::model::Plan>(t.plan.clone()).ok())
-                .unwrap_or_default()
-                .rate_limit_per_minute,
-            enabled_plugins: row.map(|t| strings(&t.enabled_plugins).into_iter().collect()).unwrap_or_default(),
-            members,
-        };
-        Ok((Self { rules }, facts))
+        Ok(Some((Self { rules }, facts)))
     }
 
     pub fn rule_count(&self) -> usize {
@@ -143,21 +131,6 @@ impl TenantTablesAdapter {
     /// For benchmarks: an adapter over the given rules.
     pub fn from_rules(rules: Vec<(&'static str, Vec<String>)>) -> Self {
         Self { rules }
-    }
-}
-
-pub struct TenantFacts {
-    pub exists: bool,
-    pub status: String,
-    pub rate_limit_per_minute: u32,
-    pub enabled_plugins: HashSet<String>,
-    pub members: HashMap<UserId, Vec<String>>,
-}
-
-fn to_db(err: atrium_tenants::error::TenantsError) -> DbErr {
-    match err {
-        atrium_tenants::error::TenantsError::Db(e) => e,
-        other => DbErr::Custom(other.to_string()),
     }
 }
 
@@ -223,6 +196,7 @@ pub async fn enforcer(adapter: TenantTablesAdapter) -> casbin::Result<Enforcer> 
 pub struct Authz {
     db: DatabaseConnection,
     catalog: Arc<Catalog>,
+    source: Arc<dyn PolicySource>,
     cache: RwLock<HashMap<TenantId, Arc<TenantPolicy>>>,
     /// Bumped by every invalidation; a load that raced with one is used but not cached.
     epoch: AtomicU64,
@@ -237,8 +211,8 @@ pub enum AuthzError {
 }
 
 impl Authz {
-    pub fn new(db: DatabaseConnection, catalog: Arc<Catalog>) -> Self {
-        Self { db, catalog, cache: RwLock::new(HashMap::new()), epoch: AtomicU64::new(0) }
+    pub fn new(db: DatabaseConnection, catalog: Arc<Catalog>, source: Arc<dyn PolicySource>) -> Self {
+        Self { db, catalog, source, cache: RwLock::new(HashMap::new()), epoch: AtomicU64::new(0) }
     }
 
     /// The tenant's policy, or `None` when the tenant does not exist.
@@ -248,11 +222,9 @@ impl Authz {
         }
         let epoch = self.epoch.load(Ordering::Acquire);
         let tx = TenantTx::begin(&self.db, tenant, false).await?;
-        let (adapter, facts) = TenantTablesAdapter::load(&tx, &self.catalog).await?;
+        let loaded = TenantTablesAdapter::load(&tx, &self.catalog, self.source.as_ref()).await?;
         tx.commit().await?;
-        if !facts.exists {
-            return Ok(None);
-        }
+        let Some((adapter, facts)) = loaded else { return Ok(None) };
         let policy = Arc::new(TenantPolicy::new(tenant, facts, adapter, self.catalog.clone()).await?);
         if let Ok(mut cache) = self.cache.write()
             && self.epoch.load(Ordering::Acquire) == epoch

@@ -1,4 +1,5 @@
-//! The command line: `atrium serve | migrate up|down|status | openapi`.
+//! The command line: `atrium serve | migrate up|down|status | openapi`, and the commands
+//! the compiled plugins add (`atrium tenant apply FILE`, …).
 
 use std::path::PathBuf;
 
@@ -23,11 +24,6 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
-    /// Provision and list tenants.
-    Tenant {
-        #[command(subcommand)]
-        action: TenantAction,
-    },
     /// Print the OpenAPI document of this build.
     Openapi {
         /// Write to this file instead of standard output.
@@ -47,15 +43,4 @@ pub enum MigrateAction {
     },
     /// List migrations and whether each is applied.
     Status,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum TenantAction {
-    /// Create or update a tenant from a TOML manifest (idempotent).
-    Apply {
-        /// The manifest, e.g. tenants/manifests/acme-salon.toml
-        file: PathBuf,
-    },
-    /// List the tenants of this deployment.
-    List,
 }

@@ -3,15 +3,30 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, MigrateAction, TenantAction};
-use crate::{Application, Config, PluginRegistry, app, db, telemetry};
-use atrium_migrations::{Migrator, MigratorTrait};
-use clap::Parser;
+use std::sync::Arc;
 
-/// The `atrium` command: parses the command line, loads the configuration, runs.
+use atrium_core::jobs::PluginSettings;
+use atrium_core::plugin::CommandContext;
+use clap::{CommandFactory, FromArgMatches};
+use sea_orm_migration::MigratorTraitSelf;
+
+use crate::cli::{Cli, Command, MigrateAction};
+use crate::{Application, Config, PluginRegistry, app, db, telemetry};
+
+/// The `atrium` command: parses the command line (the kernel's commands and those of the
+/// compiled plugins), loads the configuration, runs.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let config = match Config::load(cli.config.as_deref()) {
+    let registry = match PluginRegistry::compiled() {
+        Ok(registry) => registry,
+        Err(err) => {
+            eprintln!("atrium: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let commands = registry.commands();
+    let matches = commands.iter().fold(Cli::command(), |cli, (_, c)| cli.subcommand(c.command.clone())).get_matches();
+    let config_file = matches.get_one::<std::path::PathBuf>("config").cloned();
+    let config = match Config::load(config_file.as_deref()) {
         Ok(config) => config,
         Err(err) => {
             eprintln!("atrium: configuration error: {err}");
@@ -26,7 +41,20 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command, config)) {
+    let plugin_command = matches.subcommand().and_then(|(name, args)| {
+        commands
+            .iter()
+            .find(|(_, c)| c.command.get_name() == name)
+            .map(|(plugin, c)| (*plugin, c.clone(), args.clone()))
+    });
+    let outcome = match plugin_command {
+        Some((plugin, command, args)) => runtime.block_on(plugin_run(config, registry, plugin, command, args)),
+        None => match Cli::from_arg_matches(&matches) {
+            Ok(cli) => runtime.block_on(run(cli.command, config, registry)),
+            Err(err) => err.exit(),
+        },
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("{err:#}");
@@ -36,8 +64,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, config: Config) -> anyhow::Result<()> {
-    let registry = PluginRegistry::compiled()?;
+async fn run(command: Command, config: Config, registry: PluginRegistry) -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(config, registry).await,
         Command::Openapi { output } => {
@@ -49,8 +76,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Migrate { action } => migrate(config, action).await,
-        Command::Tenant { action } => tenant(config, registry, action).await,
+        Command::Migrate { action } => migrate(config, registry, action).await,
     }
 }
 
@@ -69,25 +95,25 @@ async fn serve(config: Config, registry: PluginRegistry) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
+async fn migrate(config: Config, registry: PluginRegistry, action: MigrateAction) -> anyhow::Result<()> {
+    let migrator = registry.migrator();
     let url = config.migration_database_url.as_ref().unwrap_or(&config.database_url);
     let owner = db::connect(url.expose(), 2).await?;
     match action {
         MigrateAction::Up => {
             let runtime = db::connect(config.database_url.expose(), 2).await?;
-            db::migrate_up(&config, &runtime).await?;
+            db::migrate_up(&config, &migrator, &runtime).await?;
             println!("migrations applied");
         }
         MigrateAction::Down { steps } => {
-            Migrator::down(&owner, Some(steps)).await?;
+            migrator.down(&owner, Some(steps)).await?;
             println!("reverted {steps} migration(s)");
         }
         MigrateAction::Status => {
             let applied: Vec<String> =
-                Migrator::get_applied_migrations(&owner).await?.iter().map(|m| m.name().to_owned()).collect();
-            for migration in Migrator::migrations() {
-                let name = migration.name();
-                let state = if applied.iter().any(|a| a == name) { "applied" } else { "pending" };
+                migrator.get_applied_migrations(&owner).await?.iter().map(|m| m.name().to_owned()).collect();
+            for name in migrator.names() {
+                let state = if applied.contains(name) { "applied" } else { "pending" };
                 println!("{state:8} {name}");
             }
         }
@@ -95,56 +121,20 @@ async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A running server on PostgreSQL hears of policy changes through NOTIFY; this process
-/// keeps no cache of its own.
-struct NoCache;
-
-impl atrium_core::context::PolicyInvalidation for NoCache {
-    fn invalidate(&self, _tenant: atrium_core::ids::TenantId) {}
-}
-
-async fn tenant(config: Config, registry: PluginRegistry, action: TenantAction) -> anyhow::Result<()> {
+/// A plugin's command, on the runtime database (migrated first unless
+/// `ATRIUM_AUTO_MIGRATE=false`).
+async fn plugin_run(
+    config: Config,
+    registry: PluginRegistry,
+    plugin: &str,
+    command: atrium_core::plugin::CommandDef,
+    args: clap::ArgMatches,
+) -> anyhow::Result<()> {
     let runtime = db::connect(config.database_url.expose(), 2).await?;
     if config.auto_migrate {
-        db::migrate_up(&config, &runtime).await?;
+        db::migrate_up(&config, &registry.migrator(), &runtime).await?;
     }
-    match action {
-        TenantAction::Apply { file } => {
-            let text =
-                std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let manifest = atrium_tenants::manifest::parse(&text)
-                .map_err(|e| anyhow::anyhow!("{} is not a valid manifest: {e}", file.display()))?;
-            let report = match atrium_tenants::manifest::apply(&runtime, &registry.catalog(), &manifest, &NoCache).await
-            {
-                Ok(report) => report,
-                Err(atrium_tenants::error::TenantsError::Invalid(errors)) => {
-                    let list: Vec<String> = errors.iter().map(|e| format!("  {}: {}", e.field, e.message)).collect();
-                    anyhow::bail!("{} is not valid:\n{}", file.display(), list.join("\n"));
-                }
-                Err(err) => return Err(err.into()),
-            };
-            if report.changes.is_empty() {
-                println!("tenant {}: no changes", manifest.tenant.slug);
-            }
-            for change in &report.changes {
-                println!("tenant {}: {change}", manifest.tenant.slug);
-            }
-            for (email, token) in &report.invitations {
-                println!("invitation for {email}: POST /v1/invitations/{token}/accept");
-            }
-        }
-        TenantAction::List => {
-            for t in atrium_tenants::repo::all_tenants(&runtime).await? {
-                let plugins = atrium_tenants::views::strings(&t.enabled_plugins).join(",");
-                println!(
-                    "{:<32} {:<10} {:<24} {}",
-                    t.slug,
-                    t.status,
-                    t.created_at.format("%Y-%m-%d %H:%M"),
-                    if plugins.is_empty() { "-" } else { &plugins }
-                );
-            }
-        }
-    }
-    Ok(())
+    let settings = PluginSettings::new(config.plugins.get(plugin).cloned().unwrap_or_default());
+    let ctx = CommandContext { db: runtime, catalog: Arc::new(registry.catalog()), settings };
+    command.run(ctx, args).await
 }

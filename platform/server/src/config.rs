@@ -1,6 +1,7 @@
 //! Configuration, layered: defaults → optional `atrium.toml` → `ATRIUM_*` environment
 //! variables (each field `x_y` is `ATRIUM_X_Y`). Secrets are [`Secret`]s: never logged.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -83,6 +84,40 @@ pub struct Config {
     /// Whether this instance runs the delivery worker (instances that only serve the API
     /// turn it off; at least one instance must run it).
     pub webhook_worker: bool,
+    /// Whether this instance runs the plugins' background jobs (sweepers). With several
+    /// instances each job runs on one at a time whatever this says; at least one must.
+    pub jobs: bool,
+    /// A job's interval in milliseconds, by job name (`bookings.hold_sweeper`), instead of
+    /// its default: `ATRIUM_JOB_INTERVALS_MS="bookings.hold_sweeper=200,…"`.
+    pub job_intervals_ms: HashMap<String, u64>,
+    /// Each plugin's settings: `[plugins.<name>]` tables of the file, and
+    /// `ATRIUM_PLUGIN_<NAME>_<KEY>` variables (name upper-cased, `-` as `_`).
+    #[serde(deserialize_with = "plugin_tables")]
+    pub plugins: HashMap<String, HashMap<String, String>>,
+}
+
+/// `[plugins.x] key = 5` reads as the text `5`: a plugin parses its own settings.
+fn plugin_tables<'de, D: serde::Deserializer<'de>>(d: D) -> Result<HashMap<String, HashMap<String, String>>, D::Error> {
+    let tables: HashMap<String, toml::Table> = Deserialize::deserialize(d)?;
+    Ok(tables
+        .into_iter()
+        .map(|(plugin, table)| {
+            let values = table
+                .into_iter()
+                .map(|(k, v)| {
+                    let text = match v {
+                        toml::Value::String(s) => s,
+                        toml::Value::Integer(i) => i.to_string(),
+                        toml::Value::Float(f) => f.to_string(),
+                        toml::Value::Boolean(b) => b.to_string(),
+                        other => format!("{other:?}"),
+                    };
+                    (k, text)
+                })
+                .collect();
+            (plugin, values)
+        })
+        .collect())
 }
 
 impl Default for Config {
@@ -119,6 +154,9 @@ impl Default for Config {
             webhook_poll_interval_ms: 100,
             webhook_lease_seconds: 60,
             webhook_worker: true,
+            jobs: true,
+            job_intervals_ms: HashMap::new(),
+            plugins: HashMap::new(),
         }
     }
 }
@@ -148,6 +186,7 @@ impl Config {
             None => Self::default(),
         };
         config.apply_env(|name| std::env::var(name).ok())?;
+        config.apply_plugin_env(std::env::vars());
         config.check()?;
         Ok(config)
     }
@@ -244,7 +283,38 @@ impl Config {
         set(&var, "ATRIUM_WEBHOOK_POLL_INTERVAL_MS", &mut self.webhook_poll_interval_ms)?;
         set(&var, "ATRIUM_WEBHOOK_LEASE_SECONDS", &mut self.webhook_lease_seconds)?;
         set(&var, "ATRIUM_WEBHOOK_WORKER", &mut self.webhook_worker)?;
+        set(&var, "ATRIUM_JOBS", &mut self.jobs)?;
+        if let Some(list) = var("ATRIUM_JOB_INTERVALS_MS") {
+            let bad = |message: String| ConfigError::Env { name: "ATRIUM_JOB_INTERVALS_MS".into(), message };
+            for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                let (job, ms) =
+                    item.split_once('=').ok_or_else(|| bad(format!("`{item}` is not `job=milliseconds`")))?;
+                let ms: u64 = ms.trim().parse().map_err(|e: std::num::ParseIntError| bad(e.to_string()))?;
+                self.job_intervals_ms.insert(job.trim().to_owned(), ms.max(1));
+            }
+        }
         Ok(())
+    }
+
+    /// `ATRIUM_PLUGIN_<NAME>_<KEY>=value` → `plugins[name][key]`, for the plugins of
+    /// `names`' spelling: the name is matched case-insensitively with `-` read as `_`, so
+    /// `ATRIUM_PLUGIN_SERVICE_TEMPLATES_X` is `service-templates`'s `x` when that plugin
+    /// is known; an unknown one is kept under its lower-cased spelling.
+    pub fn apply_plugin_env(&mut self, vars: impl IntoIterator<Item = (String, String)>) {
+        let known: Vec<&str> = crate::plugins::compiled_plugins().iter().map(|p| p.name()).collect();
+        for (name, value) in vars {
+            let Some(rest) = name.strip_prefix("ATRIUM_PLUGIN_") else { continue };
+            let rest = rest.to_ascii_lowercase();
+            let found = known.iter().find(|p| rest.starts_with(&format!("{}_", p.replace('-', "_"))));
+            let (plugin, key) = match found {
+                Some(p) => (p.to_string(), rest[p.len() + 1..].to_owned()),
+                None => match rest.split_once('_') {
+                    Some((p, k)) => (p.to_owned(), k.to_owned()),
+                    None => continue,
+                },
+            };
+            self.plugins.entry(plugin).or_default().insert(key, value);
+        }
     }
 
     fn check(&self) -> Result<(), ConfigError> {

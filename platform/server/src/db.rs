@@ -7,12 +7,13 @@
 
 use std::time::Duration;
 
-use atrium_migrations::{Migrator, MigratorTrait};
+use atrium_migrations::Migrator;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
+use sea_orm_migration::MigratorTraitSelf;
 
 use crate::config::{Config, redact_url};
 
@@ -64,17 +65,21 @@ pub async fn write_txn(db: &DatabaseConnection) -> Result<DatabaseTransaction, D
 /// Applies pending migrations with the owner connection, then (PostgreSQL, when the
 /// runtime role differs from the owner) grants the runtime role the data privileges it
 /// needs on every table — and nothing more.
-pub async fn migrate_up(config: &Config, runtime: &DatabaseConnection) -> Result<(), DbSetupError> {
+pub async fn migrate_up(
+    config: &Config,
+    migrator: &Migrator,
+    runtime: &DatabaseConnection,
+) -> Result<(), DbSetupError> {
     match &config.migration_database_url {
         Some(owner_url) => {
             let owner = connect(owner_url.expose(), 2).await?;
-            Migrator::up(&owner, None).await.map_err(DbSetupError::Migrate)?;
+            migrator.up(&owner, None).await.map_err(DbSetupError::Migrate)?;
             if owner.get_database_backend() == DbBackend::Postgres {
                 grant_runtime_role(&owner, runtime).await?;
             }
             owner.close().await.map_err(DbSetupError::Check)?;
         }
-        None => Migrator::up(runtime, None).await.map_err(DbSetupError::Migrate)?,
+        None => migrator.up(runtime, None).await.map_err(DbSetupError::Migrate)?,
     }
     Ok(())
 }
@@ -113,7 +118,7 @@ fn quote_ident(name: &str) -> String {
 /// Number of migrations compiled into this binary that the database has not applied.
 /// Reads the migration table directly: the runtime role may read it but (rightly) may not
 /// create it, which `Migrator::get_pending_migrations` would try to do.
-pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
+pub async fn pending_migrations(migrator: &Migrator, db: &DatabaseConnection) -> Result<usize, DbErr> {
     let exists = match db.get_database_backend() {
         DbBackend::Postgres => "SELECT to_regclass('seaql_migrations') IS NOT NULL AS present",
         _ => {
@@ -133,7 +138,7 @@ pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr>
     } else {
         Vec::new()
     };
-    Ok(Migrator::migrations().iter().filter(|m| !applied.iter().any(|a| a == m.name())).count())
+    Ok(migrator.names().iter().filter(|m| !applied.contains(m)).count())
 }
 
 /// On PostgreSQL, refuses a runtime role that row-level security would not bind.

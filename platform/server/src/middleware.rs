@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use crate::authn::rate_limit_headers;
 use crate::metrics::Metrics;
-use crate::ratelimit::RateLimitInfo;
+use atrium_integrations::ratelimit::RateLimitInfo;
 
 /// What the middleware needs, shared by all workers.
 pub struct Kernel {

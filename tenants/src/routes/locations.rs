@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::entities::locations;
+use crate::events::TenantsEvent;
 use crate::model::{check_currency, check_timezone};
 use crate::{perm, repo};
 
@@ -273,13 +274,13 @@ pub async fn locations_create(ctx: RequestContext, body: Json<LocationCreate>) -
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "location.created",
-            entity_type: "location",
-            entity_id: saved.id.to_string(),
-            before: None,
-            after: serde_json::to_value(&v).ok(),
-        },
+        Change::new(
+            TenantsEvent::LocationCreated,
+            "location",
+            saved.id.to_string(),
+            None,
+            serde_json::to_value(&v).ok(),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -370,13 +371,13 @@ pub async fn locations_update(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "location.updated",
-            entity_type: "location",
-            entity_id: saved.id.to_string(),
-            before: serde_json::to_value(&before).ok(),
-            after: serde_json::to_value(&after).ok(),
-        },
+        Change::new(
+            TenantsEvent::LocationUpdated,
+            "location",
+            saved.id.to_string(),
+            serde_json::to_value(&before).ok(),
+            serde_json::to_value(&after).ok(),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -405,13 +406,13 @@ pub async fn locations_delete(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "location.deleted",
-            entity_type: "location",
-            entity_id: saved.id.to_string(),
-            before: serde_json::to_value(&before).ok(),
-            after: None,
-        },
+        Change::new(
+            TenantsEvent::LocationDeleted,
+            "location",
+            saved.id.to_string(),
+            serde_json::to_value(&before).ok(),
+            None,
+        ),
     )
     .await?;
     tx.commit().await?;

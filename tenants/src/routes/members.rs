@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use crate::entities::memberships;
 use crate::error::TenantsError;
+use crate::events::TenantsEvent;
 use crate::service::issue_tokens;
 use crate::views::{MemberView, TokenResponse, strings};
 use crate::{perm, repo};
@@ -263,13 +264,13 @@ pub async fn members_update(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "member.updated",
-            entity_type: "membership",
-            entity_id: m.id.to_string(),
-            before: serde_json::to_value(&before).ok(),
-            after: serde_json::to_value(&view).ok(),
-        },
+        Change::new(
+            TenantsEvent::MemberUpdated,
+            "membership",
+            m.id.to_string(),
+            serde_json::to_value(&before).ok(),
+            serde_json::to_value(&view).ok(),
+        ),
     )
     .await?;
     ctx.commit_policy_change(tx).await?;
@@ -303,13 +304,13 @@ pub async fn members_delete(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "member.removed",
-            entity_type: "membership",
-            entity_id: m.id.to_string(),
-            before: Some(serde_json::json!({"user_id": m.user_id, "roles": strings(&m.roles)})),
-            after: None,
-        },
+        Change::new(
+            TenantsEvent::MemberRemoved,
+            "membership",
+            m.id.to_string(),
+            Some(serde_json::json!({"user_id": m.user_id, "roles": strings(&m.roles)})),
+            None,
+        ),
     )
     .await?;
     ctx.commit_policy_change(tx).await?;
@@ -388,13 +389,13 @@ pub async fn invitations_accept(
     audit::record(
         &tx,
         &actor,
-        Change {
-            action: "member.added",
-            entity_type: "membership",
-            entity_id: membership.id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({"user_id": user.id, "roles": roles, "invitation_id": inv.id})),
-        },
+        Change::new(
+            TenantsEvent::MemberAdded,
+            "membership",
+            membership.id.to_string(),
+            None,
+            Some(serde_json::json!({"user_id": user.id, "roles": roles, "invitation_id": inv.id})),
+        ),
     )
     .await?;
     repo::mark_invitation_accepted(&tx, inv).await?;

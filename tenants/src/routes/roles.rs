@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::entities::roles;
 use crate::error::TenantsError;
+use crate::events::TenantsEvent;
 use crate::views::strings;
 use crate::{perm, repo};
 
@@ -184,13 +185,7 @@ pub async fn roles_create(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "role.created",
-            entity_type: "role",
-            entity_id: role.id.to_string(),
-            before: None,
-            after: serde_json::to_value(&view).ok(),
-        },
+        Change::new(TenantsEvent::RoleCreated, "role", role.id.to_string(), None, serde_json::to_value(&view).ok()),
     )
     .await?;
     ctx.commit_policy_change(tx).await?;
@@ -243,13 +238,13 @@ pub async fn roles_update(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "role.updated",
-            entity_type: "role",
-            entity_id: role.id.to_string(),
-            before: serde_json::to_value(&before).ok(),
-            after: serde_json::to_value(&view).ok(),
-        },
+        Change::new(
+            TenantsEvent::RoleUpdated,
+            "role",
+            role.id.to_string(),
+            serde_json::to_value(&before).ok(),
+            serde_json::to_value(&view).ok(),
+        ),
     )
     .await?;
     ctx.commit_policy_change(tx).await?;
@@ -279,13 +274,13 @@ pub async fn roles_delete(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "role.deleted",
-            entity_type: "role",
-            entity_id: role.id.to_string(),
-            before: serde_json::to_value(RoleView::from(&role)).ok(),
-            after: None,
-        },
+        Change::new(
+            TenantsEvent::RoleDeleted,
+            "role",
+            role.id.to_string(),
+            serde_json::to_value(RoleView::from(&role)).ok(),
+            None,
+        ),
     )
     .await?;
     ctx.commit_policy_change(tx).await?;

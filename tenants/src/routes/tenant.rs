@@ -14,6 +14,7 @@ use sea_orm::{DatabaseConnection, IntoActiveModel, Set};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::events::TenantsEvent;
 use crate::model::{Branding, DefaultConfig, check_currency, check_timezone};
 use crate::views::{PublicBranding, TenantView, strings};
 use crate::{perm, repo};
@@ -141,13 +142,13 @@ pub async fn tenant_update(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "tenant.updated",
-            entity_type: "tenant",
-            entity_id: updated.id.to_string(),
-            before: serde_json::to_value(&before).ok(),
-            after: serde_json::to_value(&after).ok(),
-        },
+        Change::new(
+            TenantsEvent::TenantUpdated,
+            "tenant",
+            updated.id.to_string(),
+            serde_json::to_value(&before).ok(),
+            serde_json::to_value(&after).ok(),
+        ),
     )
     .await?;
     // Enabled plugins take part in authorization decisions.

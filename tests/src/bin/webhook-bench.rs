@@ -140,7 +140,7 @@ async fn main() {
     let tx = atrium_core::db::TenantTx::begin(&db, tenant, true).await.unwrap();
     for i in 0..batch_events {
         let data = json!({"object": {"name": format!("T{i}"), "type": "virtual", "timezone": "UTC"}});
-        atrium_core::events::emit(&tx, "location.created", &data).await.unwrap();
+        atrium_core::events::emit(&tx, atrium_tenants::events::TenantsEvent::LocationCreated, &data).await.unwrap();
     }
     tx.commit().await.unwrap();
     let started = Instant::now();

@@ -20,6 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::calendar::{BlockedTimeInput, DateOverrideInput, add_blocked_time, add_override};
 use super::certifications::{CertificationInput, add_certification};
 use crate::entities::bookables;
+use crate::events::BookablesEvent;
 use crate::model::*;
 use crate::repo::{self, Stats};
 use crate::{READ, WRITE};
@@ -248,8 +249,12 @@ pub async fn bookables_create(
     let (base, state, stats) = repo::state(&tx, base).await?;
     let view = view(&base, state, stats);
     let actor = AuditActor::of(&ctx);
-    audit::record(&tx, &actor, Change::new("bookable.created", "bookable", id, None, serde_json::to_value(&view).ok()))
-        .await?;
+    audit::record(
+        &tx,
+        &actor,
+        Change::new(BookablesEvent::BookableCreated, "bookable", id, None, serde_json::to_value(&view).ok()),
+    )
+    .await?;
     for o in &create.date_overrides {
         add_override(&tx, &actor, id, o).await?;
     }
@@ -373,7 +378,7 @@ pub async fn bookables_update(
     let b = repo::update(&tx, b, &next, &slug).await?;
     let (b, state, stats) = repo::state(&tx, b).await?;
     let after = view(&b, state, stats);
-    let action = if from != to { "bookable.status_changed" } else { "bookable.updated" };
+    let action = if from != to { BookablesEvent::BookableStatusChanged } else { BookablesEvent::BookableUpdated };
     let change =
         Change::new(action, "bookable", b.id, serde_json::to_value(&before).ok(), serde_json::to_value(&after).ok());
     audit::record(&tx, &AuditActor::of(&ctx), change).await?;
@@ -412,7 +417,7 @@ pub async fn bookables_delete(
     before["deletion_reason"] = json!(reason);
     let bookable_id = b.id;
     repo::soft_delete(&tx, b, reason).await?;
-    let change = Change::new("bookable.deleted", "bookable", bookable_id, Some(before), None);
+    let change = Change::new(BookablesEvent::BookableDeleted, "bookable", bookable_id, Some(before), None);
     audit::record(&tx, &AuditActor::of(&ctx), change).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())

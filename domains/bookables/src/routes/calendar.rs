@@ -18,6 +18,7 @@ use std::str::FromStr;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::entities::{blocked_times, date_overrides};
+use crate::events::BookablesEvent;
 use crate::model::{name_of, parse_name};
 use crate::{READ, WRITE, repo};
 
@@ -139,8 +140,12 @@ pub async fn add_override(
     })?;
     let view = override_view(&m)?;
     let after = serde_json::to_value(&view).ok();
-    audit::record(tx, actor, Change::new("bookable.date_override_added", "bookable_date_override", m.id, None, after))
-        .await?;
+    audit::record(
+        tx,
+        actor,
+        Change::new(BookablesEvent::BookableDateOverrideAdded, "bookable_date_override", m.id, None, after),
+    )
+    .await?;
     Ok(view)
 }
 
@@ -235,7 +240,7 @@ pub async fn bookable_date_overrides_delete(
     let m = find_override(&tx, b.id, id).await?;
     let before = serde_json::to_value(override_view(&m)?).ok();
     date_overrides::Entity::delete_by_id((ctx.tenant_id().0, m.id)).exec(tx.conn()).await?;
-    let change = Change::new("bookable.date_override_removed", "bookable_date_override", m.id, before, None);
+    let change = Change::new(BookablesEvent::BookableDateOverrideRemoved, "bookable_date_override", m.id, before, None);
     audit::record(&tx, &AuditActor::of(&ctx), change).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
@@ -321,7 +326,8 @@ pub async fn add_blocked_time(
     .await?;
     let view = blocked_view(&m)?;
     let after = serde_json::to_value(&view).ok();
-    audit::record(tx, actor, Change::new("bookable.blocked_time_added", "blocked_time", m.id, None, after)).await?;
+    audit::record(tx, actor, Change::new(BookablesEvent::BookableBlockedTimeAdded, "blocked_time", m.id, None, after))
+        .await?;
     Ok(view)
 }
 
@@ -416,7 +422,7 @@ pub async fn blocked_times_delete(
     let m = find_blocked(&tx, b.id, id).await?;
     let before = serde_json::to_value(blocked_view(&m)?).ok();
     blocked_times::Entity::delete_by_id((ctx.tenant_id().0, m.id)).exec(tx.conn()).await?;
-    let change = Change::new("bookable.blocked_time_removed", "blocked_time", m.id, before, None);
+    let change = Change::new(BookablesEvent::BookableBlockedTimeRemoved, "blocked_time", m.id, before, None);
     audit::record(&tx, &AuditActor::of(&ctx), change).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())

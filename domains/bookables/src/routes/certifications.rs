@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::entities::{bookables, certifications};
+use crate::events::BookablesEvent;
 use crate::model::{BookableType, name_of};
 use crate::{READ, WRITE, repo};
 
@@ -124,8 +125,12 @@ pub async fn add_certification(
     let m = am.insert(tx.conn()).await?;
     let v = view(&m);
     let after = serde_json::to_value(&v).ok();
-    audit::record(tx, actor, Change::new("bookable.certification_added", "provider_certification", m.id, None, after))
-        .await?;
+    audit::record(
+        tx,
+        actor,
+        Change::new(BookablesEvent::BookableCertificationAdded, "provider_certification", m.id, None, after),
+    )
+    .await?;
     Ok(v)
 }
 
@@ -222,7 +227,7 @@ pub async fn certifications_update(
     let m = am.update(tx.conn()).await?;
     let after = view(&m);
     let change = Change::new(
-        "bookable.certification_updated",
+        BookablesEvent::BookableCertificationUpdated,
         "provider_certification",
         m.id,
         serde_json::to_value(&before).ok(),
@@ -247,7 +252,8 @@ pub async fn certifications_delete(
     let m = find(&tx, b.id, id).await?;
     let before = serde_json::to_value(view(&m)).ok();
     certifications::Entity::delete_by_id((ctx.tenant_id().0, m.id)).exec(tx.conn()).await?;
-    let change = Change::new("bookable.certification_removed", "provider_certification", m.id, before, None);
+    let change =
+        Change::new(BookablesEvent::BookableCertificationRemoved, "provider_certification", m.id, before, None);
     audit::record(&tx, &AuditActor::of(&ctx), change).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())

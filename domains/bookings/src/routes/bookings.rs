@@ -24,6 +24,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::reservations::{self, ReservationStatus, end_hold, held_by_caller};
 use crate::engine::{Claim, Owner, allocate, load_template, release, within_reach};
 use crate::entities::{allocations, bookings, participants, status_history};
+use crate::events::BookingsEvent;
 use crate::status::{Action, BookingStatus};
 use crate::{READ, WRITE};
 
@@ -522,8 +523,12 @@ pub async fn book(
     }
     record_status(tx, ctx, id, None, status, None).await?;
     let v = view(tx, &b).await?;
-    audit::record(tx, &actor, Change::new("booking.created", "booking", id, None, serde_json::to_value(&v).ok()))
-        .await?;
+    audit::record(
+        tx,
+        &actor,
+        Change::new(BookingsEvent::BookingCreated, "booking", id, None, serde_json::to_value(&v).ok()),
+    )
+    .await?;
     Ok(v)
 }
 

@@ -25,6 +25,7 @@ use super::waitlist::{check_household, check_participants, stored_participants};
 use crate::availability::{Unavailable, check, search};
 use crate::engine::{Ask, Template, inputs, load_template};
 use crate::entities::{recurring_occurrences as occurrences, recurring_rules as rules};
+use crate::events::BookingsEvent;
 use crate::recurrence::{self, ExceptionAction, ExpandError, Frequency, Kind, MAX_OCCURRENCES};
 use crate::{READ, WRITE};
 
@@ -603,7 +604,8 @@ pub async fn recurring_rules_create(
     };
     series.materialize(r.id, all.iter().filter(|o| o.date <= horizon)).await?;
     let v = view(&tx, &r).await?;
-    let change = Change::new("recurring_rule.created", "recurring_rule", r.id, None, serde_json::to_value(&v).ok());
+    let change =
+        Change::new(BookingsEvent::RecurringRuleCreated, "recurring_rule", r.id, None, serde_json::to_value(&v).ok());
     audit::record(&tx, &AuditActor::of(&ctx), change).await?;
     tx.commit().await?;
     Ok(created(format!("/v1/recurring-rules/{}", r.id), &v, Some(r.version)))
@@ -725,7 +727,7 @@ pub async fn recurring_rules_delete(
     }
     let after = view(&tx, &r).await?;
     let change = Change::new(
-        "recurring_rule.cancelled",
+        BookingsEvent::RecurringRuleCancelled,
         "recurring_rule",
         r.id,
         serde_json::to_value(&before).ok(),

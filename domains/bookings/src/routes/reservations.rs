@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 
 use crate::engine::{Claim, Owner, allocate, load_template, release, within_reach};
 use crate::entities::{allocations, reservations};
+use crate::events::BookingsEvent;
 use crate::{READ, WRITE};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -176,7 +177,7 @@ pub async fn reservations_create(ctx: RequestContext, body: Json<ReservationCrea
     };
     let rows = allocate(&tx, &template, claim, now).await?;
     let v = view(&r, rows.iter().map(|a| a.bookable_id).collect(), now);
-    let change = Change::new("reservation.created", "reservation", id, None, serde_json::to_value(&v).ok());
+    let change = Change::new(BookingsEvent::ReservationCreated, "reservation", id, None, serde_json::to_value(&v).ok());
     audit::record(&tx, &AuditActor::of(&ctx), change).await?;
     tx.commit().await?;
     Ok(created(format!("/v1/reservations/{id}"), &v, Some(r.version)))
@@ -277,7 +278,7 @@ pub async fn reservations_extend(
         .await?;
     let after = view(&r, before.bookable_ids.clone(), now);
     let change = Change::new(
-        "reservation.extended",
+        BookingsEvent::ReservationExtended,
         "reservation",
         r.id,
         serde_json::to_value(&before).ok(),
@@ -336,9 +337,9 @@ pub async fn end_hold(
     am.version = Set(version);
     let r = am.update(tx.conn()).await?;
     let action = match to {
-        ReservationStatus::Expired => "reservation.expired",
-        ReservationStatus::Converted => "reservation.converted",
-        ReservationStatus::Released | ReservationStatus::Active => "reservation.released",
+        ReservationStatus::Expired => BookingsEvent::ReservationExpired,
+        ReservationStatus::Converted => BookingsEvent::ReservationConverted,
+        ReservationStatus::Released | ReservationStatus::Active => BookingsEvent::ReservationReleased,
     };
     if matches!(to, ReservationStatus::Expired | ReservationStatus::Released) {
         crate::waitlist::slot_freed(tx, r.service_template_id, r.start_at, r.end_at, now).await?;

@@ -21,6 +21,7 @@ use super::bookings::{BookingCreate, BookingSource, ParticipantInput, book};
 use super::reservations::{self, ReservationStatus, end_hold};
 use crate::engine::{Template, load_template};
 use crate::entities::waitlist_entries as entries;
+use crate::events::BookingsEvent;
 use crate::waitlist::{WaitlistEntryView, WaitlistStatus, audit_change, find, status_of, view};
 use crate::{READ, WRITE};
 
@@ -169,7 +170,7 @@ pub async fn waitlist_create(ctx: RequestContext, body: Json<WaitlistCreate>) ->
     }
     .insert(tx.conn())
     .await?;
-    let v = audit_change(&tx, &AuditActor::of(&ctx), "waitlist.joined", None, &e, now).await?;
+    let v = audit_change(&tx, &AuditActor::of(&ctx), BookingsEvent::WaitlistJoined, None, &e, now).await?;
     tx.commit().await?;
     Ok(created(format!("/v1/waitlist/{}", e.id), &v, Some(e.version)))
 }
@@ -274,7 +275,7 @@ async fn leave(
             end_hold(tx, &actor, r, ReservationStatus::Released, None, now).await?;
         }
     }
-    audit_change(tx, &actor, "waitlist.cancelled", Some(&before), &e, now).await
+    audit_change(tx, &actor, BookingsEvent::WaitlistCancelled, Some(&before), &e, now).await
 }
 
 /// Leaves the waitlist; a pending offer is given up and passes to the next entry.
@@ -343,7 +344,7 @@ pub async fn waitlist_accept(
     am.version = Set(version);
     am.updated_at = Set(now);
     let e = am.update(tx.conn()).await?;
-    let v = audit_change(&tx, &AuditActor::of(&ctx), "waitlist.accepted", Some(&before), &e, now).await?;
+    let v = audit_change(&tx, &AuditActor::of(&ctx), BookingsEvent::WaitlistAccepted, Some(&before), &e, now).await?;
     tx.commit().await?;
     Ok(ok_versioned(&v, e.version))
 }

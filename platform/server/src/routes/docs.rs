@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use atrium_core::error::ApiError;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").body(state.spec_json.clone())

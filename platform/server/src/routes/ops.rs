@@ -5,9 +5,9 @@ use atrium_core::error::{ApiError, ErrorCode};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::db;
 use crate::middleware::Kernel;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -52,8 +52,9 @@ pub struct Readiness {
 pub async fn ready_get(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
     let unavailable = |detail: String| ApiError::new(ErrorCode::Unavailable).with_detail(detail);
     state.db.ping().await.map_err(|e| unavailable(format!("database unreachable: {e}")))?;
-    let pending =
-        db::pending_migrations(&state.db).await.map_err(|e| unavailable(format!("cannot read migrations: {e}")))?;
+    let pending = db::pending_migrations(&state.migrator, &state.db)
+        .await
+        .map_err(|e| unavailable(format!("cannot read migrations: {e}")))?;
     if pending > 0 {
         return Err(unavailable(format!("{pending} migration(s) pending")));
     }

@@ -16,8 +16,9 @@ use sea_orm::{IntoActiveModel, QueryOrder, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::delivery::WebhookSettings;
-use super::{WEBHOOKS_READ, WEBHOOKS_WRITE, signing, ssrf};
+use crate::delivery::WebhookSettings;
+use crate::events::IntegrationsEvent;
+use crate::{WEBHOOKS_READ, WEBHOOKS_WRITE, signing, ssrf};
 
 pub mod endpoints {
     use sea_orm::entity::prelude::*;
@@ -129,7 +130,7 @@ impl From<&endpoints::Model> for WebhookEndpointView {
             id: e.id,
             url: e.url.clone(),
             description: e.description.clone(),
-            event_types: atrium_tenants::views::strings(&e.event_types),
+            event_types: atrium_core::json::strings(&e.event_types),
             enabled: e.enabled,
             disabled_reason: e.disabled_reason.clone(),
             failing_since: e.failing_since,
@@ -272,13 +273,13 @@ pub async fn webhook_endpoints_create(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "webhook_endpoint.created",
-            entity_type: "webhook_endpoint",
-            entity_id: endpoint.id.to_string(),
-            before: None,
-            after: serde_json::to_value(&view).ok(),
-        },
+        Change::new(
+            IntegrationsEvent::WebhookEndpointCreated,
+            "webhook_endpoint",
+            endpoint.id.to_string(),
+            None,
+            serde_json::to_value(&view).ok(),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -362,13 +363,13 @@ pub async fn webhook_endpoints_update(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "webhook_endpoint.updated",
-            entity_type: "webhook_endpoint",
-            entity_id: e.id.to_string(),
-            before: serde_json::to_value(&before).ok(),
-            after: serde_json::to_value(&view).ok(),
-        },
+        Change::new(
+            IntegrationsEvent::WebhookEndpointUpdated,
+            "webhook_endpoint",
+            e.id.to_string(),
+            serde_json::to_value(&before).ok(),
+            serde_json::to_value(&view).ok(),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -398,13 +399,13 @@ pub async fn webhook_endpoints_delete(ctx: RequestContext, id: web::Path<Uuid>) 
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "webhook_endpoint.deleted",
-            entity_type: "webhook_endpoint",
-            entity_id: e.id.to_string(),
-            before: serde_json::to_value(WebhookEndpointView::from(&e)).ok(),
-            after: None,
-        },
+        Change::new(
+            IntegrationsEvent::WebhookEndpointDeleted,
+            "webhook_endpoint",
+            e.id.to_string(),
+            serde_json::to_value(WebhookEndpointView::from(&e)).ok(),
+            None,
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -438,13 +439,13 @@ pub async fn webhook_endpoints_rotate_secret(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "webhook_endpoint.secret_rotated",
-            entity_type: "webhook_endpoint",
-            entity_id: e.id.to_string(),
-            before: None,
-            after: serde_json::to_value(&view).ok(),
-        },
+        Change::new(
+            IntegrationsEvent::WebhookEndpointSecretRotated,
+            "webhook_endpoint",
+            e.id.to_string(),
+            None,
+            serde_json::to_value(&view).ok(),
+        ),
     )
     .await?;
     tx.commit().await?;

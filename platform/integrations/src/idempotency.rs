@@ -26,7 +26,7 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{DatabaseConnection, IntoActiveModel, Set};
 use sha2::{Digest, Sha256};
 
-use crate::crypto::Sealer;
+use atrium_core::crypto::Sealer;
 
 pub const HEADER: &str = "idempotency-key";
 const TTL_HOURS: i64 = 24;

@@ -7,7 +7,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
-use crate::tenancy::{col, create_tenant_table, index, tenant_fk, tenant_table};
+use atrium_migrations::tenancy::{col, create_tenant_table, index, tenant_fk, tenant_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;

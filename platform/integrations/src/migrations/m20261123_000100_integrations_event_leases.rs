@@ -12,7 +12,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
-use crate::tenancy::col;
+use atrium_migrations::tenancy::col;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;

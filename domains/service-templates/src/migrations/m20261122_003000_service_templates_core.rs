@@ -6,7 +6,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::ConnectionTrait;
 
-use crate::tenancy::{col, create_tenant_table, tenant_fk, tenant_table};
+use atrium_migrations::tenancy::{col, create_tenant_table, tenant_fk, tenant_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;

@@ -3,7 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::tenancy::{col, create_tenant_table, index, tenant_fk, tenant_table, unique_index};
+use atrium_migrations::tenancy::{col, create_tenant_table, index, tenant_fk, tenant_table, unique_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;

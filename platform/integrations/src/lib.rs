@@ -1,14 +1,20 @@
-//! The always-on integrations module: API keys for third parties (and, later in this
-//! module, signed webhooks).
+//! atrium-integrations: the always-on integrations module, shaped like a plugin — API keys
+//! for third parties, signed webhooks (the outbox's delivery worker), idempotency keys and
+//! per-credential rate limits.
 
 pub mod api_keys;
 pub mod delivery;
+pub mod events;
+pub mod idempotency;
+pub mod migrations;
+pub mod ratelimit;
 pub mod signing;
 pub mod ssrf;
 pub mod webhooks;
 
 use atrium_core::context::Permission;
-use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, EventTypeDef, PermissionDef};
+use atrium_core::events::EventTypeDef;
+use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, Migrations, PermissionDef};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub const API_KEYS_READ: Permission = Permission("integrations:api_keys_read");
@@ -67,24 +73,11 @@ impl DomainPlugin for IntegrationsPlugin {
         ]
     }
 
-    fn event_types(&self) -> Vec<EventTypeDef> {
-        let (k, w) = (API_KEYS_READ.0, WEBHOOKS_READ.0);
-        [
-            ("api_key.created", "An API key was created", k),
-            ("api_key.revoked", "An API key was revoked", k),
-            ("api_key.rotated", "An API key got a new secret", k),
-            ("webhook_endpoint.created", "A webhook endpoint was registered", w),
-            ("webhook_endpoint.updated", "A webhook endpoint changed", w),
-            ("webhook_endpoint.deleted", "A webhook endpoint was deleted", w),
-            ("webhook_endpoint.secret_rotated", "A webhook endpoint got a new signing secret", w),
-            (
-                "webhook_endpoint.disabled",
-                "The platform disabled a failing endpoint (410 Gone, or failing for days)",
-                w,
-            ),
-        ]
-        .into_iter()
-        .map(|(name, description, read)| EventTypeDef::change(name, description, read))
-        .collect()
+    fn migrations(&self) -> Migrations {
+        migrations::migrations()
+    }
+
+    fn events(&self) -> Vec<EventTypeDef> {
+        atrium_core::events::catalog::<events::IntegrationsEvent>()
     }
 }

@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::tenancy::{col, create_tenant_table, tenant_table};
+use atrium_migrations::tenancy::{col, create_tenant_table, tenant_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;

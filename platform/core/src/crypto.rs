@@ -2,7 +2,7 @@
 //! webhook signing secrets): ChaCha20-Poly1305 with a key derived from the server's
 //! active signing secret and a purpose, random nonces, base64 text.
 
-use atrium_core::secret::Secret;
+use crate::secret::Secret;
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};

@@ -6,7 +6,9 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
-use crate::tenancy::{col, create_tenant_table, drop_tenant_finder, index, tenant_finder, tenant_fk, tenant_table};
+use atrium_migrations::tenancy::{
+    col, create_tenant_table, drop_tenant_finder, index, tenant_finder, tenant_fk, tenant_table,
+};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;

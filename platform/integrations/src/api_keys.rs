@@ -19,7 +19,8 @@ use sea_orm::{IntoActiveModel, QueryOrder, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{API_KEYS_READ, API_KEYS_WRITE};
+use crate::events::IntegrationsEvent;
+use crate::{API_KEYS_READ, API_KEYS_WRITE};
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
@@ -138,7 +139,7 @@ impl From<&entity::Model> for ApiKeyView {
             id: k.id,
             name: k.name.clone(),
             prefix: k.prefix.clone(),
-            scopes: atrium_tenants::views::strings(&k.scopes),
+            scopes: atrium_core::json::strings(&k.scopes),
             created_by: k.created_by,
             created_at: k.created_at,
             last_used_at: k.last_used_at,
@@ -237,13 +238,13 @@ pub async fn api_keys_create(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "api_key.created",
-            entity_type: "api_key",
-            entity_id: key.id.to_string(),
-            before: None,
-            after: serde_json::to_value(&view).ok(),
-        },
+        Change::new(
+            IntegrationsEvent::ApiKeyCreated,
+            "api_key",
+            key.id.to_string(),
+            None,
+            serde_json::to_value(&view).ok(),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -301,13 +302,13 @@ pub async fn api_keys_revoke(ctx: RequestContext, id: web::Path<Uuid>) -> Result
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "api_key.revoked",
-            entity_type: "api_key",
-            entity_id: key.id.to_string(),
-            before: None,
-            after: serde_json::to_value(&view).ok(),
-        },
+        Change::new(
+            IntegrationsEvent::ApiKeyRevoked,
+            "api_key",
+            key.id.to_string(),
+            None,
+            serde_json::to_value(&view).ok(),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -345,7 +346,7 @@ pub async fn api_keys_rotate(
     // and never for scopes beyond their own.
     let is_creator = key.created_by == ctx.principal().user_id().0;
     let is_owner = ctx.principal().roles.iter().any(|r| r == "owner");
-    let scopes = atrium_tenants::views::strings(&key.scopes);
+    let scopes = atrium_core::json::strings(&key.scopes);
     if !(is_creator || is_owner) || scopes.iter().any(|s| !ctx.principal().permissions.contains(s)) {
         return Err(ApiError::new(ErrorCode::Forbidden)
             .with_detail("only the key's creator or an owner holding its scopes can rotate it"));
@@ -364,13 +365,13 @@ pub async fn api_keys_rotate(
     audit::record(
         &tx,
         &AuditActor::of(&ctx),
-        Change {
-            action: "api_key.rotated",
-            entity_type: "api_key",
-            entity_id: key.id.to_string(),
-            before: None,
-            after: serde_json::to_value(&view).ok(),
-        },
+        Change::new(
+            IntegrationsEvent::ApiKeyRotated,
+            "api_key",
+            key.id.to_string(),
+            None,
+            serde_json::to_value(&view).ok(),
+        ),
     )
     .await?;
     tx.commit().await?;

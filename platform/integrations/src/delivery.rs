@@ -22,11 +22,13 @@ use rand::Rng;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{DatabaseConnection, DbBackend, IntoActiveModel, QueryOrder, Set, Statement};
+use tokio_util::sync::CancellationToken;
 
-use super::signing;
-use super::ssrf;
-use super::webhooks::{WebhookEndpointView, attempts, deliveries, endpoints, new_delivery};
-use crate::crypto::Sealer;
+use crate::events::IntegrationsEvent;
+use crate::signing;
+use crate::ssrf;
+use crate::webhooks::{WebhookEndpointView, attempts, deliveries, endpoints, new_delivery};
+use atrium_core::crypto::Sealer;
 
 /// Delivery settings, shared with the handlers (SSRF policy, secret sealing).
 pub struct WebhookSettings {
@@ -80,28 +82,35 @@ impl Worker {
         Ok(Self { db, settings, client: client.build()? })
     }
 
-    /// Runs until the process ends: a few loops side by side, so one batch's database
-    /// work overlaps another's HTTP requests (claims are leases, so loops never share a
-    /// delivery).
-    pub fn spawn(self) {
+    /// Runs until `shutdown`: a few loops side by side, so one batch's database work
+    /// overlaps another's HTTP requests (claims are leases, so loops never share a
+    /// delivery). A round in progress finishes; what it could not record is sent again
+    /// once its lease lapses (at least once, never lost).
+    pub fn spawn(self, shutdown: CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
         let worker = Arc::new(self);
-        for _ in 0..LOOPS {
-            let worker = worker.clone();
-            tokio::spawn(async move {
-                loop {
-                    let busy = match worker.tick().await {
-                        Ok(busy) => busy,
-                        Err(err) => {
-                            tracing::warn!(error = %err, "webhook worker");
-                            false
+        (0..LOOPS)
+            .map(|_| {
+                let (worker, shutdown) = (worker.clone(), shutdown.clone());
+                tokio::spawn(async move {
+                    while !shutdown.is_cancelled() {
+                        let busy = match worker.tick().await {
+                            Ok(busy) => busy,
+                            Err(err) if !shutdown.is_cancelled() => {
+                                tracing::warn!(error = %err, "webhook worker");
+                                false
+                            }
+                            Err(_) => false,
+                        };
+                        if !busy {
+                            tokio::select! {
+                                () = shutdown.cancelled() => {}
+                                () = tokio::time::sleep(worker.settings.poll_interval) => {}
+                            }
                         }
-                    };
-                    if !busy {
-                        tokio::time::sleep(worker.settings.poll_interval).await;
                     }
-                }
-            });
-        }
+                })
+            })
+            .collect()
     }
 
     /// One round: claim new events and due deliveries, and deliver both. `true` when
@@ -517,13 +526,13 @@ impl Worker {
                 audit::record(
                     tx,
                     &AuditActor::system(),
-                    Change {
-                        action: "webhook_endpoint.disabled",
-                        entity_type: "webhook_endpoint",
-                        entity_id: updated.id.to_string(),
-                        before: None,
-                        after: serde_json::to_value(WebhookEndpointView::from(&updated)).ok(),
-                    },
+                    Change::new(
+                        IntegrationsEvent::WebhookEndpointDisabled,
+                        "webhook_endpoint",
+                        updated.id.to_string(),
+                        None,
+                        serde_json::to_value(WebhookEndpointView::from(&updated)).ok(),
+                    ),
                 )
                 .await?;
             }
@@ -591,7 +600,7 @@ fn by_tenant(rows: Vec<(Uuid, Uuid)>) -> HashMap<TenantId, Vec<Uuid>> {
 }
 
 fn subscribed(endpoint: &endpoints::Model, event_type: &str) -> bool {
-    atrium_tenants::views::strings(&endpoint.event_types).iter().any(|t| t == "*" || t == event_type)
+    atrium_core::json::strings(&endpoint.event_types).iter().any(|t| t == "*" || t == event_type)
 }
 
 /// ±10 %, so retries of many failing deliveries do not arrive in lockstep.

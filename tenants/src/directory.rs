@@ -1,0 +1,69 @@
+//! What the kernel and other plugins may ask of the tenants module, through the traits of
+//! `atrium-core` ([`Directory`], [`PolicySource`]): nothing outside this crate reads its
+//! tables.
+
+use atrium_core::context::{Directory, MemberFacts, PolicySource, TenantFacts};
+use atrium_core::db::TenantTx;
+use atrium_core::ids::{TenantId, UserId};
+use atrium_core::json::strings;
+use sea_orm::DbErr;
+
+use crate::error::TenantsError;
+use crate::model::Plan;
+use crate::repo;
+
+pub struct TenantsDirectory;
+
+fn db(err: TenantsError) -> DbErr {
+    match err {
+        TenantsError::Db(e) => e,
+        other => DbErr::Custom(other.to_string()),
+    }
+}
+
+#[async_trait::async_trait]
+impl Directory for TenantsDirectory {
+    async fn is_member(&self, tx: &TenantTx, user: UserId) -> Result<bool, DbErr> {
+        Ok(repo::membership_of(tx, user).await.map_err(db)?.is_some_and(|m| m.status == "active"))
+    }
+
+    async fn public_tenant(
+        &self,
+        conn: &sea_orm::DatabaseConnection,
+        slug: &str,
+    ) -> Result<Option<(TenantId, Vec<String>)>, DbErr> {
+        let tenant = repo::tenant_by_slug(conn, slug).await.map_err(db)?;
+        Ok(tenant.map(|t| (TenantId(t.id), strings(&t.enabled_plugins))))
+    }
+
+    async fn has_location(&self, tx: &TenantTx, location: uuid::Uuid) -> Result<bool, DbErr> {
+        Ok(repo::location(tx, location).await.map_err(db)?.is_some())
+    }
+}
+
+#[async_trait::async_trait]
+impl PolicySource for TenantsDirectory {
+    async fn tenant_facts(&self, tx: &TenantTx) -> Result<Option<TenantFacts>, DbErr> {
+        let Some(tenant) = repo::tenant_by_id(tx.conn(), tx.tenant_id()).await.map_err(db)? else {
+            return Ok(None);
+        };
+        let custom_roles =
+            repo::roles(tx).await.map_err(db)?.into_iter().map(|r| (r.name, strings(&r.permissions))).collect();
+        let members = repo::all_memberships(tx)
+            .await
+            .map_err(db)?
+            .into_iter()
+            .filter(|m| m.status == "active")
+            .map(|m| (UserId(m.user_id), MemberFacts { roles: strings(&m.roles) }))
+            .collect();
+        Ok(Some(TenantFacts {
+            status: tenant.status,
+            rate_limit_per_minute: serde_json::from_value::<Plan>(tenant.plan)
+                .unwrap_or_default()
+                .rate_limit_per_minute,
+            enabled_plugins: strings(&tenant.enabled_plugins).into_iter().collect(),
+            custom_roles,
+            members,
+        }))
+    }
+}
