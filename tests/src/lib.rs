@@ -52,6 +52,24 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the server with a tweaked configuration and plugin set.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config), registry: PluginRegistry) -> TestApp {
+    spawn_app_seeded(None, tweak, registry).await
+}
+
+/// SQL that makes a database as an earlier release left it (a dump of each kind), loaded
+/// into the fresh database before the server starts and migrates it forward.
+pub struct Seed<'a> {
+    pub sqlite: &'a str,
+    /// A `pg_dump` (without psql meta-commands); the roles `atrium_owner` and `atrium_app`
+    /// in it are renamed to this run's owner and runtime roles.
+    pub postgres: &'a str,
+}
+
+/// [`spawn_app_with`] on a database first loaded with `seed`.
+pub async fn spawn_app_seeded(
+    seed: Option<Seed<'_>>,
+    tweak: impl FnOnce(&mut Config),
+    registry: PluginRegistry,
+) -> TestApp {
     init_logs();
     let mut config = test_config();
     let (sqlite_dir, pg, database_url, owner_database_url) = match PgDatabase::from_env().await {
@@ -67,6 +85,16 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config), registry: PluginReg
         }
     };
     config.database_url = atrium_core::secret::Secret::new(database_url.clone());
+    if let Some(seed) = seed {
+        use sea_orm::ConnectionTrait;
+        let (url, sql) = match &pg {
+            Some(pg) => (pg.admin_url_for_db(), pg.with_roles(seed.postgres)),
+            None => (database_url.clone(), seed.sqlite.to_owned()),
+        };
+        let db = sea_orm::Database::connect(url.as_str()).await.unwrap();
+        db.execute_unprepared(&sql).await.expect("the seed loads");
+        db.close().await.unwrap();
+    }
     tweak(&mut config);
     let app = Application::build(config, registry).await.expect("server starts");
     let port = app.port();
@@ -87,12 +115,18 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config), registry: PluginReg
 impl TestApp {
     /// A second server instance on the same database, as behind a load balancer.
     pub async fn spawn_sibling(&self) -> TestApp {
+        self.spawn_sibling_with(|_| {}, PluginRegistry::compiled().unwrap()).await
+    }
+
+    /// [`Self::spawn_sibling`] with a tweaked configuration and plugin set.
+    pub async fn spawn_sibling_with(&self, tweak: impl FnOnce(&mut Config), registry: PluginRegistry) -> TestApp {
         let mut config =
             Config { database_url: atrium_core::secret::Secret::new(self.database_url.clone()), ..test_config() };
         if self.pg.is_some() {
             config.migration_database_url = Some(atrium_core::secret::Secret::new(self.owner_database_url.clone()));
         }
-        let app = Application::build(config, PluginRegistry::compiled().unwrap()).await.expect("sibling starts");
+        tweak(&mut config);
+        let app = Application::build(config, registry).await.expect("sibling starts");
         let port = app.port();
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());

@@ -52,6 +52,12 @@ impl PgDatabase {
         format!("postgres://{}@{}/{}", self.owner, host_port(&self.admin_url), self.name)
     }
 
+    /// `sql` (a dump made with the roles `atrium_owner` and `atrium_app`) with this run's
+    /// owner and runtime roles instead.
+    pub fn with_roles(&self, sql: &str) -> String {
+        sql.replace("atrium_owner", &self.owner).replace("atrium_app", &self.runtime)
+    }
+
     pub fn admin_url_for_db(&self) -> String {
         format!("{}/{}", self.admin_url.rsplit_once('/').map_or(self.admin_url.as_str(), |(base, _)| base), self.name)
     }

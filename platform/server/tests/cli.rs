@@ -87,6 +87,60 @@ async fn serve_with_no_configuration_creates_the_database_and_stops_on_sigterm()
     assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
 }
 
+/// The sweepers run back to back (1 ms apart), so SIGTERM lands while a pass is running:
+/// the process ends within the grace period, exits 0, logs no warning or error, and lets
+/// go of every job's lease.
+#[tokio::test]
+async fn sigterm_while_jobs_run_stops_within_the_grace_period_without_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = atrium(dir.path())
+        .args(["serve"])
+        .env("ATRIUM_BIND", "127.0.0.1:0")
+        .env("ATRIUM_LOG_FORMAT", "json")
+        .env("ATRIUM_JWT_SECRET", "a-test-secret-a-test-secret-a-test-0123")
+        .env("ATRIUM_SHUTDOWN_TIMEOUT_SECONDS", "5")
+        .env("ATRIUM_JOB_INTERVALS_MS", "bookings.hold_sweeper=1,bookings.offer_sweeper=1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let logs = std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).collect::<Vec<_>>());
+    let base = wait_for_listen(&mut child);
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    assert_eq!(client.get(format!("{base}/ready")).send().await.unwrap().status(), 200);
+    let db = sea_orm::Database::connect(format!("sqlite://{}", dir.path().join("atrium.db").display()).as_str())
+        .await
+        .unwrap();
+    let runs = || async {
+        use sea_orm::ConnectionTrait;
+        db.query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "SELECT coalesce(sum(runs), 0) AS n, count(leased_by) AS held FROM job_schedules",
+        ))
+        .await
+        .unwrap()
+        .map(|r| (r.try_get::<i64>("", "n").unwrap(), r.try_get::<i64>("", "held").unwrap()))
+        .unwrap()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while runs().await.0 < 20 {
+        assert!(std::time::Instant::now() < deadline, "the sweepers never ran");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stopping = std::time::Instant::now();
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let exit = wait_with_timeout(&mut child, Duration::from_secs(20));
+    let took = stopping.elapsed();
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+    assert!(took < Duration::from_secs(5), "stopped in {took:?}, beyond the 5 s grace period");
+    let logs = logs.join().unwrap();
+    let bad: Vec<_> =
+        logs.iter().filter(|l| l.contains("\"level\":\"WARN\"") || l.contains("\"level\":\"ERROR\"")).collect();
+    assert!(bad.is_empty(), "no warning or error while stopping: {bad:#?}");
+    assert_eq!(runs().await.1, 0, "every job's lease is let go");
+}
+
 #[test]
 fn bad_configuration_exits_non_zero_naming_the_variable() {
     let dir = tempfile::tempdir().unwrap();
