@@ -24,6 +24,8 @@ pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// The separate metrics listener's port (`metrics_bind`), if any.
+    pub metrics_port: Option<u16>,
     pub client: reqwest::Client,
     /// The runtime connection string the server uses.
     pub database_url: String,
@@ -98,11 +100,13 @@ pub async fn spawn_app_seeded(
     tweak(&mut config);
     let app = Application::build(config, registry).await.expect("server starts");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        metrics_port,
         client: reqwest::Client::builder().no_proxy().build().unwrap(),
         database_url,
         owner_database_url,
@@ -128,11 +132,13 @@ impl TestApp {
         tweak(&mut config);
         let app = Application::build(config, registry).await.expect("sibling starts");
         let port = app.port();
+        let metrics_port = app.metrics_port();
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
             port,
+            metrics_port,
             client: reqwest::Client::builder().no_proxy().build().unwrap(),
             database_url: self.database_url.clone(),
             owner_database_url: self.owner_database_url.clone(),

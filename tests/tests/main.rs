@@ -16,6 +16,7 @@ mod openapi;
 mod ratelimit;
 mod rbac;
 mod recurring;
+mod security;
 mod service_templates;
 mod support;
 mod waitlist;

@@ -149,6 +149,12 @@ pub fn random_secret(bytes: usize) -> Secret {
 }
 
 /// SHA-256, hex: how opaque tokens are stored and looked up.
+/// Whether `a` and `b` are equal, in time that depends only on their lengths (for secrets
+/// and digests a caller presents: no early exit at the first differing byte).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 pub fn sha256_hex(value: &str) -> String {
     format!("{:x}", Sha256::digest(value.as_bytes()))
 }

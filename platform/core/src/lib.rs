@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod client;
 pub mod context;
 pub mod crypto;
 pub mod db;

@@ -29,9 +29,10 @@ use crate::config::Config;
 use crate::db;
 use crate::jobs;
 use crate::metrics::Metrics;
-use crate::middleware::{Kernel, kernel};
+use crate::middleware::{AnonymousBudget, Kernel, kernel};
 use crate::openapi::{self, RouteTable};
 use crate::plugins::PluginRegistry;
+use crate::routes::ops::MetricsAccess;
 use crate::routes::{docs, ops};
 use crate::signing_keys;
 use crate::state::AppState;
@@ -77,12 +78,15 @@ pub enum StartError {
     Registry(#[from] crate::plugins::RegistryError),
     #[error("cannot start the webhook worker: {0}")]
     Worker(String),
+    #[error("configuration: {0}")]
+    Config(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
 }
 
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
     base_url: String,
     /// Cancelled on SIGTERM/SIGINT or when the server stops: background work winds down.
@@ -114,7 +118,8 @@ impl Application {
             .map_err(StartError::Keys)?;
         let token_keys = signing_keys.token_keys(&config);
         let catalog = Arc::new(registry.catalog());
-        let authz = Arc::new(Authz::new(db.clone(), catalog.clone(), registry.policy_source()));
+        let authz =
+            Arc::new(Authz::new(db.clone(), catalog.clone(), registry.policy_source(), config.policy_cache_tenants));
         if config.is_postgres() {
             authz.spawn_listener(config.database_url.expose().to_owned());
         }
@@ -192,8 +197,27 @@ impl Application {
             spec_json: serde_json::to_string_pretty(&spec).unwrap_or_default(),
             routes,
         });
-        let kernel_state =
-            web::Data::new(Kernel { metrics: Metrics::default(), request_timeout: config.request_timeout() });
+        let kernel_state = web::Data::new(Kernel {
+            metrics: Metrics::default(),
+            request_timeout: config.request_timeout(),
+            trusted_proxies: config.trusted_proxy_blocks().map_err(StartError::Config)?,
+            anonymous: AnonymousBudget {
+                per_minute: config.anonymous_rate_limit_per_minute,
+                public_routes: public_routes(&spec),
+                limiter: Default::default(),
+            },
+            authz: shared.authz.clone().into_inner(),
+        });
+        let metrics_access = web::Data::new(MetricsAccess {
+            token: config.metrics_token.clone(),
+            elsewhere: config.metrics_bind.is_some(),
+        });
+        let mut metrics_port = None;
+        if let Some(bind) = config.metrics_bind {
+            let (port, task) = serve_metrics(bind, kernel_state.clone(), metrics_access.clone(), shutdown.clone())?;
+            metrics_port = Some(port);
+            background.push(task);
+        }
         let swagger = web::Data::new(Arc::new(docs::swagger_config()));
         let body_limit = config.body_limit_bytes;
 
@@ -202,6 +226,7 @@ impl Application {
                 .into_app()
                 .app_data(state.clone())
                 .app_data(kernel_state.clone())
+                .app_data(metrics_access.clone())
                 .app_data(swagger.clone())
                 .app_data(shared.db.clone())
                 .app_data(shared.keys.clone())
@@ -232,11 +257,16 @@ impl Application {
             server = server.workers(workers);
         }
         let grace = std::time::Duration::from_secs(config.shutdown_timeout_seconds);
-        Ok(Self { port: addr.port(), server: server.run(), base_url, shutdown, background, grace })
+        Ok(Self { port: addr.port(), metrics_port, server: server.run(), base_url, shutdown, background, grace })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the separate metrics listener (`ATRIUM_METRICS_BIND`), if any.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     pub fn base_url(&self) -> &str {
@@ -268,6 +298,63 @@ impl Application {
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
     }
+}
+
+/// Route patterns whose operations take no credential, as the spec says (plus the docs).
+fn public_routes(spec: &Value) -> std::collections::HashSet<String> {
+    let mut public: std::collections::HashSet<String> =
+        ["/openapi.json", "/docs", "/docs/{tail:.*}"].into_iter().map(str::to_owned).collect();
+    for (path, item) in spec["paths"].as_object().into_iter().flatten() {
+        let anonymous = item.as_object().into_iter().flatten().any(|(_, op)| {
+            op.get("security")
+                .and_then(Value::as_array)
+                .is_none_or(|s| s.is_empty() || s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())))
+        });
+        if anonymous {
+            public.insert(path.clone());
+        }
+    }
+    public
+}
+
+/// `/metrics` alone on its own address, stopped with the rest.
+fn serve_metrics(
+    bind: std::net::SocketAddr,
+    kernel: web::Data<Kernel>,
+    access: web::Data<MetricsAccess>,
+    shutdown: CancellationToken,
+) -> Result<(u16, JoinHandle<()>), StartError> {
+    let listener = TcpListener::bind(bind).map_err(|source| StartError::Bind { addr: bind, source })?;
+    let port = listener.local_addr().map_err(|source| StartError::Bind { addr: bind, source })?.port();
+    let server = HttpServer::new(move || {
+        App::new().app_data(kernel.clone()).app_data(access.clone()).route(
+            "/metrics",
+            web::get().to(|req: HttpRequest, kernel: web::Data<Kernel>, access: web::Data<MetricsAccess>| async move {
+                crate::routes::ops::metrics_answer(
+                    &req,
+                    &kernel,
+                    &MetricsAccess { token: access.token.clone(), elsewhere: false },
+                )
+            }),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .map_err(|source| StartError::Bind { addr: bind, source })?
+    .run();
+    let handle = server.handle();
+    let task = tokio::spawn(async move {
+        let stopped = shutdown.clone();
+        tokio::spawn(async move {
+            stopped.cancelled().await;
+            handle.stop(true).await;
+        });
+        if let Err(err) = server.await {
+            tracing::warn!(error = %err, "the metrics listener stopped");
+        }
+    });
+    Ok((port, task))
 }
 
 /// SIGTERM or SIGINT (Ctrl-C).

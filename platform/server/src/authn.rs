@@ -108,12 +108,12 @@ impl Authenticator for Authn {
             Err(info) => return Err(rate_limited(info)),
         }
         let principal = Principal { tenant_id: tenant, actor, roles, permissions };
-        let client_ip = req.peer_addr().map(|a| a.ip().to_string());
+        let client_ip = atrium_core::client::client_ip(req);
         Ok(RequestContext::new(principal, self.db.clone(), client_ip, self.authz.clone()))
     }
 }
 
-fn rate_limited(info: RateLimitInfo) -> ApiError {
+pub fn rate_limited(info: RateLimitInfo) -> ApiError {
     let mut err = ApiError::new(ErrorCode::RateLimited)
         .with_detail(format!("{} requests per minute; retry in {} s", info.limit, info.retry_after_seconds))
         .with_header(header::RETRY_AFTER, info.retry_after_seconds.to_string());

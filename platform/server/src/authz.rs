@@ -192,14 +192,23 @@ pub async fn enforcer(adapter: TenantTablesAdapter) -> casbin::Result<Enforcer> 
     Enforcer::new(model, adapter).await
 }
 
-/// The per-tenant policy cache.
+/// The per-tenant policy cache, bounded: beyond `capacity` tenants the least recently used
+/// is dropped (it is loaded again on its next request).
 pub struct Authz {
     db: DatabaseConnection,
     catalog: Arc<Catalog>,
     source: Arc<dyn PolicySource>,
-    cache: RwLock<HashMap<TenantId, Arc<TenantPolicy>>>,
+    cache: RwLock<HashMap<TenantId, Cached>>,
+    capacity: usize,
+    /// A clock of uses, for least-recently-used eviction.
+    uses: AtomicU64,
     /// Bumped by every invalidation; a load that raced with one is used but not cached.
     epoch: AtomicU64,
+}
+
+struct Cached {
+    policy: Arc<TenantPolicy>,
+    last_used: AtomicU64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -211,13 +220,31 @@ pub enum AuthzError {
 }
 
 impl Authz {
-    pub fn new(db: DatabaseConnection, catalog: Arc<Catalog>, source: Arc<dyn PolicySource>) -> Self {
-        Self { db, catalog, source, cache: RwLock::new(HashMap::new()), epoch: AtomicU64::new(0) }
+    pub fn new(db: DatabaseConnection, catalog: Arc<Catalog>, source: Arc<dyn PolicySource>, capacity: usize) -> Self {
+        Self {
+            db,
+            catalog,
+            source,
+            cache: RwLock::new(HashMap::new()),
+            capacity: capacity.max(1),
+            uses: AtomicU64::new(0),
+            epoch: AtomicU64::new(0),
+        }
+    }
+
+    /// Tenants whose policy is cached now.
+    pub fn cached_tenants(&self) -> usize {
+        self.cache.read().map(|c| c.len()).unwrap_or(0)
     }
 
     /// The tenant's policy, or `None` when the tenant does not exist.
     pub async fn policy(&self, tenant: TenantId) -> Result<Option<Arc<TenantPolicy>>, AuthzError> {
-        if let Some(policy) = self.cache.read().ok().and_then(|c| c.get(&tenant).cloned()) {
+        if let Some(policy) = self.cache.read().ok().and_then(|c| {
+            c.get(&tenant).map(|hit| {
+                hit.last_used.store(self.uses.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+                hit.policy.clone()
+            })
+        }) {
             return Ok(Some(policy));
         }
         let epoch = self.epoch.load(Ordering::Acquire);
@@ -229,7 +256,14 @@ impl Authz {
         if let Ok(mut cache) = self.cache.write()
             && self.epoch.load(Ordering::Acquire) == epoch
         {
-            cache.insert(tenant, policy.clone());
+            if cache.len() >= self.capacity && !cache.contains_key(&tenant) {
+                let oldest = cache.iter().min_by_key(|(_, c)| c.last_used.load(Ordering::Relaxed)).map(|(t, _)| *t);
+                if let Some(oldest) = oldest {
+                    cache.remove(&oldest);
+                }
+            }
+            let last_used = AtomicU64::new(self.uses.fetch_add(1, Ordering::Relaxed));
+            cache.insert(tenant, Cached { policy: policy.clone(), last_used });
         }
         Ok(Some(policy))
     }

@@ -84,6 +84,20 @@ pub struct Config {
     /// Whether this instance runs the delivery worker (instances that only serve the API
     /// turn it off; at least one instance must run it).
     pub webhook_worker: bool,
+    /// Proxies (CIDR blocks or addresses) whose `X-Forwarded-For` is believed: throttles,
+    /// rate limits and the audit log then use the client's address they forwarded for.
+    pub trusted_proxies: Vec<String>,
+    /// Requests per minute per client address to routes that take no credential (sign-up,
+    /// sign-in, public pages, docs) and to unknown routes; 0 turns the limit off.
+    pub anonymous_rate_limit_per_minute: u32,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret>,
+    /// When set, `/metrics` is served only on this separate address (for a scraper on a
+    /// private network), and the main address answers 404 for it.
+    pub metrics_bind: Option<SocketAddr>,
+    /// Tenants whose policy (roles, members, decisions) each instance keeps in memory;
+    /// the least recently used one is dropped beyond it.
+    pub policy_cache_tenants: usize,
     /// Whether this instance runs the plugins' background jobs (sweepers). With several
     /// instances each job runs on one at a time whatever this says; at least one must.
     pub jobs: bool,
@@ -154,6 +168,11 @@ impl Default for Config {
             webhook_poll_interval_ms: 100,
             webhook_lease_seconds: 60,
             webhook_worker: true,
+            trusted_proxies: Vec::new(),
+            anonymous_rate_limit_per_minute: 300,
+            metrics_token: None,
+            metrics_bind: None,
+            policy_cache_tenants: 4096,
             jobs: true,
             job_intervals_ms: HashMap::new(),
             plugins: HashMap::new(),
@@ -284,6 +303,14 @@ impl Config {
         set(&var, "ATRIUM_WEBHOOK_LEASE_SECONDS", &mut self.webhook_lease_seconds)?;
         set(&var, "ATRIUM_WEBHOOK_WORKER", &mut self.webhook_worker)?;
         set(&var, "ATRIUM_JOBS", &mut self.jobs)?;
+        if let Some(list) = var("ATRIUM_TRUSTED_PROXIES") {
+            self.trusted_proxies =
+                list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        }
+        set(&var, "ATRIUM_ANONYMOUS_RATE_LIMIT_PER_MINUTE", &mut self.anonymous_rate_limit_per_minute)?;
+        set_secret(&var, "ATRIUM_METRICS_TOKEN", &mut self.metrics_token);
+        set_opt(&var, "ATRIUM_METRICS_BIND", &mut self.metrics_bind)?;
+        set(&var, "ATRIUM_POLICY_CACHE_TENANTS", &mut self.policy_cache_tenants)?;
         if let Some(list) = var("ATRIUM_JOB_INTERVALS_MS") {
             let bad = |message: String| ConfigError::Env { name: "ATRIUM_JOB_INTERVALS_MS".into(), message };
             for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
@@ -335,10 +362,21 @@ impl Config {
                 "webhook_retry_schedule_ms needs at least one attempt and the poll interval must be positive".into(),
             ));
         }
+        if let Err(message) = self.trusted_proxy_blocks() {
+            return Err(ConfigError::Invalid(format!("ATRIUM_TRUSTED_PROXIES: {message}")));
+        }
+        if self.policy_cache_tenants == 0 {
+            return Err(ConfigError::Invalid("policy_cache_tenants must be positive".into()));
+        }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid("database_max_connections must be positive".into()));
         }
         Ok(())
+    }
+
+    /// The trusted proxies, parsed.
+    pub fn trusted_proxy_blocks(&self) -> Result<Vec<atrium_core::client::Cidr>, String> {
+        self.trusted_proxies.iter().map(|c| atrium_core::client::Cidr::parse(c)).collect()
     }
 
     pub fn request_timeout(&self) -> Duration {
@@ -355,7 +393,9 @@ pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    match rest.split_once('@') {
+    // The last `@` ends the user info: a password may itself contain `@` (better to hide
+    // too much of a URL whose query has one than to show a password's tail).
+    match rest.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
             Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
             None => url.to_owned(),
@@ -402,6 +442,12 @@ mod tests {
         let mut config = Config::default();
         config.apply_env(env(&[("ATRIUM_JWT_SECRET", "a-very-secret-value-of-32-bytes!!")])).unwrap();
         assert!(!format!("{config:?}").contains("a-very-secret"));
+    }
+
+    #[test]
+    fn security_15_a_password_containing_at_signs_is_redacted_whole() {
+        assert_eq!(redact_url("postgres://u:p@ss@w0rd@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert!(!redact_url("postgres://app:s3cr@t@db/atrium").contains("t@db/"));
     }
 
     #[test]

@@ -1,6 +1,9 @@
-//! The kernel middleware, outermost on every request: request id, tracing span, request
-//! timeout, metrics, and the guarantee that every error leaves as a problem response.
+//! The kernel middleware, outermost on every request: request id, the client's address
+//! (through trusted proxies), the per-address budget of anonymous requests, tracing span,
+//! request timeout, metrics, and the guarantee that every error leaves as a problem
+//! response.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -13,14 +16,43 @@ use atrium_core::error::{ApiError, ErrorCode, PROBLEM_CONTENT_TYPE};
 use atrium_core::request_id::{self, RequestId};
 use tracing::Instrument;
 
-use crate::authn::rate_limit_headers;
+use atrium_core::client::{self, Cidr, ClientAddr};
+use atrium_integrations::ratelimit::{Limiter, RateLimitInfo};
+
+use crate::authn::{rate_limit_headers, rate_limited};
 use crate::metrics::Metrics;
-use atrium_integrations::ratelimit::RateLimitInfo;
 
 /// What the middleware needs, shared by all workers.
 pub struct Kernel {
     pub metrics: Metrics,
     pub request_timeout: Duration,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<Cidr>,
+    pub anonymous: AnonymousBudget,
+    /// For the metrics of its bounded cache.
+    pub authz: std::sync::Arc<crate::authz::Authz>,
+}
+
+/// Requests to public routes (no credential: sign-up, sign-in, public pages, the docs)
+/// and to no route at all draw on a budget per client address; authenticated routes have
+/// the per-credential budget of the tenant's plan instead.
+pub struct AnonymousBudget {
+    pub per_minute: u32,
+    /// Route patterns (`/v1/public/{tenant_slug}/branding`) that take no credential.
+    pub public_routes: HashSet<String>,
+    pub limiter: Limiter,
+}
+
+impl AnonymousBudget {
+    /// `None` when `route` does not draw on it (authenticated routes, the probes).
+    fn take(&self, route: Option<&str>, addr: std::net::IpAddr) -> Option<Result<RateLimitInfo, RateLimitInfo>> {
+        let counted = match route {
+            Some("/health" | "/ready" | "/metrics") => false,
+            Some(route) => self.public_routes.contains(route),
+            None => true,
+        };
+        (counted && self.per_minute > 0).then(|| self.limiter.take(&format!("anon:{addr}"), self.per_minute))
+    }
 }
 
 pub async fn kernel(
@@ -43,6 +75,22 @@ pub async fn kernel(
         return Ok(req.into_response(err.error_response()));
     }
     let kernel = req.app_data::<web::Data<Kernel>>().cloned();
+    let mut anonymous = None;
+    if let (Some(kernel), Some(peer)) = (&kernel, req.peer_addr()) {
+        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let addr = client::resolve(peer.ip(), forwarded, &kernel.trusted_proxies);
+        req.extensions_mut().insert(ClientAddr(addr));
+        match kernel.anonymous.take(req.match_pattern().as_deref(), addr) {
+            Some(Ok(info)) => anonymous = Some(info),
+            Some(Err(info)) => {
+                let err = request_id::scope(id.clone(), async { rate_limited(info) }).await;
+                let mut res = req.into_response(err.error_response());
+                insert_id(&mut res, &id);
+                return Ok(res);
+            }
+            None => {}
+        }
+    }
     let timeout = kernel.as_ref().map_or(Duration::from_secs(30), |k| k.request_timeout);
     let method = req.method().clone();
     let started = Instant::now();
@@ -75,10 +123,8 @@ pub async fn kernel(
     }
     span.in_scope(|| log(status, &route, elapsed));
     let mut res = result?;
-    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
-        res.headers_mut().insert(header::HeaderName::from_static(request_id::HEADER), value);
-    }
-    let limits = res.request().extensions().get::<RateLimitInfo>().copied();
+    insert_id(&mut res, &id);
+    let limits = res.request().extensions().get::<RateLimitInfo>().copied().or(anonymous);
     if let Some(info) = limits {
         for (name, value) in rate_limit_headers(&info) {
             if let Ok(value) = HeaderValue::from_str(&value) {
@@ -87,6 +133,12 @@ pub async fn kernel(
         }
     }
     Ok(res)
+}
+
+fn insert_id(res: &mut ServiceResponse<BoxBody>, id: &RequestId) {
+    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+        res.headers_mut().insert(header::HeaderName::from_static(request_id::HEADER), value);
+    }
 }
 
 /// The path with token-bearing segments (`inv_…`, `rt_…`, `atr_…`) masked, for logs.

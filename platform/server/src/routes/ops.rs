@@ -1,6 +1,6 @@
 //! `/health`, `/ready`, `/metrics`: for load balancers, orchestrators and Prometheus.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use atrium_core::error::{ApiError, ErrorCode};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -50,13 +50,17 @@ pub struct Readiness {
 )]
 #[get("/ready")]
 pub async fn ready_get(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
-    let unavailable = |detail: String| ApiError::new(ErrorCode::Unavailable).with_detail(detail);
-    state.db.ping().await.map_err(|e| unavailable(format!("database unreachable: {e}")))?;
+    // The cause goes to the log only: database errors name tables, hosts and roles.
+    let unavailable = |detail: &'static str, cause: &dyn std::fmt::Display| {
+        tracing::warn!(error = %cause, "{detail}");
+        ApiError::new(ErrorCode::Unavailable).with_detail(detail)
+    };
+    state.db.ping().await.map_err(|e| unavailable("the database is unreachable", &e))?;
     let pending = db::pending_migrations(&state.migrator, &state.db)
         .await
-        .map_err(|e| unavailable(format!("cannot read migrations: {e}")))?;
+        .map_err(|e| unavailable("the migration state cannot be read", &e))?;
     if pending > 0 {
-        return Err(unavailable(format!("{pending} migration(s) pending")));
+        return Err(ApiError::new(ErrorCode::Unavailable).with_detail(format!("{pending} migration(s) pending")));
     }
     let database = match state.db.get_database_backend() {
         sea_orm::DbBackend::Postgres => "postgres",
@@ -66,13 +70,48 @@ pub async fn ready_get(state: web::Data<AppState>) -> Result<web::Json<Readiness
 }
 
 /// Request counts and latency histograms per route and status, in the Prometheus text
-/// format.
+/// format. With `ATRIUM_METRICS_TOKEN` set it needs `Authorization: Bearer <token>`; with
+/// `ATRIUM_METRICS_BIND` it is served only on that separate address.
 #[utoipa::path(
     tag = "operations",
     operation_id = "metrics_get",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String))
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
+        (status = 401, description = "`ATRIUM_METRICS_TOKEN` is set and was not given (`unauthenticated`)", body = atrium_core::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/metrics")]
-pub async fn metrics_get(kernel: web::Data<Kernel>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(kernel.metrics.render())
+pub async fn metrics_get(
+    req: HttpRequest,
+    kernel: web::Data<Kernel>,
+    access: web::Data<MetricsAccess>,
+) -> Result<HttpResponse, ApiError> {
+    if access.elsewhere {
+        return Err(ApiError::new(ErrorCode::RouteNotFound).with_detail("no route for /metrics"));
+    }
+    metrics_answer(&req, &kernel, &access)
+}
+
+/// Who may read `/metrics`, and where.
+pub struct MetricsAccess {
+    pub token: Option<atrium_core::secret::Secret>,
+    /// Served on a separate address (`ATRIUM_METRICS_BIND`), not on the API's.
+    pub elsewhere: bool,
+}
+
+/// The metrics text, after the token check.
+pub fn metrics_answer(req: &HttpRequest, kernel: &Kernel, access: &MetricsAccess) -> Result<HttpResponse, ApiError> {
+    if let Some(token) = &access.token {
+        let given = crate::authn::bearer(req)?;
+        if !atrium_core::auth::constant_time_eq(given.as_bytes(), token.expose().as_bytes()) {
+            return Err(ApiError::new(ErrorCode::Unauthenticated).with_detail("the metrics token is not valid"));
+        }
+    }
+    let mut text = kernel.metrics.render();
+    text.push_str(&format!(
+        "# HELP atrium_policy_cache_tenants Tenants whose policy this instance holds in memory.\n\
+         # TYPE atrium_policy_cache_tenants gauge\natrium_policy_cache_tenants {}\n",
+        kernel.authz.cached_tenants()
+    ));
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }

@@ -1,0 +1,158 @@
+//! The security review's findings (issue 13), each tested by the behaviour it names.
+
+use std::collections::HashSet;
+
+use atrium_tests::{assert_problem, spawn_app, spawn_app_with};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+fn compiled() -> atrium_server::PluginRegistry {
+    atrium_server::PluginRegistry::compiled().unwrap()
+}
+
+/// Every route that takes no credential, with a request for it (bodies the route may well
+/// refuse: a refusal draws on the budget as much as a success).
+fn public_requests(spec: &Value, slug: &str) -> Vec<(Method, String)> {
+    let mut out = vec![(Method::GET, "/openapi.json".to_owned()), (Method::GET, "/no/such/route".to_owned())];
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let public = op["security"].as_array().is_none_or(|s| s.is_empty());
+            if !public || matches!(path.as_str(), "/health" | "/ready" | "/metrics") {
+                continue;
+            }
+            let path = path.replace("{tenant_slug}", slug).replace("{token}", "inv_nothing");
+            out.push((Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), path));
+        }
+    }
+    out
+}
+
+/// #4: from one address, past the budget every public route answers 429 with
+/// `Retry-After` and the `RateLimit-*` headers; authenticated routes keep their own budget.
+#[tokio::test]
+async fn security_4_anonymous_routes_are_rate_limited_per_address() {
+    let app = spawn_app_with(|c| c.anonymous_rate_limit_per_minute = 30, compiled()).await;
+    let tenant = app.signup("limited").await;
+    let spec: Value = app.get_as(&tenant.token, "/openapi.json").await.json().await.unwrap();
+    let requests = public_requests(&spec, "limited");
+    assert!(requests.len() >= 8, "{requests:?}");
+    let mut answered = 0;
+    for round in 0..4 {
+        for (method, path) in &requests {
+            let res = app.request(method.clone(), path).json(&json!({})).send().await.unwrap();
+            let status = res.status().as_u16();
+            if status != 429 {
+                answered += 1;
+                assert!(round == 0 || answered <= 30, "{method} {path} answered {status} past the budget");
+                continue;
+            }
+            assert!(res.headers().contains_key("retry-after"), "{method} {path}");
+            assert!(res.headers().contains_key("ratelimit-limit"), "{method} {path}");
+            assert_problem(res, 429, "rate_limited").await;
+        }
+    }
+    assert!(answered <= 30, "{answered} anonymous answers within a budget of 30");
+    // The health probe is not counted, and an authenticated route has the plan's budget.
+    assert_eq!(app.get("/health").await.status(), 200);
+    assert_eq!(app.get_as(&tenant.token, "/v1/tenant").await.status(), 200);
+}
+
+/// #4 and #5: behind a trusted proxy each forwarded-for client has its own budget; from an
+/// untrusted peer the header changes nothing.
+#[tokio::test]
+async fn security_5_forwarded_for_is_believed_only_from_trusted_proxies() {
+    let trusting = spawn_app_with(
+        |c| {
+            c.anonymous_rate_limit_per_minute = 5;
+            c.trusted_proxies = vec!["127.0.0.1/32".into()];
+        },
+        compiled(),
+    )
+    .await;
+    trusting.signup("proxied").await;
+    let branding = "/v1/public/proxied/branding";
+    for client in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+        for i in 0..5 {
+            let res = trusting.request(Method::GET, branding).header("x-forwarded-for", client).send().await.unwrap();
+            assert_eq!(res.status(), 200, "client {client}, request {i}: its own budget");
+        }
+        let res = trusting.request(Method::GET, branding).header("x-forwarded-for", client).send().await.unwrap();
+        assert_eq!(res.status(), 429, "client {client} past its budget");
+    }
+    // The audit log records the forwarded address.
+    let owner = trusting.signup("audited").await;
+    let res = trusting
+        .as_token(Method::POST, "/v1/locations", &owner.token)
+        .header("x-forwarded-for", "203.0.113.9")
+        .json(&json!({"name": "Front", "type": "virtual", "timezone": "Europe/Paris"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let log: Value = trusting.get_as(&owner.token, "/v1/audit-log?action=location.created").await.json().await.unwrap();
+    assert_eq!(log["data"][0]["client_ip"], "203.0.113.9", "{log}");
+
+    let untrusting = spawn_app_with(|c| c.anonymous_rate_limit_per_minute = 5, compiled()).await;
+    untrusting.signup("direct").await;
+    let mut statuses = HashSet::new();
+    for i in 0..8 {
+        let res = untrusting
+            .request(Method::GET, "/v1/public/direct/branding")
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .send()
+            .await
+            .unwrap();
+        statuses.insert(res.status().as_u16());
+    }
+    assert!(statuses.contains(&429), "a forged X-Forwarded-For from an untrusted peer buys no budget");
+}
+
+/// #4: the per-tenant policy cache keeps at most its configured number of tenants.
+#[tokio::test]
+async fn security_4_the_policy_cache_is_bounded() {
+    let app = spawn_app_with(|c| c.policy_cache_tenants = 2, compiled()).await;
+    for slug in ["one", "two", "three", "four"] {
+        let tenant = app.signup(slug).await;
+        assert_eq!(app.get_as(&tenant.token, "/v1/tenant").await.status(), 200);
+    }
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let cached: usize = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("atrium_policy_cache_tenants "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("the cache gauge");
+    assert!(cached <= 2, "{cached} tenants cached with a bound of 2");
+}
+
+/// #16: `/ready` keeps the database's error text in the log, not in the answer.
+#[tokio::test]
+async fn security_16_ready_does_not_echo_database_errors() {
+    use sea_orm::{ConnectionTrait, Database};
+    let app = spawn_app().await;
+    let owner = Database::connect(app.owner_database_url.as_str()).await.unwrap();
+    owner.execute_unprepared("ALTER TABLE seaql_migrations RENAME COLUMN version TO version_renamed").await.unwrap();
+    let body = assert_problem(app.get("/ready").await, 503, "unavailable").await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(!detail.contains("version") && !detail.contains("column"), "database text leaked: {detail}");
+    owner.execute_unprepared("ALTER TABLE seaql_migrations RENAME COLUMN version_renamed TO version").await.unwrap();
+    assert_eq!(app.get("/ready").await.status(), 200);
+}
+
+/// #16: `/metrics` behind a token, or only on its own address.
+#[tokio::test]
+async fn security_16_metrics_can_require_a_token_or_its_own_address() {
+    let token = "metrics-token-for-the-test";
+    let app = spawn_app_with(|c| c.metrics_token = Some(atrium_core::secret::Secret::new(token)), compiled()).await;
+    assert_problem(app.get("/metrics").await, 401, "unauthenticated").await;
+    let res = app.request(Method::GET, "/metrics").bearer_auth("wrong").send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let res = app.request(Method::GET, "/metrics").bearer_auth(token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("atrium_http_requests_total"));
+
+    let app = spawn_app_with(|c| c.metrics_bind = Some("127.0.0.1:0".parse().unwrap()), compiled()).await;
+    assert_problem(app.get("/metrics").await, 404, "route_not_found").await;
+    let port = app.metrics_port.expect("a metrics listener");
+    let res = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap();
+    assert_eq!(res.status(), 200);
+}
