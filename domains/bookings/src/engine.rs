@@ -316,15 +316,14 @@ pub struct Claim {
 pub async fn allocate(
     tx: &TenantTx,
     template: &Template,
-    claim: Claim,
+    mut claim: Claim,
     now: DateTime<Utc>,
 ) -> Result<Vec<allocations::Model>, BookingsError> {
-    let Claim { start, duration_minutes, participants, chosen, technician, owner } = claim;
     let ask = Ask {
-        from: start,
-        to: start + Duration::seconds(1),
-        duration_minutes,
-        participants,
+        from: claim.start,
+        to: claim.start + Duration::seconds(1),
+        duration_minutes: claim.duration_minutes,
+        participants: claim.participants,
         bookable_id: None,
         location_id: None,
     };
@@ -336,74 +335,82 @@ pub async fn allocate(
     // Holds past their expiry stop occupying the candidates now, before the sweeper gets to them.
     repo::allocations::release_expired_holds(tx, &ids, now).await?;
     let inputs = inputs_from(tx, template, &ask, now, &filters, found).await?;
-    let chosen = match chosen {
+    let chosen = match claim.chosen.take() {
         Some(chosen) => chosen,
         None => {
             let slots = crate::availability::search(&inputs.search, &inputs.calendars, &inputs.existing);
             let slot = slots
                 .into_iter()
-                .find(|s| s.start == start)
+                .find(|s| s.start == claim.start)
                 .ok_or(BookingsError::SlotUnavailable("no bookable is free for this slot"))?;
             pick(&inputs.search, &slot.options)?
         }
     };
-    check(&inputs.search, &inputs.calendars, &inputs.existing, start, &chosen).map_err(slot_unavailable)?;
-    let end = start + Duration::minutes(i64::from(duration_minutes));
+    check(&inputs.search, &inputs.calendars, &inputs.existing, claim.start, &chosen).map_err(slot_unavailable)?;
     let mut rows = Vec::new();
     for (requirement, ids) in template.state.required_bookables.iter().zip(&chosen) {
         for id in ids {
-            let s = inputs.schedules.get(id).ok_or_else(|| slot_unavailable(Unavailable::NotACandidate))?;
-            let cal = calendar_of(s);
-            let pre = inputs.search.template_pre_buffer_minutes + cal.pre_buffer_minutes + cal.setup_minutes;
-            let post = inputs.search.template_post_buffer_minutes
-                + cal.post_buffer_minutes
-                + cal.teardown_minutes
-                + cal.rest_minutes;
-            let busy = (start - Duration::minutes(i64::from(pre)), end + Duration::minutes(i64::from(post)));
-            let technician_user_id = match &s.state.details {
-                BookableDetails::CompanyProvider(c) => dispatch(tx, *id, c, busy, technician).await?,
-                _ => None,
-            };
-            let (booking_id, reservation_id, hold_expires_at) = match owner {
-                Owner::Booking(b) => (Some(b), None, None),
-                Owner::Hold { reservation, expires_at } => (None, Some(reservation), Some(expires_at)),
-            };
-            let row = repo::allocations::insert(
-                tx,
-                allocations::ActiveModel {
-                    tenant_id: Set(tx.tenant_id().0),
-                    id: Set(Uuid::now_v7()),
-                    bookable_id: Set(*id),
-                    bookable_type: Set(name_of(&s.bookable.bookable_type)),
-                    booking_id: Set(booking_id),
-                    reservation_id: Set(reservation_id),
-                    service_template_id: Set(template.id),
-                    role: Set(name_of(&requirement.role)),
-                    technician_user_id: Set(technician_user_id),
-                    start_at: Set(start),
-                    end_at: Set(end),
-                    busy_start: Set(busy.0),
-                    busy_end: Set(busy.1),
-                    participants: Set(i32::try_from(participants).unwrap_or(i32::MAX)),
-                    exclusive: Set(cal.capacity == 1 && inputs.search.class.is_none()),
-                    hold_expires_at: Set(hold_expires_at),
-                    active: Set(true),
-                    created_at: Set(now),
-                },
-            )
-            .await
-            .map_err(|e| {
-                // The database's own guarantee (PostgreSQL's exclusion constraint) spoke.
-                if e.to_string().contains("booking_allocations_no_overlap") {
-                    slot_unavailable(Unavailable::Taken)
-                } else {
-                    BookingsError::Db(e)
-                }
-            })?;
-            rows.push(row);
+            rows.push(occupy(tx, template, &inputs, &claim, name_of(&requirement.role), *id, now).await?);
         }
     }
     Ok(rows)
+}
+
+/// Inserts the allocation of bookable `id` (in requirement `role`) for the claim: its
+/// occupied interval with the buffers, setup/teardown and rest around the slot, and for a
+/// company provider the technician sent.
+async fn occupy(
+    tx: &TenantTx,
+    template: &Template,
+    inputs: &Inputs,
+    claim: &Claim,
+    role: String,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<allocations::Model, BookingsError> {
+    let (start, end) = (claim.start, claim.start + Duration::minutes(i64::from(claim.duration_minutes)));
+    let s = inputs.schedules.get(&id).ok_or_else(|| slot_unavailable(Unavailable::NotACandidate))?;
+    let cal = calendar_of(s);
+    let pre = inputs.search.template_pre_buffer_minutes + cal.pre_buffer_minutes + cal.setup_minutes;
+    let post =
+        inputs.search.template_post_buffer_minutes + cal.post_buffer_minutes + cal.teardown_minutes + cal.rest_minutes;
+    let busy = (start - Duration::minutes(i64::from(pre)), end + Duration::minutes(i64::from(post)));
+    let technician_user_id = match &s.state.details {
+        BookableDetails::CompanyProvider(c) => dispatch(tx, id, c, busy, claim.technician).await?,
+        _ => None,
+    };
+    let (booking_id, reservation_id, hold_expires_at) = match claim.owner {
+        Owner::Booking(b) => (Some(b), None, None),
+        Owner::Hold { reservation, expires_at } => (None, Some(reservation), Some(expires_at)),
+    };
+    let row = allocations::ActiveModel {
+        tenant_id: Set(tx.tenant_id().0),
+        id: Set(Uuid::now_v7()),
+        bookable_id: Set(id),
+        bookable_type: Set(name_of(&s.bookable.bookable_type)),
+        booking_id: Set(booking_id),
+        reservation_id: Set(reservation_id),
+        service_template_id: Set(template.id),
+        role: Set(role),
+        technician_user_id: Set(technician_user_id),
+        start_at: Set(start),
+        end_at: Set(end),
+        busy_start: Set(busy.0),
+        busy_end: Set(busy.1),
+        participants: Set(i32::try_from(claim.participants).unwrap_or(i32::MAX)),
+        exclusive: Set(cal.capacity == 1 && inputs.search.class.is_none()),
+        hold_expires_at: Set(hold_expires_at),
+        active: Set(true),
+        created_at: Set(now),
+    };
+    repo::allocations::insert(tx, row).await.map_err(|e| {
+        // The database's own guarantee (PostgreSQL's exclusion constraint) spoke.
+        if e.to_string().contains("booking_allocations_no_overlap") {
+            slot_unavailable(Unavailable::Taken)
+        } else {
+            BookingsError::Db(e)
+        }
+    })
 }
 
 /// The technician a company provider sends for an occupied interval: one of its
