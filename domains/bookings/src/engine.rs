@@ -9,19 +9,20 @@ use std::collections::HashMap;
 use atrium_bookables::model::{BookableDetails, CompanyProviderFields, DispatchMethod, name_of};
 use atrium_bookables::service::{BookableSchedule, CandidateFilter, OverrideKind, lock, schedules};
 use atrium_core::db::TenantTx;
-use atrium_core::error::{ApiError, ErrorCode, FieldError};
+use atrium_core::error::ApiError;
 use atrium_core::schedule::TimeRange;
 use atrium_service_templates::model::{CapacityType, ServiceTemplateState, ServiceTemplateStatus};
 use atrium_service_templates::quote::{PricingSnapshot, QuoteOrigin, QuoteRequest, quote};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
-use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::Expr;
-use sea_orm::{Condition, Set};
+use sea_orm::Set;
+use uuid::Uuid;
 
 use crate::availability::{
     BookableCalendar, ClassSpec, DayHours, Existing, Interval, Requirement, Search, Unavailable, check,
 };
 use crate::entities::allocations;
+use crate::error::{BookingsError, invalid};
+use crate::repo;
 
 /// A service template as a booking sees it.
 #[derive(Clone, Debug)]
@@ -32,34 +33,35 @@ pub struct Template {
 }
 
 /// The transaction's tenant's template `id`; a 422 at `field` when it is not one.
-pub async fn load_template(tx: &TenantTx, id: Uuid, field: &str) -> Result<Template, ApiError> {
+pub async fn load_template(tx: &TenantTx, id: Uuid, field: &str) -> Result<Template, BookingsError> {
     use atrium_service_templates::error::ServiceTemplatesError;
-    use atrium_service_templates::repo;
+    use atrium_service_templates::repo as templates;
 
-    let model = match repo::find(tx, id).await {
+    let model = match templates::find(tx, id).await {
         Ok(model) => model,
         Err(ServiceTemplatesError::NotFound) => {
-            return Err(ApiError::validation(vec![FieldError::new(field, "is not a service template of this tenant")]));
+            return Err(invalid(field, "is not a service template of this tenant"));
         }
-        Err(e) => return Err(e.into()),
+        // The other plugin's own mapping, kept as it is.
+        Err(e) => return Err(ApiError::from(e).into()),
     };
-    let state = repo::state_of(&model)?;
+    let state = templates::state_of(&model).map_err(ApiError::from)?;
     Ok(Template { id: model.id, version: model.version, state })
 }
 
 impl Template {
-    pub fn must_be_active(&self, field: &str) -> Result<(), ApiError> {
+    pub fn must_be_active(&self, field: &str) -> Result<(), BookingsError> {
         if self.state.status == ServiceTemplateStatus::Active {
             Ok(())
         } else {
-            Err(ApiError::validation(vec![FieldError::new(field, "is not an active service template")]))
+            Err(invalid(field, "is not an active service template"))
         }
     }
 
     /// The template's quote for this request: its price, and its duration checked.
-    pub fn price(&self, request: &QuoteRequest, now: DateTime<Utc>) -> Result<PricingSnapshot, ApiError> {
+    pub fn price(&self, request: &QuoteRequest, now: DateTime<Utc>) -> Result<PricingSnapshot, BookingsError> {
         let origin = QuoteOrigin { template_id: self.id, template_version: self.version, quoted_at: now };
-        quote(&self.state, request, origin).map_err(ApiError::validation)
+        quote(&self.state, request, origin).map_err(BookingsError::Invalid)
     }
 
     fn class(&self) -> Option<ClassSpec> {
@@ -77,13 +79,10 @@ impl Template {
 const REACH_YEARS: i64 = 10;
 
 /// A 422 at `field` unless `t` lies within ten years of `now`, either way.
-pub fn within_reach(field: &str, t: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), ApiError> {
+pub fn within_reach(field: &str, t: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), BookingsError> {
     let reach = Duration::days(366 * REACH_YEARS);
     if t < now - reach || t > now + reach {
-        return Err(ApiError::validation(vec![FieldError::new(
-            field,
-            format!("must be within {REACH_YEARS} years of now"),
-        )]));
+        return Err(invalid(field, format!("must be within {REACH_YEARS} years of now")));
     }
     Ok(())
 }
@@ -108,12 +107,9 @@ pub struct Inputs {
     pub schedules: HashMap<Uuid, BookableSchedule>,
 }
 
-fn filters(template: &Template, ask: &Ask) -> Result<Vec<CandidateFilter>, ApiError> {
+fn filters(template: &Template, ask: &Ask) -> Result<Vec<CandidateFilter>, BookingsError> {
     if template.state.required_bookables.is_empty() {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "service_template_id",
-            "the template requires no bookable, so it has no slots",
-        )]));
+        return Err(invalid("service_template_id", "the template requires no bookable, so it has no slots"));
     }
     Ok(template
         .state
@@ -193,25 +189,13 @@ async fn existing(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<Vec<Existing>, ApiError> {
+) -> Result<Vec<Existing>, BookingsError> {
     if bookables.is_empty() {
         return Ok(Vec::new());
     }
     // Two days either side: a booking's occupied interval (up to a day long, plus buffers,
     // setup/teardown and rest) and the local dates of daily limits reach beyond the window.
-    let rows = allocations::Entity::find()
-        .filter(allocations::Column::TenantId.eq(tx.tenant_id().0))
-        .filter(allocations::Column::BookableId.is_in(bookables.iter().copied()))
-        .filter(allocations::Column::Active.eq(true))
-        .filter(
-            Condition::any()
-                .add(allocations::Column::HoldExpiresAt.is_null())
-                .add(allocations::Column::HoldExpiresAt.gt(now)),
-        )
-        .filter(allocations::Column::BusyEnd.gt(from - Duration::days(2)))
-        .filter(allocations::Column::BusyStart.lt(to + Duration::days(2)))
-        .all(tx.conn())
-        .await?;
+    let rows = repo::allocations::live_near(tx, bookables, from, to, now).await?;
     Ok(rows
         .into_iter()
         .map(|a| Existing {
@@ -230,7 +214,7 @@ async fn candidates(
     tx: &TenantTx,
     template: &Template,
     ask: &Ask,
-) -> Result<(Vec<CandidateFilter>, Vec<BookableSchedule>), ApiError> {
+) -> Result<(Vec<CandidateFilter>, Vec<BookableSchedule>), BookingsError> {
     let filters = filters(template, ask)?;
     let span = Duration::minutes(i64::from(ask.duration_minutes)) + Duration::days(1);
     let found = schedules(tx, &filters, ask.from - span, ask.to + span).await?;
@@ -238,7 +222,12 @@ async fn candidates(
 }
 
 /// Loads everything [`availability::search`](crate::availability::search) needs.
-pub async fn inputs(tx: &TenantTx, template: &Template, ask: &Ask, now: DateTime<Utc>) -> Result<Inputs, ApiError> {
+pub async fn inputs(
+    tx: &TenantTx,
+    template: &Template,
+    ask: &Ask,
+    now: DateTime<Utc>,
+) -> Result<Inputs, BookingsError> {
     let (filters, found) = candidates(tx, template, ask).await?;
     inputs_from(tx, template, ask, now, &filters, found).await
 }
@@ -250,7 +239,7 @@ async fn inputs_from(
     now: DateTime<Utc>,
     filters: &[CandidateFilter],
     found: Vec<BookableSchedule>,
-) -> Result<Inputs, ApiError> {
+) -> Result<Inputs, BookingsError> {
     let requirements = template
         .state
         .required_bookables
@@ -291,8 +280,9 @@ pub enum Owner {
     Hold { reservation: Uuid, expires_at: DateTime<Utc> },
 }
 
-fn slot_unavailable(why: Unavailable) -> ApiError {
-    let detail = match why {
+/// Why a slot cannot be had, in the client's words.
+pub fn unavailable_because(why: &Unavailable) -> &'static str {
+    match why {
         Unavailable::OutsideWindow => "the slot is outside the bookable's booking window",
         Unavailable::Closed => "the bookable is closed then",
         Unavailable::Blocked => "the bookable is blocked then",
@@ -300,8 +290,11 @@ fn slot_unavailable(why: Unavailable) -> ApiError {
         Unavailable::DailyLimit => "the bookable is fully booked that day",
         Unavailable::SeatsFull => "the session has no seats left",
         Unavailable::NotACandidate => "the chosen bookable does not fit the template",
-    };
-    ApiError::new(ErrorCode::SlotUnavailable).with_detail(detail)
+    }
+}
+
+fn slot_unavailable(why: Unavailable) -> BookingsError {
+    BookingsError::SlotUnavailable(unavailable_because(&why))
 }
 
 /// What an allocation claims: a slot, for whom, on which bookables (one list per
@@ -323,15 +316,14 @@ pub struct Claim {
 pub async fn allocate(
     tx: &TenantTx,
     template: &Template,
-    claim: Claim,
+    mut claim: Claim,
     now: DateTime<Utc>,
-) -> Result<Vec<allocations::Model>, ApiError> {
-    let Claim { start, duration_minutes, participants, chosen, technician, owner } = claim;
+) -> Result<Vec<allocations::Model>, BookingsError> {
     let ask = Ask {
-        from: start,
-        to: start + Duration::seconds(1),
-        duration_minutes,
-        participants,
+        from: claim.start,
+        to: claim.start + Duration::seconds(1),
+        duration_minutes: claim.duration_minutes,
+        participants: claim.participants,
         bookable_id: None,
         location_id: None,
     };
@@ -340,73 +332,85 @@ pub async fn allocate(
     let (filters, found) = candidates(tx, template, &ask).await?;
     let ids: Vec<Uuid> = found.iter().map(|s| s.bookable.id).collect();
     lock(tx, &ids).await?;
-    release_expired_holds(tx, &ids, now).await?;
+    // Holds past their expiry stop occupying the candidates now, before the sweeper gets to them.
+    repo::allocations::release_expired_holds(tx, &ids, now).await?;
     let inputs = inputs_from(tx, template, &ask, now, &filters, found).await?;
-    let chosen = match chosen {
+    let chosen = match claim.chosen.take() {
         Some(chosen) => chosen,
         None => {
             let slots = crate::availability::search(&inputs.search, &inputs.calendars, &inputs.existing);
-            let slot = slots.into_iter().find(|s| s.start == start).ok_or_else(|| {
-                ApiError::new(ErrorCode::SlotUnavailable).with_detail("no bookable is free for this slot")
-            })?;
+            let slot = slots
+                .into_iter()
+                .find(|s| s.start == claim.start)
+                .ok_or(BookingsError::SlotUnavailable("no bookable is free for this slot"))?;
             pick(&inputs.search, &slot.options)?
         }
     };
-    check(&inputs.search, &inputs.calendars, &inputs.existing, start, &chosen).map_err(slot_unavailable)?;
-    let end = start + Duration::minutes(i64::from(duration_minutes));
+    check(&inputs.search, &inputs.calendars, &inputs.existing, claim.start, &chosen).map_err(slot_unavailable)?;
     let mut rows = Vec::new();
     for (requirement, ids) in template.state.required_bookables.iter().zip(&chosen) {
         for id in ids {
-            let s = inputs.schedules.get(id).ok_or_else(|| slot_unavailable(Unavailable::NotACandidate))?;
-            let cal = calendar_of(s);
-            let pre = inputs.search.template_pre_buffer_minutes + cal.pre_buffer_minutes + cal.setup_minutes;
-            let post = inputs.search.template_post_buffer_minutes
-                + cal.post_buffer_minutes
-                + cal.teardown_minutes
-                + cal.rest_minutes;
-            let busy = (start - Duration::minutes(i64::from(pre)), end + Duration::minutes(i64::from(post)));
-            let technician_user_id = match &s.state.details {
-                BookableDetails::CompanyProvider(c) => dispatch(tx, *id, c, busy, technician).await?,
-                _ => None,
-            };
-            let (booking_id, reservation_id, hold_expires_at) = match owner {
-                Owner::Booking(b) => (Some(b), None, None),
-                Owner::Hold { reservation, expires_at } => (None, Some(reservation), Some(expires_at)),
-            };
-            let row = allocations::ActiveModel {
-                tenant_id: Set(tx.tenant_id().0),
-                id: Set(Uuid::now_v7()),
-                bookable_id: Set(*id),
-                bookable_type: Set(name_of(&s.bookable.bookable_type)),
-                booking_id: Set(booking_id),
-                reservation_id: Set(reservation_id),
-                service_template_id: Set(template.id),
-                role: Set(name_of(&requirement.role)),
-                technician_user_id: Set(technician_user_id),
-                start_at: Set(start),
-                end_at: Set(end),
-                busy_start: Set(busy.0),
-                busy_end: Set(busy.1),
-                participants: Set(i32::try_from(participants).unwrap_or(i32::MAX)),
-                exclusive: Set(cal.capacity == 1 && inputs.search.class.is_none()),
-                hold_expires_at: Set(hold_expires_at),
-                active: Set(true),
-                created_at: Set(now),
-            }
-            .insert(tx.conn())
-            .await
-            .map_err(|e| {
-                // The database's own guarantee (PostgreSQL's exclusion constraint) spoke.
-                if e.to_string().contains("booking_allocations_no_overlap") {
-                    slot_unavailable(Unavailable::Taken)
-                } else {
-                    ApiError::from(e)
-                }
-            })?;
-            rows.push(row);
+            rows.push(occupy(tx, template, &inputs, &claim, name_of(&requirement.role), *id, now).await?);
         }
     }
     Ok(rows)
+}
+
+/// Inserts the allocation of bookable `id` (in requirement `role`) for the claim: its
+/// occupied interval with the buffers, setup/teardown and rest around the slot, and for a
+/// company provider the technician sent.
+async fn occupy(
+    tx: &TenantTx,
+    template: &Template,
+    inputs: &Inputs,
+    claim: &Claim,
+    role: String,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<allocations::Model, BookingsError> {
+    let (start, end) = (claim.start, claim.start + Duration::minutes(i64::from(claim.duration_minutes)));
+    let s = inputs.schedules.get(&id).ok_or_else(|| slot_unavailable(Unavailable::NotACandidate))?;
+    let cal = calendar_of(s);
+    let pre = inputs.search.template_pre_buffer_minutes + cal.pre_buffer_minutes + cal.setup_minutes;
+    let post =
+        inputs.search.template_post_buffer_minutes + cal.post_buffer_minutes + cal.teardown_minutes + cal.rest_minutes;
+    let busy = (start - Duration::minutes(i64::from(pre)), end + Duration::minutes(i64::from(post)));
+    let technician_user_id = match &s.state.details {
+        BookableDetails::CompanyProvider(c) => dispatch(tx, id, c, busy, claim.technician).await?,
+        _ => None,
+    };
+    let (booking_id, reservation_id, hold_expires_at) = match claim.owner {
+        Owner::Booking(b) => (Some(b), None, None),
+        Owner::Hold { reservation, expires_at } => (None, Some(reservation), Some(expires_at)),
+    };
+    let row = allocations::ActiveModel {
+        tenant_id: Set(tx.tenant_id().0),
+        id: Set(Uuid::now_v7()),
+        bookable_id: Set(id),
+        bookable_type: Set(name_of(&s.bookable.bookable_type)),
+        booking_id: Set(booking_id),
+        reservation_id: Set(reservation_id),
+        service_template_id: Set(template.id),
+        role: Set(role),
+        technician_user_id: Set(technician_user_id),
+        start_at: Set(start),
+        end_at: Set(end),
+        busy_start: Set(busy.0),
+        busy_end: Set(busy.1),
+        participants: Set(i32::try_from(claim.participants).unwrap_or(i32::MAX)),
+        exclusive: Set(cal.capacity == 1 && inputs.search.class.is_none()),
+        hold_expires_at: Set(hold_expires_at),
+        active: Set(true),
+        created_at: Set(now),
+    };
+    repo::allocations::insert(tx, row).await.map_err(|e| {
+        // The database's own guarantee (PostgreSQL's exclusion constraint) spoke.
+        if e.to_string().contains("booking_allocations_no_overlap") {
+            slot_unavailable(Unavailable::Taken)
+        } else {
+            BookingsError::Db(e)
+        }
+    })
 }
 
 /// The technician a company provider sends for an occupied interval: one of its
@@ -419,36 +423,20 @@ async fn dispatch(
     c: &CompanyProviderFields,
     busy: (DateTime<Utc>, DateTime<Utc>),
     asked: Option<Uuid>,
-) -> Result<Option<Uuid>, ApiError> {
+) -> Result<Option<Uuid>, BookingsError> {
     if c.dispatch_method == DispatchMethod::Manual && asked.is_none() {
         return Ok(None);
     }
-    let sent: Vec<Uuid> = allocations::Entity::find()
-        .filter(allocations::Column::TenantId.eq(tx.tenant_id().0))
-        .filter(allocations::Column::BookableId.eq(company))
-        .filter(allocations::Column::Active.eq(true))
-        .filter(allocations::Column::BusyStart.lt(busy.1))
-        .filter(allocations::Column::BusyEnd.gt(busy.0))
-        .all(tx.conn())
-        .await?
-        .into_iter()
-        .filter_map(|a| a.technician_user_id)
-        .collect();
+    let sent = repo::allocations::technicians_sent(tx, company, busy).await?;
     let free = |t: &Uuid| !sent.contains(t);
     match asked {
-        Some(t) if !c.available_technicians.contains(&t) => Err(ApiError::validation(vec![FieldError::new(
-            "technician_user_id",
-            "is not one of the company's available technicians",
-        )])),
-        Some(t) if !free(&t) => {
-            Err(ApiError::new(ErrorCode::SlotUnavailable).with_detail("the technician is busy then"))
+        Some(t) if !c.available_technicians.contains(&t) => {
+            Err(invalid("technician_user_id", "is not one of the company's available technicians"))
         }
+        Some(t) if !free(&t) => Err(BookingsError::SlotUnavailable("the technician is busy then")),
         Some(t) => Ok(Some(t)),
         None if c.dispatch_method == DispatchMethod::CustomerChoice => {
-            Err(ApiError::validation(vec![FieldError::new(
-                "technician_user_id",
-                "this company lets the customer choose a technician",
-            )]))
+            Err(invalid("technician_user_id", "this company lets the customer choose a technician"))
         }
         None => c
             .available_technicians
@@ -456,12 +444,12 @@ async fn dispatch(
             .copied()
             .find(free)
             .map(Some)
-            .ok_or_else(|| ApiError::new(ErrorCode::SlotUnavailable).with_detail("every technician is busy then")),
+            .ok_or(BookingsError::SlotUnavailable("every technician is busy then")),
     }
 }
 
 /// `count` distinct bookables per requirement from a slot's options, in order.
-fn pick(search: &Search, options: &[Vec<Uuid>]) -> Result<Vec<Vec<Uuid>>, ApiError> {
+fn pick(search: &Search, options: &[Vec<Uuid>]) -> Result<Vec<Vec<Uuid>>, BookingsError> {
     let mut used = std::collections::HashSet::new();
     let mut chosen = Vec::new();
     for (requirement, ids) in search.requirements.iter().zip(options) {
@@ -476,31 +464,10 @@ fn pick(search: &Search, options: &[Vec<Uuid>]) -> Result<Vec<Vec<Uuid>>, ApiErr
     Ok(chosen)
 }
 
-/// Holds past their expiry stop occupying `bookables` now, before the sweeper gets to them.
-async fn release_expired_holds(tx: &TenantTx, bookables: &[Uuid], now: DateTime<Utc>) -> Result<(), ApiError> {
-    if bookables.is_empty() {
-        return Ok(());
-    }
-    allocations::Entity::update_many()
-        .col_expr(allocations::Column::Active, Expr::value(false))
-        .filter(allocations::Column::TenantId.eq(tx.tenant_id().0))
-        .filter(allocations::Column::BookableId.is_in(bookables.iter().copied()))
-        .filter(allocations::Column::Active.eq(true))
-        .filter(allocations::Column::HoldExpiresAt.lte(now))
-        .exec(tx.conn())
-        .await?;
-    Ok(())
-}
-
 /// Frees what a booking or a hold occupies.
-pub async fn release(tx: &TenantTx, owner: Owner) -> Result<(), ApiError> {
-    let q = allocations::Entity::update_many()
-        .col_expr(allocations::Column::Active, Expr::value(false))
-        .filter(allocations::Column::TenantId.eq(tx.tenant_id().0));
-    let q = match owner {
-        Owner::Booking(id) => q.filter(allocations::Column::BookingId.eq(id)),
-        Owner::Hold { reservation, .. } => q.filter(allocations::Column::ReservationId.eq(reservation)),
-    };
-    q.exec(tx.conn()).await?;
-    Ok(())
+pub async fn release(tx: &TenantTx, owner: Owner) -> Result<(), BookingsError> {
+    match owner {
+        Owner::Booking(id) => repo::allocations::release_booking(tx, id).await,
+        Owner::Hold { reservation, .. } => repo::allocations::release_hold(tx, reservation).await,
+    }
 }

@@ -3,15 +3,24 @@
 //! with one guarantee: no bookable ever carries more than its capacity at any instant.
 
 pub mod availability;
+pub mod booking;
 pub mod engine;
 pub mod entities;
+pub mod error;
 pub mod events;
+pub mod holds;
 pub mod migrations;
+pub mod model;
+pub mod participants;
 pub mod recurrence;
+pub mod repo;
 pub mod routes;
+pub mod series;
 pub mod status;
 pub mod sweeper;
+pub mod transitions;
 pub mod waitlist;
+pub mod waitlist_entries;
 
 use atrium_core::context::Permission;
 use atrium_core::events::EventTypeDef;

@@ -1,0 +1,145 @@
+//! The booking's lifecycle: [`apply`] moves a booking along one legal transition of the
+//! status machine ([`crate::status`]) — the refund on cancelling, freeing the slot for the
+//! waitlist — and every status it takes is appended to its history.
+
+use atrium_core::audit::{self, AuditActor, Change};
+use atrium_core::context::RequestContext;
+use atrium_core::db::TenantTx;
+use atrium_core::validate::CurrencyCode;
+use atrium_households::rules::MemberRole;
+use atrium_service_templates::model::CancellationPolicy;
+use atrium_service_templates::quote::refund;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sea_orm::{IntoActiveModel, Set};
+use uuid::Uuid;
+
+use crate::engine::{Owner, release};
+use crate::entities::{bookings, status_history};
+use crate::error::{BookingsError, invalid};
+use crate::model::bookings::BookingView;
+use crate::repo;
+use crate::status::{Action, BookingStatus};
+
+/// A transition's reason, when given: 1–500 characters.
+pub fn check_reason(reason: Option<&String>) -> Result<(), BookingsError> {
+    if reason.is_some_and(|r| r.trim().is_empty() || r.chars().count() > 500) {
+        return Err(invalid("reason", "must be 1–500 characters"));
+    }
+    Ok(())
+}
+
+/// Applies `action` to booking `id` inside `tx` (not committed): the one way a booking
+/// changes status — by its routes, or a recurring rule cancelled. 409
+/// `invalid_transition` when the status machine does not allow it.
+pub async fn apply(
+    ctx: &RequestContext,
+    tx: &TenantTx,
+    id: Uuid,
+    action: Action,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<BookingView, BookingsError> {
+    // Locked: two transitions of one booking never both start from the same status.
+    let b = repo::bookings::find_locked(tx, id).await?;
+    let from = BookingStatus::parse(&b.status).ok_or_else(|| BookingsError::Corrupt("booking status".to_owned()))?;
+    let to = from
+        .after(action)
+        .ok_or_else(|| BookingsError::InvalidTransition(format!("a {} booking cannot do that", from.as_str())))?;
+    if action == Action::Approve {
+        must_be_household_primary(ctx, tx, b.household_id).await?;
+    }
+    let before = repo::bookings::view(tx, &b).await?;
+    let b = repo::bookings::update(tx, changed(b, action, to, reason.clone(), now)?).await?;
+    if !to.occupies() {
+        release(tx, Owner::Booking(b.id)).await?;
+        crate::waitlist::slot_freed(tx, b.service_template_id, b.start_at, b.end_at, now).await?;
+    }
+    record_status(tx, ctx, b.id, Some(from), to, reason).await?;
+    let after = repo::bookings::view(tx, &b).await?;
+    let change = Change::new(
+        action.event(),
+        "booking",
+        b.id,
+        serde_json::to_value(&before).ok(),
+        serde_json::to_value(&after).ok(),
+    );
+    audit::record(tx, &AuditActor::of(ctx), change).await?;
+    Ok(after)
+}
+
+/// Booking `b` once `action` has taken it to `to` at `now`.
+fn changed(
+    b: bookings::Model,
+    action: Action,
+    to: BookingStatus,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<bookings::ActiveModel, BookingsError> {
+    let version = b.version + 1;
+    let (start, total, currency) = (b.start_at, b.total.clone(), b.currency.clone());
+    let policy: CancellationPolicy = serde_json::from_value(b.cancellation_policy.clone())?;
+    let mut am = b.into_active_model();
+    am.status = Set(to.as_str().to_owned());
+    am.version = Set(version);
+    am.updated_at = Set(now);
+    match action {
+        Action::CheckIn => am.checked_in_at = Set(Some(now)),
+        Action::Complete => am.completed_at = Set(Some(now)),
+        Action::Cancel => {
+            // On the booking's price (no payments are recorded yet), by the terms it was booked on.
+            let paid: Decimal =
+                total.parse().map_err(|e| BookingsError::Corrupt(format!("booking total `{total}`: {e}")))?;
+            let minor = CurrencyCode::parse(&currency).map(|c| c.minor_units()).unwrap_or(2);
+            let r = refund(&policy, start, now, paid, minor);
+            am.refund_amount = Set(Some(r.amount.to_string()));
+            am.refund_percent = Set(Some(r.refund_percent.to_string()));
+            am.cancelled_at = Set(Some(now));
+            am.cancelled_by = Set(Some("client".to_owned()));
+            am.cancellation_reason = Set(reason);
+        }
+        Action::Approve | Action::Confirm | Action::NoShow => {}
+    }
+    Ok(am)
+}
+
+/// Approval is a primary member's of the booking's household.
+async fn must_be_household_primary(
+    ctx: &RequestContext,
+    tx: &TenantTx,
+    household: Option<Uuid>,
+) -> Result<(), BookingsError> {
+    let Some(household) = household else {
+        return Err(BookingsError::InvalidTransition("only household bookings need approval".to_owned()));
+    };
+    let caller = ctx.principal().user_id().0;
+    let members = atrium_households::service::members(tx, household).await?;
+    if members.iter().any(|m| m.user_id == caller && m.facts.role == MemberRole::Primary) {
+        Ok(())
+    } else {
+        Err(BookingsError::Forbidden("only a primary member of the household approves"))
+    }
+}
+
+/// Appends `from` → `to` to booking `booking`'s history, by the caller.
+pub async fn record_status(
+    tx: &TenantTx,
+    ctx: &RequestContext,
+    booking: Uuid,
+    from: Option<BookingStatus>,
+    to: BookingStatus,
+    reason: Option<String>,
+) -> Result<(), BookingsError> {
+    let row = status_history::ActiveModel {
+        tenant_id: Set(tx.tenant_id().0),
+        id: Set(Uuid::now_v7()),
+        booking_id: Set(booking),
+        from_status: Set(from.map(|s| s.as_str().to_owned())),
+        to_status: Set(to.as_str().to_owned()),
+        actor_type: Set("user".to_owned()),
+        actor_id: Set(Some(ctx.principal().user_id().0)),
+        reason: Set(reason),
+        at: Set(Utc::now()),
+    };
+    repo::bookings::insert_status_change(tx, row).await
+}
