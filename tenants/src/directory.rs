@@ -54,7 +54,9 @@ impl PolicySource for TenantsDirectory {
             .map_err(db)?
             .into_iter()
             .filter(|m| m.status == "active")
-            .map(|m| (UserId(m.user_id), MemberFacts { roles: strings(&m.roles) }))
+            .map(|m| {
+                (UserId(m.user_id), MemberFacts { roles: strings(&m.roles), locations: m.location_id.map(|l| vec![l]) })
+            })
             .collect();
         Ok(Some(TenantFacts {
             status: tenant.status,

@@ -14,7 +14,7 @@ pub const LOCATIONS_WRITE: Permission = Permission("tenants:locations_write");
 pub const AUDIT_READ: Permission = Permission("tenants:audit_read");
 
 pub fn catalog() -> Vec<PermissionDef> {
-    let def = |p: Permission, description, granted_to| PermissionDef { name: p.0, description, granted_to };
+    let def = |p: Permission, description, granted_to| PermissionDef::tenant(p.0, description, granted_to);
     vec![
         def(TENANT_READ, "Read the tenant's settings", &[Owner, Admin, Manager, Staff, Provider, Customer]),
         def(TENANT_WRITE, "Change the tenant's settings, branding and plugins", &[Owner, Admin]),

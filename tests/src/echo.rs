@@ -88,7 +88,7 @@ impl DomainPlugin for EchoPlugin {
     }
 
     fn permissions(&self) -> Vec<PermissionDef> {
-        vec![PermissionDef { name: "echo:write", description: "Echo things", granted_to: &[BuiltinRole::Owner] }]
+        vec![PermissionDef::tenant("echo:write", "Echo things", &[BuiltinRole::Owner])]
     }
 
     fn jobs(&self) -> Vec<JobDef> {

@@ -34,16 +34,16 @@ impl DomainPlugin for BookablesPlugin {
 
     fn permissions(&self) -> Vec<PermissionDef> {
         vec![
-            PermissionDef {
-                name: READ.0,
-                description: "Read bookables, their calendars and certifications",
-                granted_to: &[Owner, Admin, Manager, Staff],
-            },
-            PermissionDef {
-                name: WRITE.0,
-                description: "Create and change bookables, their calendars and certifications",
-                granted_to: &[Owner, Admin, Manager],
-            },
+            PermissionDef::tenant(
+                READ.0,
+                "Read bookables, their calendars and certifications",
+                &[Owner, Admin, Manager, Staff],
+            ),
+            PermissionDef::tenant(
+                WRITE.0,
+                "Create and change bookables, their calendars and certifications",
+                &[Owner, Admin, Manager],
+            ),
         ]
     }
 

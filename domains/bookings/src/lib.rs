@@ -52,16 +52,16 @@ impl DomainPlugin for BookingsPlugin {
 
     fn permissions(&self) -> Vec<PermissionDef> {
         vec![
-            PermissionDef {
-                name: READ.0,
-                description: "Search availability and read bookings, holds, the waitlist and recurring rules",
-                granted_to: &[Owner, Admin, Manager, Staff],
-            },
-            PermissionDef {
-                name: WRITE.0,
-                description: "Hold slots, book, and move bookings through their lifecycle",
-                granted_to: &[Owner, Admin, Manager, Staff],
-            },
+            PermissionDef::tenant(
+                READ.0,
+                "Search availability and read bookings, holds, the waitlist and recurring rules",
+                &[Owner, Admin, Manager, Staff],
+            ),
+            PermissionDef::tenant(
+                WRITE.0,
+                "Hold slots, book, and move bookings through their lifecycle",
+                &[Owner, Admin, Manager, Staff],
+            ),
         ]
     }
 

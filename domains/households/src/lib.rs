@@ -38,16 +38,8 @@ impl DomainPlugin for HouseholdsPlugin {
 
     fn permissions(&self) -> Vec<PermissionDef> {
         vec![
-            PermissionDef {
-                name: READ.0,
-                description: "Read households and their members",
-                granted_to: &[Owner, Admin, Manager, Staff],
-            },
-            PermissionDef {
-                name: WRITE.0,
-                description: "Create and change households and their members",
-                granted_to: &[Owner, Admin, Manager],
-            },
+            PermissionDef::tenant(READ.0, "Read households and their members", &[Owner, Admin, Manager, Staff]),
+            PermissionDef::tenant(WRITE.0, "Create and change households and their members", &[Owner, Admin, Manager]),
         ]
     }
 

@@ -48,16 +48,12 @@ impl DomainPlugin for ServiceTemplatesPlugin {
 
     fn permissions(&self) -> Vec<PermissionDef> {
         vec![
-            PermissionDef {
-                name: READ.0,
-                description: "Read service templates and quote their prices",
-                granted_to: &[Owner, Admin, Manager, Staff],
-            },
-            PermissionDef {
-                name: WRITE.0,
-                description: "Create and change service templates",
-                granted_to: &[Owner, Admin, Manager],
-            },
+            PermissionDef::tenant(
+                READ.0,
+                "Read service templates and quote their prices",
+                &[Owner, Admin, Manager, Staff],
+            ),
+            PermissionDef::tenant(WRITE.0, "Create and change service templates", &[Owner, Admin, Manager]),
         ]
     }
 

@@ -3,7 +3,7 @@
 //! tenant → principal → permissions); handlers name their permission with
 //! [`RequestContext::require`] and reach the database only through [`TenantTx`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
@@ -25,22 +25,91 @@ impl Permission {
     }
 }
 
-/// What a principal may do in its tenant, decided once per policy version.
+/// How far a grant of a permission reaches: the whole tenant, or only the holder's own
+/// records (what "own" means is declared per permission, see
+/// [`crate::plugin::PermissionDef::own`]).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantScope {
+    Own,
+    Tenant,
+}
+
+/// The suffix that narrows a grant to own records: `bookings:read@own`.
+pub const OWN_SUFFIX: &str = "@own";
+
+/// A grant as roles, API keys and `/v1/me` write it: `bookings:read` (whole tenant) or
+/// `bookings:read@own` (own records), split into the permission and its scope.
+pub fn parse_grant(grant: &str) -> (&str, GrantScope) {
+    match grant.strip_suffix(OWN_SUFFIX) {
+        Some(permission) => (permission, GrantScope::Own),
+        None => (grant, GrantScope::Tenant),
+    }
+}
+
+/// The text of a grant: `permission` or `permission@own`.
+pub fn grant_text(permission: &str, scope: GrantScope) -> String {
+    match scope {
+        GrantScope::Tenant => permission.to_owned(),
+        GrantScope::Own => format!("{permission}{OWN_SUFFIX}"),
+    }
+}
+
+/// What a principal may do in its tenant, decided once per policy version: each held
+/// permission with the widest scope it is held at.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PermissionSet(HashSet<String>);
+pub struct PermissionSet {
+    scopes: HashMap<String, GrantScope>,
+    /// The same, as grant texts.
+    grants: Vec<String>,
+}
 
 impl PermissionSet {
-    pub fn new(permissions: impl IntoIterator<Item = String>) -> Self {
-        Self(permissions.into_iter().collect())
+    /// From grants in their text form (`bookings:read`, `bookings:read@own`); a permission
+    /// granted at both scopes keeps the wider.
+    pub fn new(grants: impl IntoIterator<Item = String>) -> Self {
+        let mut scopes = HashMap::new();
+        for grant in grants {
+            let (permission, scope) = parse_grant(&grant);
+            let held = scopes.entry(permission.to_owned()).or_insert(scope);
+            *held = (*held).max(scope);
+        }
+        let mut grants: Vec<String> = scopes.iter().map(|(p, s)| grant_text(p, *s)).collect();
+        grants.sort();
+        Self { scopes, grants }
     }
 
-    pub fn contains(&self, permission: &str) -> bool {
-        self.0.contains(permission)
+    /// The scope `permission` is held at, if it is.
+    pub fn scope_of(&self, permission: &str) -> Option<GrantScope> {
+        self.scopes.get(permission).copied()
     }
 
+    /// Whether `grant` is covered: `p` needs `p` for the whole tenant, `p@own` needs `p`
+    /// at any scope. This is the check for granting to others: nobody grants more than
+    /// they hold.
+    pub fn contains(&self, grant: &str) -> bool {
+        let (permission, wanted) = parse_grant(grant);
+        self.scope_of(permission).is_some_and(|held| held >= wanted)
+    }
+
+    /// The grants held, in their text form, sorted.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(String::as_str)
+        self.grants.iter().map(String::as_str)
     }
+}
+
+/// What a handler may see of a resource, from [`RequestContext::require_scoped`]. The
+/// repository turns it into a filter; a record outside it answers 404.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole tenant.
+    Tenant,
+    /// The whole tenant within these locations (a location-scoped membership).
+    Locations(Arc<[uuid::Uuid]>),
+    /// Only the caller's own records.
+    Own(UserId),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +128,9 @@ pub struct Principal {
     pub actor: Actor,
     pub roles: Vec<String>,
     pub permissions: Arc<PermissionSet>,
+    /// A location-scoped membership's locations: its tenant-wide grants reach only them
+    /// for resources that have a location.
+    pub locations: Option<Arc<[uuid::Uuid]>>,
 }
 
 impl Principal {
@@ -106,12 +178,26 @@ impl RequestContext {
         self.client_ip.as_deref()
     }
 
-    /// 403 unless the principal holds `permission` in its tenant.
+    /// 403 unless the principal holds `permission` for the whole tenant: for routes over
+    /// resources that belong to the tenant rather than to a person or a location.
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
-        if self.principal.permissions.contains(permission.as_str()) {
-            Ok(())
-        } else {
-            Err(ApiError::new(ErrorCode::Forbidden).with_detail(format!("requires the `{}` permission", permission.0)))
+        match self.principal.permissions.scope_of(permission.as_str()) {
+            Some(GrantScope::Tenant) => Ok(()),
+            _ => Err(forbidden(permission)),
+        }
+    }
+
+    /// The reach of the principal's `permission`, for the repository to filter by (403
+    /// when not held at all): the whole tenant, a location-scoped membership's locations,
+    /// or the caller's own records.
+    pub fn require_scoped(&self, permission: Permission) -> Result<Scope, ApiError> {
+        match self.principal.permissions.scope_of(permission.as_str()) {
+            Some(GrantScope::Tenant) => Ok(match &self.principal.locations {
+                Some(locations) => Scope::Locations(locations.clone()),
+                None => Scope::Tenant,
+            }),
+            Some(GrantScope::Own) => Ok(Scope::Own(self.principal.user_id())),
+            None => Err(forbidden(permission)),
         }
     }
 
@@ -124,6 +210,10 @@ impl RequestContext {
     pub async fn write(&self) -> Result<TenantTx, ApiError> {
         Ok(TenantTx::begin(&self.db, self.tenant_id(), true).await?)
     }
+}
+
+fn forbidden(permission: Permission) -> ApiError {
+    ApiError::new(ErrorCode::Forbidden).with_detail(format!("requires the `{}` permission", permission.0))
 }
 
 /// Drops cached authorization decisions of a tenant; provided by the server.
@@ -211,6 +301,8 @@ pub struct TenantFacts {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MemberFacts {
     pub roles: Vec<String>,
+    /// A location-scoped membership's locations.
+    pub locations: Option<Vec<uuid::Uuid>>,
 }
 
 /// Where the kernel reads [`TenantFacts`]; provided by the tenants module (see
@@ -219,4 +311,28 @@ pub struct MemberFacts {
 pub trait PolicySource: Send + Sync + 'static {
     /// The facts of the transaction's tenant, or `None` when it does not exist.
     async fn tenant_facts(&self, tx: &TenantTx) -> Result<Option<TenantFacts>, sea_orm::DbErr>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_permission_set_keeps_the_widest_scope_and_covers_narrower_grants() {
+        let set =
+            PermissionSet::new(["bookings:read@own".into(), "bookings:read".into(), "households:write@own".into()]);
+        assert_eq!(set.scope_of("bookings:read"), Some(GrantScope::Tenant));
+        assert_eq!(set.scope_of("households:write"), Some(GrantScope::Own));
+        assert!(set.contains("bookings:read") && set.contains("bookings:read@own"));
+        assert!(set.contains("households:write@own") && !set.contains("households:write"));
+        assert!(!set.contains("bookings:write@own"));
+        assert_eq!(set.iter().collect::<Vec<_>>(), ["bookings:read", "households:write@own"]);
+    }
+
+    #[test]
+    fn grants_read_and_write_their_scope() {
+        assert_eq!(parse_grant("bookings:read@own"), ("bookings:read", GrantScope::Own));
+        assert_eq!(parse_grant("bookings:read"), ("bookings:read", GrantScope::Tenant));
+        assert_eq!(grant_text("bookings:read", GrantScope::Own), "bookings:read@own");
+    }
 }

@@ -52,12 +52,34 @@ impl BuiltinRole {
     }
 }
 
-/// A permission a plugin defines (`bookables:write`), and the built-in roles that hold it.
+/// A permission a plugin defines (`bookables:write`), the built-in roles that hold it for
+/// the whole tenant and those that hold it for their own records only, and what "own
+/// records" means for it (`None`: it cannot be granted for own records).
 #[derive(Clone, Debug)]
 pub struct PermissionDef {
     pub name: &'static str,
     pub description: &'static str,
     pub granted_to: &'static [BuiltinRole],
+    pub own_granted_to: &'static [BuiltinRole],
+    pub own: Option<&'static str>,
+}
+
+impl PermissionDef {
+    /// A permission held for the whole tenant by `granted_to`, with no own scope.
+    pub const fn tenant(name: &'static str, description: &'static str, granted_to: &'static [BuiltinRole]) -> Self {
+        Self { name, description, granted_to, own_granted_to: &[], own: None }
+    }
+
+    /// This permission, also grantable for own records (`own` says what they are), and held
+    /// so by `roles`.
+    pub const fn with_own(self, own: &'static str, roles: &'static [BuiltinRole]) -> Self {
+        Self { own: Some(own), own_granted_to: roles, ..self }
+    }
+
+    /// Whether `scope` can be granted.
+    pub fn allows(&self, scope: crate::context::GrantScope) -> bool {
+        scope == crate::context::GrantScope::Tenant || self.own.is_some()
+    }
 }
 
 /// What the server knows of its plugins, for handlers that list or check them
@@ -91,9 +113,33 @@ impl Catalog {
             .collect()
     }
 
-    /// The permissions a built-in role holds.
+    /// The permissions a built-in role holds for the whole tenant.
     pub fn builtin_grants(&self, role: BuiltinRole) -> Vec<&'static str> {
         self.permissions.iter().filter(|(_, p)| p.granted_to.contains(&role)).map(|(_, p)| p.name).collect()
+    }
+
+    /// Every permission a built-in role holds, each with its scope.
+    pub fn builtin_scoped_grants(&self, role: BuiltinRole) -> Vec<(&'static str, crate::context::GrantScope)> {
+        use crate::context::GrantScope;
+        self.permissions
+            .iter()
+            .filter_map(|(_, p)| {
+                if p.granted_to.contains(&role) {
+                    Some((p.name, GrantScope::Tenant))
+                } else if p.own_granted_to.contains(&role) {
+                    Some((p.name, GrantScope::Own))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    /// Whether `grant` (`bookings:read`, `bookings:read@own`) names a permission of the
+    /// catalog at a scope it allows.
+    pub fn is_grant(&self, grant: &str) -> bool {
+        let (name, scope) = crate::context::parse_grant(grant);
+        self.permission(name).is_some_and(|p| p.allows(scope))
     }
 }
 

@@ -54,22 +54,14 @@ impl DomainPlugin for IntegrationsPlugin {
 
     fn permissions(&self) -> Vec<PermissionDef> {
         vec![
-            PermissionDef { name: API_KEYS_READ.0, description: "List API keys", granted_to: &[Owner, Admin] },
-            PermissionDef {
-                name: API_KEYS_WRITE.0,
-                description: "Create, rotate and revoke API keys",
-                granted_to: &[Owner, Admin],
-            },
-            PermissionDef {
-                name: WEBHOOKS_READ.0,
-                description: "List webhook endpoints, deliveries and event types",
-                granted_to: &[Owner, Admin],
-            },
-            PermissionDef {
-                name: WEBHOOKS_WRITE.0,
-                description: "Manage webhook endpoints and retry deliveries",
-                granted_to: &[Owner, Admin],
-            },
+            PermissionDef::tenant(API_KEYS_READ.0, "List API keys", &[Owner, Admin]),
+            PermissionDef::tenant(API_KEYS_WRITE.0, "Create, rotate and revoke API keys", &[Owner, Admin]),
+            PermissionDef::tenant(
+                WEBHOOKS_READ.0,
+                "List webhook endpoints, deliveries and event types",
+                &[Owner, Admin],
+            ),
+            PermissionDef::tenant(WEBHOOKS_WRITE.0, "Manage webhook endpoints and retry deliveries", &[Owner, Admin]),
         ]
     }
 

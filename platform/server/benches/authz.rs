@@ -41,7 +41,7 @@ fn policy(roles: usize, members: usize) -> (TenantPolicy, UserId, usize) {
         let user = UserId::new();
         let role = if roles > 0 { format!("role_{}", m % roles) } else { "staff".into() };
         rules.push(("g", vec![format!("user:{}", user.0), role.clone(), domain.clone()]));
-        member_roles.insert(user, MemberFacts { roles: vec![role] });
+        member_roles.insert(user, MemberFacts { roles: vec![role], locations: None });
         probe = user;
     }
     let count = rules.len();

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest};
 use atrium_core::auth::TokenKeys;
-use atrium_core::context::{Actor, Authenticator, PermissionSet, Principal, RequestContext};
+use atrium_core::context::{Actor, Authenticator, PermissionSet, Principal, RequestContext, grant_text, parse_grant};
 use atrium_core::error::{ApiError, ErrorCode};
 use sea_orm::DatabaseConnection;
 
@@ -73,11 +73,11 @@ impl Authenticator for Authn {
         if policy.status != "active" {
             return Err(ApiError::new(ErrorCode::Forbidden).with_detail("the tenant is suspended"));
         }
-        let roles = policy
+        let member = policy
             .members
             .get(&user)
-            .map(|m| m.roles.clone())
             .ok_or_else(|| unauthenticated("the credential's user is no longer a member of this tenant"))?;
+        let (roles, locations) = (member.roles.clone(), member.locations.clone().map(Arc::from));
         if let Some(plugin) = req.match_pattern().and_then(|p| self.route_plugins.get(&p).copied())
             && !policy.enabled_plugins.contains(plugin)
         {
@@ -86,10 +86,15 @@ impl Authenticator for Authn {
         }
         let mut permissions = policy.permissions_of(user).map_err(|e| ApiError::internal(e.to_string()))?;
         let actor = match &key {
-            // A key never exceeds its creator's current rights: scopes ∩ creator's permissions.
+            // A key never exceeds its creator's current rights: scopes ∩ creator's
+            // permissions, each at the narrower of the two scopes.
             Some(key) => {
                 let scopes = atrium_core::json::strings(&key.scopes);
-                permissions = Arc::new(PermissionSet::new(scopes.into_iter().filter(|s| permissions.contains(s))));
+                permissions = Arc::new(PermissionSet::new(scopes.iter().filter_map(|grant| {
+                    let (permission, wanted) = parse_grant(grant);
+                    let held = permissions.scope_of(permission)?;
+                    Some(grant_text(permission, wanted.min(held)))
+                })));
                 if let Err(err) = api_keys::touch(&self.db, key).await {
                     tracing::warn!(error = %err, "could not record API key use");
                 }
@@ -107,7 +112,7 @@ impl Authenticator for Authn {
             }
             Err(info) => return Err(rate_limited(info)),
         }
-        let principal = Principal { tenant_id: tenant, actor, roles, permissions };
+        let principal = Principal { tenant_id: tenant, actor, roles, permissions, locations };
         let client_ip = atrium_core::client::client_ip(req);
         Ok(RequestContext::new(principal, self.db.clone(), client_ip, self.authz.clone()))
     }

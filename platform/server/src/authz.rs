@@ -11,7 +11,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use atrium_core::context::{MemberFacts, PermissionSet, PolicyInvalidation, PolicySource, TenantFacts};
+use atrium_core::context::{
+    GrantScope, MemberFacts, OWN_SUFFIX, PermissionSet, PolicyInvalidation, PolicySource, TenantFacts, grant_text,
+};
 use atrium_core::db::TenantTx;
 use atrium_core::ids::{TenantId, UserId};
 use atrium_core::plugin::{BuiltinRole, Catalog};
@@ -66,6 +68,12 @@ impl TenantPolicy {
             let Some((obj, act)) = permission.name.split_once(':') else { continue };
             if self.enforcer.enforce((subject.as_str(), domain.as_str(), obj, act))? {
                 allowed.push(permission.name.to_owned());
+            } else if permission.own.is_some() {
+                // Own records only: the grant's action carries the `@own` suffix.
+                let own = format!("{act}{OWN_SUFFIX}");
+                if self.enforcer.enforce((subject.as_str(), domain.as_str(), obj, own.as_str()))? {
+                    allowed.push(grant_text(permission.name, GrantScope::Own));
+                }
             }
         }
         let set = Arc::new(PermissionSet::new(allowed));
@@ -102,16 +110,18 @@ impl TenantTablesAdapter {
         let Some(facts) = source.tenant_facts(tx).await? else { return Ok(None) };
         let domain = tx.tenant_id().to_string();
         let mut rules = Vec::new();
+        // A grant for own records is the action with the `@own` suffix (`bookings`,
+        // `read@own`): the permission text split at its first `:`.
         for role in BuiltinRole::ALL {
-            for permission in catalog.builtin_grants(role) {
-                if let Some((obj, act)) = permission.split_once(':') {
+            for (permission, scope) in catalog.builtin_scoped_grants(role) {
+                if let Some((obj, act)) = grant_text(permission, scope).split_once(':') {
                     rules.push(("p", vec![role.as_str().into(), "*".into(), obj.into(), act.into()]));
                 }
             }
         }
-        for (role, permissions) in &facts.custom_roles {
-            for permission in permissions {
-                if let Some((obj, act)) = permission.split_once(':') {
+        for (role, grants) in &facts.custom_roles {
+            for grant in grants {
+                if let Some((obj, act)) = grant.split_once(':') {
                     rules.push(("p", vec![role.clone(), domain.clone(), obj.into(), act.into()]));
                 }
             }

@@ -237,7 +237,7 @@ mod tests {
         }
         fn routes(&self, _cfg: &mut ServiceConfig<'_>) {}
         fn permissions(&self) -> Vec<PermissionDef> {
-            vec![PermissionDef { name: self.permission, description: "", granted_to: &[BuiltinRole::Owner] }]
+            vec![PermissionDef::tenant(self.permission, "", &[BuiltinRole::Owner])]
         }
     }
 
