@@ -156,3 +156,48 @@ async fn security_16_metrics_can_require_a_token_or_its_own_address() {
     let res = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap();
     assert_eq!(res.status(), 200);
 }
+
+/// #8: a rule with tens of thousands of exceptions is refused on its count alone, in one
+/// linear pass before any transaction opens: one error, not one per duplicate.
+#[tokio::test]
+async fn security_8_a_flood_of_recurring_exceptions_is_refused_on_its_count() {
+    let app = spawn_app().await;
+    let (t, _, tpl) = crate::support::world(&app, "flooded").await;
+    let date = (chrono::Utc::now() + chrono::Duration::days(7)).date_naive().to_string();
+    let exceptions: Vec<Value> = (0..27_000).map(|_| json!({"date": date, "action": "skip"})).collect();
+    let body = json!({"service_template_id": tpl, "start_time": "10:00", "timezone": "UTC",
+        "pattern": {"frequency": "daily"}, "start_date": date, "max_occurrences": 5, "exceptions": exceptions});
+    let res = app.send_as(&t.token, Method::POST, "/v1/recurring-rules", &body).await;
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    let errors = problem["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "one error for the count, not one per duplicate: {} errors", errors.len());
+    assert_eq!(errors[0]["field"], "exceptions");
+    // Within the bound, duplicates are still found (by a set, not by pairs).
+    let twice = json!([{"date": date, "action": "skip"}, {"date": date, "action": "skip"}]);
+    let body = json!({"service_template_id": tpl, "start_time": "10:00", "timezone": "UTC",
+        "pattern": {"frequency": "daily"}, "start_date": date, "max_occurrences": 5, "exceptions": twice});
+    let problem = assert_problem(
+        app.send_as(&t.token, Method::POST, "/v1/recurring-rules", &body).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "exceptions[1].date", "{problem}");
+}
+
+/// #9: a reschedule to the far end of the calendar, in a zone west of UTC, is a 422 (it
+/// used to overflow the calendar arithmetic: a panic, answered 500).
+#[tokio::test]
+async fn security_9_a_far_future_reschedule_is_a_422_not_a_panic() {
+    let app = spawn_app().await;
+    let (t, _, tpl) = crate::support::world(&app, "farfuture").await;
+    let date = (chrono::Utc::now() + chrono::Duration::days(7)).date_naive().to_string();
+    for new_date in ["262142-12-31", "+262142-12-31", "9999-12-31"] {
+        let body = json!({"service_template_id": tpl, "start_time": "23:30", "timezone": "America/New_York",
+            "pattern": {"frequency": "daily"}, "start_date": date, "max_occurrences": 3,
+            "exceptions": [{"date": date, "action": "reschedule", "new_date": new_date}]});
+        let res = app.send_as(&t.token, Method::POST, "/v1/recurring-rules", &body).await;
+        let status = res.status().as_u16();
+        assert!(status == 422 || status == 400, "{new_date}: {status} {}", res.text().await.unwrap());
+    }
+}

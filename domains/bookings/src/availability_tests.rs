@@ -659,3 +659,51 @@ fn stays_check_in_during_hours_and_span_the_nights() {
         "check-in outside hours"
     );
 }
+
+/// A small deterministic generator (xorshift), so the property run is the same each time.
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Security #9: any local date chrono can hold, in any zone, at any minute (DST gaps
+/// included) turns into an instant or into nothing — never a panic.
+#[test]
+fn security_9_local_instants_never_panic_for_any_date_and_zone() {
+    let mut rng = Xorshift(0x9E37_79B9_7F4A_7C15);
+    let (min, max) = (NaiveDate::MIN.num_days_from_ce(), NaiveDate::MAX.num_days_from_ce());
+    let span = u64::try_from(i64::from(max) - i64::from(min)).unwrap();
+    let zones = chrono_tz::TZ_VARIANTS;
+    for i in 0..50_000u64 {
+        // Half the draws near the ends of chrono's range, where offsets overflow.
+        let day = match i % 4 {
+            0 => min + i32::try_from(rng.next() % 800).unwrap(),
+            1 => max - i32::try_from(rng.next() % 800).unwrap(),
+            _ => min + i32::try_from(rng.next() % span).unwrap(),
+        };
+        let date = NaiveDate::from_num_days_from_ce_opt(day).unwrap();
+        let time = NaiveTime::from_hms_opt(
+            u32::try_from(rng.next() % 24).unwrap(),
+            u32::try_from(rng.next() % 60).unwrap(),
+            0,
+        )
+        .unwrap();
+        let tz = zones[usize::try_from(rng.next()).unwrap() % zones.len()];
+        let fold = if rng.next() % 2 == 0 { Fold::Earlier } else { Fold::Later };
+        let _ = local_instant(tz, date.and_time(time), fold);
+    }
+    // The ends themselves, in zones on both sides of UTC.
+    for tz in [New_York, Berlin, UTC, chrono_tz::Pacific::Kiritimati, chrono_tz::Pacific::Pago_Pago] {
+        for date in [NaiveDate::MIN, NaiveDate::MAX] {
+            for time in [NaiveTime::MIN, NaiveTime::from_hms_opt(23, 59, 0).unwrap()] {
+                let _ = local_instant(tz, date.and_time(time), Fold::Earlier);
+            }
+        }
+    }
+}

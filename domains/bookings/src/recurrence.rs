@@ -86,6 +86,8 @@ pub enum ExpandError {
     Empty,
     /// The exception at this index names a date the pattern does not give.
     NotAnOccurrence(usize),
+    /// An occurrence falls where the calendar cannot represent its instant.
+    OutOfRange,
 }
 
 /// The pattern's dates, in order, before exceptions.
@@ -151,31 +153,35 @@ pub fn expand(rule: &Rule) -> Result<Vec<Occurrence>, ExpandError> {
     if let Some(i) = rule.exceptions.iter().position(|e| dates.binary_search(&e.date).is_err()) {
         return Err(ExpandError::NotAnOccurrence(i));
     }
-    Ok(dates
+    let exceptions: std::collections::HashMap<NaiveDate, ExceptionAction> =
+        rule.exceptions.iter().map(|e| (e.date, e.action)).collect();
+    dates
         .into_iter()
         .map(|pattern_date| {
-            let exception = rule.exceptions.iter().find(|e| e.date == pattern_date).map(|e| e.action);
-            let (date, kind) = match exception {
+            let (date, kind) = match exceptions.get(&pattern_date) {
                 None => (pattern_date, Kind::Regular),
                 Some(ExceptionAction::Skip) => (pattern_date, Kind::Skipped),
-                Some(ExceptionAction::Reschedule(to)) => (to, Kind::Rescheduled),
+                Some(ExceptionAction::Reschedule(to)) => (*to, Kind::Rescheduled),
             };
-            Occurrence { pattern_date, date, start: local_instant(rule.tz, date, rule.start_time), kind }
+            let start = local_instant(rule.tz, date, rule.start_time).ok_or(ExpandError::OutOfRange)?;
+            Ok(Occurrence { pattern_date, date, start, kind })
         })
-        .collect())
+        .collect()
 }
 
 /// `time` on `date` in `tz` as an instant. An ambiguous time (the hour repeated when clocks
 /// go back) is its first instance; a time that does not exist (skipped when clocks go
 /// forward) is read with the offset in force before the change, so 02:30 becomes 03:30 —
 /// as iCalendar (RFC 5545) does.
-pub fn local_instant(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+/// `None` only at the ends of the calendar, where the instant cannot be represented.
+pub fn local_instant(tz: Tz, date: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
     let local = date.and_time(time);
     match tz.from_local_datetime(&local) {
-        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
+        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t.with_timezone(&Utc)),
         LocalResult::None => {
-            let before = tz.offset_from_utc_datetime(&(local - Duration::days(1))).fix();
-            (local - Duration::seconds(i64::from(before.local_minus_utc()))).and_utc()
+            let day_before = local.checked_sub_signed(Duration::days(1))?;
+            let before = tz.offset_from_utc_datetime(&day_before).fix();
+            Some(local.checked_sub_signed(Duration::seconds(i64::from(before.local_minus_utc())))?.and_utc())
         }
     }
 }
@@ -321,9 +327,9 @@ mod tests {
         let ny = chrono_tz::America::New_York;
         let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
         // 02:30 does not exist on 8 March: read before the change, it is 03:30 EDT.
-        assert_eq!(local_instant(ny, d("2026-03-08"), t(2, 30)).to_rfc3339(), "2026-03-08T07:30:00+00:00");
+        assert_eq!(local_instant(ny, d("2026-03-08"), t(2, 30)).unwrap().to_rfc3339(), "2026-03-08T07:30:00+00:00");
         // 01:30 happens twice on 1 November: the first (EDT).
-        assert_eq!(local_instant(ny, d("2026-11-01"), t(1, 30)).to_rfc3339(), "2026-11-01T05:30:00+00:00");
+        assert_eq!(local_instant(ny, d("2026-11-01"), t(1, 30)).unwrap().to_rfc3339(), "2026-11-01T05:30:00+00:00");
     }
 
     #[test]
@@ -347,5 +353,36 @@ mod tests {
             ..daily
         };
         assert_eq!(expand(&stray), Err(ExpandError::NotAnOccurrence(1)));
+    }
+
+    /// Security #9: any date chrono can hold, in any zone, at any minute: an instant or
+    /// `None`, never a panic (before, the DST-gap branch overflowed near the ends).
+    #[test]
+    fn security_9_occurrence_instants_never_panic_for_any_date_and_zone() {
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (min, max) = (NaiveDate::MIN.num_days_from_ce(), NaiveDate::MAX.num_days_from_ce());
+        let span = (i64::from(max) - i64::from(min)) as u64;
+        let zones = chrono_tz::TZ_VARIANTS;
+        for i in 0..50_000u64 {
+            let day = match i % 4 {
+                0 => min + (next() % 800) as i32,
+                1 => max - (next() % 800) as i32,
+                _ => min + (next() % span) as i32,
+            };
+            let date = NaiveDate::from_num_days_from_ce_opt(day).unwrap();
+            let time = NaiveTime::from_hms_opt((next() % 24) as u32, (next() % 60) as u32, 0).unwrap();
+            let tz = zones[(next() % zones.len() as u64) as usize];
+            let _ = local_instant(tz, date, time);
+        }
+        for tz in [chrono_tz::America::New_York, chrono_tz::Pacific::Pago_Pago, chrono_tz::Pacific::Kiritimati] {
+            let _ = local_instant(tz, NaiveDate::MAX, NaiveTime::from_hms_opt(23, 59, 0).unwrap());
+            let _ = local_instant(tz, NaiveDate::MIN, NaiveTime::MIN);
+        }
     }
 }

@@ -47,8 +47,9 @@ fn weekday(day: Weekday) -> chrono::Weekday {
     }
 }
 
-/// The input's rule (its pattern's defaults filled in), or every field that is wrong.
-fn parse_rule(input: &RecurringRuleCreate, now: DateTime<Utc>) -> Result<recurrence::Rule, Vec<FieldError>> {
+/// The input's rule (its pattern's defaults filled in), or every field that is wrong: pure
+/// and linear in the input, so it runs before any transaction opens.
+pub fn parse_rule(input: &RecurringRuleCreate, now: DateTime<Utc>) -> Result<recurrence::Rule, Vec<FieldError>> {
     let mut errors = Vec::new();
     let start_time = parse_hhmm(&input.start_time);
     if start_time.is_none() {
@@ -122,7 +123,9 @@ fn check_pattern(p: &RecurrencePattern, errors: &mut Vec<FieldError>) {
     }
 }
 
-/// The exceptions, each checked; dates `today` or later.
+/// The exceptions, each checked in one pass; dates `today` or later and rescheduled ones
+/// within 20 years. Over the bound, nothing else is looked at (a body may hold tens of
+/// thousands).
 fn parse_exceptions(
     given: &[RecurrenceException],
     today: NaiveDate,
@@ -130,11 +133,14 @@ fn parse_exceptions(
 ) -> Vec<recurrence::Exception> {
     if given.len() > MAX_OCCURRENCES {
         errors.push(FieldError::new("exceptions", format!("at most {MAX_OCCURRENCES}")));
+        return Vec::new();
     }
+    let latest = today.checked_add_days(chrono::Days::new(3660 * 2)).unwrap_or(NaiveDate::MAX);
+    let mut seen = std::collections::HashSet::with_capacity(given.len());
     let mut exceptions = Vec::new();
     for (i, x) in given.iter().enumerate() {
         let at = |f: &str| format!("exceptions[{i}].{f}");
-        if given[..i].iter().any(|y| y.date == x.date) {
+        if !seen.insert(x.date) {
             errors.push(FieldError::new(at("date"), "has another exception already"));
         }
         let action = match (x.action, x.new_date) {
@@ -150,6 +156,9 @@ fn parse_exceptions(
             (RecurrenceExceptionAction::Reschedule, Some(to)) => {
                 if to < today {
                     errors.push(FieldError::new(at("new_date"), "must not be in the past"));
+                } else if to > latest {
+                    errors.push(FieldError::new(at("new_date"), "must be within 20 years"));
+                    continue;
                 } else if to == x.date {
                     errors.push(FieldError::new(at("new_date"), "must differ from date"));
                 }
@@ -172,6 +181,7 @@ fn expand_error(e: ExpandError) -> FieldError {
         ExpandError::NotAnOccurrence(i) => {
             FieldError::new(format!("exceptions[{i}].date"), "is not a date of the rule")
         }
+        ExpandError::OutOfRange => FieldError::new("start_date", "the rule reaches dates out of the supported range"),
     }
 }
 
@@ -220,7 +230,7 @@ async fn checked_rule(
     tx: &TenantTx,
     template: &Template,
     input: &RecurringRuleCreate,
-    now: DateTime<Utc>,
+    parsed: Result<recurrence::Rule, Vec<FieldError>>,
 ) -> Result<recurrence::Rule, BookingsError> {
     let mut errors = Vec::new();
     if matches!(template.state.duration, ServiceDuration::MultiDay { .. }) {
@@ -229,7 +239,7 @@ async fn checked_rule(
     participants::check_shape(&input.participants, &mut errors);
     check_bookable_ids(template, input.bookable_ids.as_ref(), &mut errors);
     participants::check_household(ctx, tx, input.household_id, &mut errors).await?;
-    match parse_rule(input, now) {
+    match parsed {
         Ok(rule) if errors.is_empty() => Ok(rule),
         Ok(_) => Err(BookingsError::Invalid(errors)),
         Err(more) => {
@@ -241,17 +251,18 @@ async fn checked_rule(
 
 /// Creates a recurring rule inside `tx` (not committed) and books its occurrences up to
 /// the horizon: each is `booked`, a `conflict` (its slot is not free) or `skipped` by an
-/// exception.
+/// exception. `parsed` is [`parse_rule`] of `input`, done before the transaction.
 pub async fn create(
     ctx: &RequestContext,
     tx: &TenantTx,
     dir: &dyn Directory,
     input: RecurringRuleCreate,
+    parsed: Result<recurrence::Rule, Vec<FieldError>>,
     now: DateTime<Utc>,
 ) -> Result<RecurringRuleView, BookingsError> {
     let template = load_template(tx, input.service_template_id, "service_template_id").await?;
     template.must_be_active("service_template_id")?;
-    let rule = checked_rule(ctx, tx, &template, &input, now).await?;
+    let rule = checked_rule(ctx, tx, &template, &input, parsed).await?;
     let all = recurrence::expand(&rule).map_err(|e| BookingsError::Invalid(vec![expand_error(e)]))?;
     let horizon = now
         .with_timezone(&rule.tz)

@@ -28,8 +28,11 @@ pub async fn recurring_rules_create(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITE)?;
     let now = Utc::now();
+    let input = body.into_inner();
+    // The input's own checks hold no lock: a huge body is refused before the transaction.
+    let parsed = series::parse_rule(&input, now);
     let tx = ctx.write().await?;
-    let v = series::create(&ctx, &tx, dir.get_ref(), body.into_inner(), now).await?;
+    let v = series::create(&ctx, &tx, dir.get_ref(), input, parsed, now).await?;
     tx.commit().await?;
     Ok(created(format!("/v1/recurring-rules/{}", v.id), &v, Some(v.version)))
 }
