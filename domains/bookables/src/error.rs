@@ -63,3 +63,38 @@ impl From<BookablesError> for ApiError {
 }
 
 pub type Result<T, E = BookablesError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_is_a_503_not_a_500() {
+        let err = BookablesError::Db(DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout));
+        assert_eq!(ApiError::from(err).code(), ErrorCode::Unavailable);
+    }
+
+    #[test]
+    fn each_variant_keeps_its_status_code_and_detail() {
+        let transition = BookablesError::Transition { from: "retired".into(), to: "active".into() };
+        for (err, status, code, detail) in [
+            (BookablesError::SlugTaken, 409, "conflict", "another bookable of this tenant has this slug"),
+            (BookablesError::OverrideExists, 409, "conflict", "this date already has an override"),
+            (BookablesError::NotAProvider, 409, "conflict", "only providers have certifications"),
+            (BookablesError::Retired, 409, "invalid_transition", "a retired bookable does not change"),
+            (transition, 409, "invalid_transition", "a bookable cannot go from retired to active"),
+            (
+                BookablesError::BadParameter("`tag` is not a valid tag"),
+                400,
+                "invalid_parameter",
+                "`tag` is not a valid tag",
+            ),
+        ] {
+            let problem = ApiError::from(err).problem();
+            assert_eq!(
+                (problem.status, problem.code.as_str(), problem.detail.as_deref()),
+                (status, code, Some(detail))
+            );
+        }
+    }
+}

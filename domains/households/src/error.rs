@@ -49,3 +49,29 @@ impl From<HouseholdsError> for ApiError {
 }
 
 pub type Result<T, E = HouseholdsError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_is_a_503_not_a_500() {
+        let err = HouseholdsError::Db(DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout));
+        assert_eq!(ApiError::from(err).code(), ErrorCode::Unavailable);
+    }
+
+    #[test]
+    fn the_household_rules_are_409s_with_their_details() {
+        for (err, detail) in [
+            (HouseholdsError::AlreadyMember, "this user is already a member of the household"),
+            (HouseholdsError::LastPrimary, "a household keeps at least one primary member"),
+            (HouseholdsError::IsContact, "make another primary member the contact first"),
+            (HouseholdsError::StillManages, "this member still manages another member"),
+        ] {
+            let problem = ApiError::from(err).problem();
+            assert_eq!((problem.status, problem.detail.as_deref()), (409, Some(detail)));
+        }
+        let problem = ApiError::from(HouseholdsError::field("user_id", "is not a member of this tenant")).problem();
+        assert_eq!((problem.status, problem.errors[0].field.as_str()), (422, "user_id"));
+    }
+}
