@@ -2,9 +2,16 @@
 //! and venues — as one polymorphic resource, each with its own calendar (weekly pattern,
 //! date overrides, blocked times) and, for providers, certifications.
 //!
-//! Other plugins reach bookables only through [`service`].
+//! Layers: [`routes`] (extract, authorize, call, map) → [`bookables`], [`calendar`] and
+//! [`certifications`] (the operations and the rules that need the database; [`model`]
+//! and [`views`] hold the rest) → `repo` (the only queries) → [`entities`]. Other plugins
+//! reach bookables only through [`service`].
 
+pub mod bookables;
+pub mod calendar;
+pub mod certifications;
 pub mod entities;
+pub mod error;
 pub mod events;
 pub mod migrations;
 pub mod model;
@@ -12,6 +19,8 @@ mod repo;
 pub mod routes;
 mod schema;
 pub mod service;
+mod tags;
+pub mod views;
 
 use atrium_core::context::Permission;
 use atrium_core::events::EventTypeDef;

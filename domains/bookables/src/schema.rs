@@ -13,9 +13,9 @@ use utoipa::openapi::schema::{
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::model::*;
-use crate::routes::bookables::{BookableCreate, BookableMeta, BookableView};
-use crate::routes::calendar::{BlockedTimeInput, DateOverrideInput};
-use crate::routes::certifications::CertificationInput;
+use crate::views::calendar::{BlockedTimeInput, DateOverrideInput};
+use crate::views::certifications::CertificationInput;
+use crate::views::{BookableCreate, BookableMeta, BookableView};
 
 /// (discriminator value, name of the type's fields schema, title)
 const TYPES: [(&str, &str, &str); 4] = [
@@ -135,7 +135,7 @@ impl PartialSchema for BookableCreate {
                     .property("certifications", ArrayBuilder::new().items(Ref::from_schema_name("CertificationInput"))),
             )
             .description(Some("A new bookable, optionally with its first calendar exceptions and certifications."))
-            .example(Some(crate::routes::bookables::provider_example()))
+            .example(Some(crate::views::provider_example()))
             .into()
     }
 }

@@ -1,17 +1,19 @@
-//! What other plugins may ask of bookables (their public service API; never their tables).
+//! What other plugins may ask of bookables (their public service API; never their
+//! tables). It answers in the platform's [`ApiError`], which the calling plugins already
+//! speak; the bookables' own failures are converted here, at the boundary.
 
 use std::collections::HashMap;
 
 use atrium_core::db::TenantTx;
 use atrium_core::error::ApiError;
-use sea_orm::entity::prelude::*;
-
 use atrium_core::schedule::TimeRange;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::QuerySelect;
+use uuid::Uuid;
 
-use crate::entities::{blocked_times, bookables, date_overrides};
-use crate::model::{BookableStatus, BookableType, parse_name};
+use crate::entities::bookables;
+use crate::model::{BookableStatus, BookableType, name_of, parse_name};
+use crate::repo::{self, Candidates};
+use crate::tags::tags_of;
 
 /// A bookable as other plugins see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,14 +24,6 @@ pub struct BookableRef {
     pub tags: Vec<String>,
     pub category_id: Option<Uuid>,
     pub location_id: Option<Uuid>,
-}
-
-pub(crate) fn tags_of(column: &str) -> Vec<String> {
-    column.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()
-}
-
-pub(crate) fn tags_column(tags: &[String]) -> String {
-    if tags.is_empty() { String::new() } else { format!(",{},", tags.join(",")) }
 }
 
 fn to_ref(m: &bookables::Model) -> Result<BookableRef, ApiError> {
@@ -50,12 +44,7 @@ pub async fn find_refs(tx: &TenantTx, ids: &[Uuid]) -> Result<HashMap<Uuid, Book
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows = bookables::Entity::find()
-        .filter(bookables::Column::TenantId.eq(tx.tenant_id().0))
-        .filter(bookables::Column::Id.is_in(ids.iter().copied()))
-        .filter(bookables::Column::DeletedAt.is_null())
-        .all(tx.conn())
-        .await?;
+    let rows = repo::find_many(tx, ids).await?;
     rows.iter().map(|m| to_ref(m).map(|r| (r.id, r))).collect()
 }
 
@@ -108,54 +97,28 @@ pub async fn schedules(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<BookableSchedule>, ApiError> {
-    use sea_orm::{Condition, QueryOrder};
-
-    let tenant = tx.tenant_id().0;
-    let mut any = Condition::any();
-    for f in filters {
-        let mut all = Condition::all();
-        if let Some(kind) = f.bookable_type {
-            all = all.add(bookables::Column::BookableType.eq(crate::model::name_of(&kind)));
-        }
-        if let Some(ids) = &f.ids {
-            all = all.add(bookables::Column::Id.is_in(ids.iter().copied()));
-        }
-        for tag in &f.tags {
-            all = all.add(bookables::Column::Tags.contains(format!(",{tag},")));
-        }
-        if !f.category_ids.is_empty() {
-            all = all.add(bookables::Column::CategoryId.is_in(f.category_ids.iter().copied()));
-        }
-        if let Some(location) = f.location_id {
-            all = all.add(bookables::Column::LocationId.eq(location));
-        }
-        any = any.add(all);
-    }
-    let bases = bookables::Entity::find()
-        .filter(bookables::Column::TenantId.eq(tenant))
-        .filter(bookables::Column::DeletedAt.is_null())
-        .filter(bookables::Column::Status.eq(crate::model::name_of(&BookableStatus::Active)))
-        .filter(any)
-        .order_by_asc(bookables::Column::Id)
-        .all(tx.conn())
-        .await?;
+    let wanted: Vec<Candidates<'_>> = filters
+        .iter()
+        .map(|f| Candidates {
+            bookable_type: f.bookable_type.map(|kind| name_of(&kind)),
+            ids: f.ids.as_deref(),
+            tags: &f.tags,
+            category_ids: &f.category_ids,
+            location_id: f.location_id,
+        })
+        .collect();
+    let bases = repo::active_candidates(tx, &wanted).await?;
     if bases.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<Uuid> = bases.iter().map(|b| b.id).collect();
     let refs: Vec<BookableRef> = bases.iter().map(to_ref).collect::<Result<_, _>>()?;
-    let states = crate::repo::states(tx, bases).await?;
+    let states = repo::states(tx, bases).await?;
     // Local dates can be a day either side of the UTC window.
     let (first, last) =
         ((from - chrono::Duration::days(1)).date_naive(), (to + chrono::Duration::days(1)).date_naive());
     let mut overrides: HashMap<Uuid, Vec<DateOverride>> = HashMap::new();
-    for o in date_overrides::Entity::find()
-        .filter(date_overrides::Column::TenantId.eq(tenant))
-        .filter(date_overrides::Column::BookableId.is_in(ids.iter().copied()))
-        .filter(date_overrides::Column::Date.between(first, last))
-        .all(tx.conn())
-        .await?
-    {
+    for o in repo::calendar::overrides_of(tx, &ids, first, last).await? {
         let kind = match o.override_type.as_str() {
             "closed" => OverrideKind::Closed,
             "modified_hours" => {
@@ -168,15 +131,8 @@ pub async fn schedules(
         overrides.entry(o.bookable_id).or_default().push(DateOverride { date: o.date, kind });
     }
     let mut blocked: HashMap<Uuid, Vec<Span>> = HashMap::new();
-    for b in blocked_times::Entity::find()
-        .filter(blocked_times::Column::TenantId.eq(tenant))
-        .filter(blocked_times::Column::BookableId.is_in(ids.iter().copied()))
-        .filter(blocked_times::Column::EndAt.gt(from - chrono::Duration::days(1)))
-        .filter(blocked_times::Column::StartAt.lt(to + chrono::Duration::days(1)))
-        .filter(blocked_times::Column::AllowOverride.eq(false))
-        .all(tx.conn())
-        .await?
-    {
+    let (window_from, window_to) = (from - chrono::Duration::days(1), to + chrono::Duration::days(1));
+    for b in repo::calendar::hard_blocks_of(tx, &ids, window_from, window_to).await? {
         blocked.entry(b.bookable_id).or_default().push((b.start_at, b.end_at));
     }
     Ok(refs
@@ -194,17 +150,5 @@ pub async fn schedules(
 /// Locks the bookables' rows until the transaction ends (PostgreSQL; SQLite's write
 /// transactions are already serialized), in id order so two lockers never deadlock.
 pub async fn lock(tx: &TenantTx, ids: &[Uuid]) -> Result<(), ApiError> {
-    use sea_orm::{ConnectionTrait, DbBackend, QueryOrder};
-
-    if tx.conn().get_database_backend() != DbBackend::Postgres || ids.is_empty() {
-        return Ok(());
-    }
-    bookables::Entity::find()
-        .filter(bookables::Column::TenantId.eq(tx.tenant_id().0))
-        .filter(bookables::Column::Id.is_in(ids.iter().copied()))
-        .order_by_asc(bookables::Column::Id)
-        .lock_exclusive()
-        .all(tx.conn())
-        .await?;
-    Ok(())
+    Ok(repo::lock(tx, ids).await?)
 }

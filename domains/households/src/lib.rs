@@ -1,9 +1,18 @@
 //! atrium-households: families, companies and groups of people who book together, and
 //! the rules of who may book for whom ([`rules::may_book_for`]).
+//!
+//! Layers: [`routes`] (extract, authorize, call, map) → [`households`] and [`members`]
+//! (the operations and their rules; [`rules`] is the pure booking rule) → `repo` (the
+//! only queries) → [`entities`]. Other plugins use [`service`] only.
 
 pub mod entities;
+pub mod error;
 pub mod events;
+pub mod households;
+pub mod members;
 pub mod migrations;
+pub mod model;
+mod repo;
 pub mod routes;
 pub mod rules;
 pub mod service;
@@ -24,16 +33,7 @@ impl DomainPlugin for HouseholdsPlugin {
     }
 
     fn routes(&self, cfg: &mut ServiceConfig<'_>) {
-        cfg.service(routes::households_list)
-            .service(routes::households_create)
-            .service(routes::households_get)
-            .service(routes::households_update)
-            .service(routes::households_delete)
-            .service(routes::household_members_list)
-            .service(routes::household_members_create)
-            .service(routes::household_members_get)
-            .service(routes::household_members_update)
-            .service(routes::household_members_delete);
+        routes::configure(cfg);
     }
 
     fn permissions(&self) -> Vec<PermissionDef> {

@@ -1,11 +1,12 @@
-//! What other plugins may ask of households (their public service API; never their tables).
+//! What other plugins may ask of households (their public service API; never their
+//! tables). It answers in the platform's [`ApiError`], which the calling plugins already
+//! speak; the household's own failures are converted here, at the boundary.
 
 use atrium_core::db::TenantTx;
 use atrium_core::error::ApiError;
-use sea_orm::QueryOrder;
-use sea_orm::entity::prelude::*;
+use uuid::Uuid;
 
-use crate::entities::{households, members};
+use crate::repo;
 use crate::rules::MemberFacts;
 
 /// A household as other plugins see it.
@@ -20,22 +21,10 @@ pub struct HouseholdRef {
 
 /// The transaction's tenant's household `id` (not deleted) with its members.
 pub async fn household(tx: &TenantTx, id: Uuid) -> Result<Option<HouseholdRef>, ApiError> {
-    let Some(h) = households::Entity::find_by_id((tx.tenant_id().0, id))
-        .filter(households::Column::DeletedAt.is_null())
-        .one(tx.conn())
-        .await?
-    else {
+    let Some(h) = repo::household(tx, id).await? else {
         return Ok(None);
     };
-    let member_user_ids = members::Entity::find()
-        .filter(members::Column::TenantId.eq(tx.tenant_id().0))
-        .filter(members::Column::HouseholdId.eq(h.id))
-        .order_by_asc(members::Column::Id)
-        .all(tx.conn())
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
+    let member_user_ids = repo::members_of(tx, h.id).await?.into_iter().map(|m| m.user_id).collect();
     Ok(Some(HouseholdRef { id: h.id, household_type: h.household_type, member_user_ids }))
 }
 
@@ -48,21 +37,12 @@ pub struct MemberRecord {
 
 /// The members of the transaction's tenant's household `id` (empty when it does not exist).
 pub async fn members(tx: &TenantTx, id: Uuid) -> Result<Vec<MemberRecord>, ApiError> {
-    let exists = households::Entity::find_by_id((tx.tenant_id().0, id))
-        .filter(households::Column::DeletedAt.is_null())
-        .one(tx.conn())
-        .await?
-        .is_some();
-    if !exists {
+    if repo::household(tx, id).await?.is_none() {
         return Ok(Vec::new());
     }
-    let rows = members::Entity::find()
-        .filter(members::Column::TenantId.eq(tx.tenant_id().0))
-        .filter(members::Column::HouseholdId.eq(id))
-        .order_by_asc(members::Column::Id)
-        .all(tx.conn())
-        .await?;
-    let bad = |m: &members::Model| ApiError::internal(format!("household member {} is malformed", m.id));
+    let rows = repo::members_of(tx, id).await?;
+    let bad =
+        |m: &crate::entities::members::Model| ApiError::internal(format!("household member {} is malformed", m.id));
     rows.iter()
         .map(|m| {
             Ok(MemberRecord {

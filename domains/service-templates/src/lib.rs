@@ -2,8 +2,9 @@
 //! bookables it needs, capacity, pricing, cancellation, deposit, included products,
 //! reservation settings — and the one pure function that quotes its price.
 //!
-//! Layers: [`routes`] (extract, authorize, call, map) → [`service`] (rules that need the
-//! database; [`rules`] holds the rest) → [`repo`] (the only queries) → [`entities`].
+//! Layers: [`routes`] (extract, authorize, call, map) → [`service`] (the operations and
+//! the rules that need the database; [`rules`] holds the rest) → [`repo`] (the only
+//! queries) → [`entities`]. [`views`] holds what the API shows beyond the model.
 //! [`quote`] is pure: the bookings plugin prices and refunds with it.
 
 pub mod entities;
@@ -17,6 +18,7 @@ pub mod repo;
 pub mod routes;
 pub mod rules;
 pub mod service;
+pub mod views;
 
 use atrium_core::context::Permission;
 use atrium_core::events::EventTypeDef;

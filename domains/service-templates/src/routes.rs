@@ -2,49 +2,17 @@
 //! `POST /v1/service-templates/{id}/quote`.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use atrium_bookables::model::is_tag;
-use atrium_core::audit::{self, AuditActor, Change};
+use atrium_core::audit::AuditActor;
 use atrium_core::context::{Directory, RequestContext};
-use atrium_core::error::{ApiError, ErrorCode};
+use atrium_core::error::ApiError;
 use atrium_core::extract::Json;
-use atrium_core::http::{ListQuery, Page, check_if_match, created, ok_versioned, patched};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use atrium_core::http::{ListQuery, Page, check_if_match, created, ok_versioned};
 use uuid::Uuid;
 
-use crate::entities::service_templates::Model;
-use crate::events::ServiceTemplatesEvent;
-use crate::model::{ServiceTemplateState, ServiceTemplateStatus, ServiceTemplateType};
-use crate::quote::{PricingSnapshot, QuoteOrigin, QuoteRequest, quote};
-use crate::repo::{self, ListFilter};
+use crate::model::ServiceTemplateState;
+use crate::quote::{PricingSnapshot, QuoteRequest};
+use crate::views::{ServiceTemplateFilter, ServiceTemplateView};
 use crate::{READ, WRITE, service};
-
-/// A service template: its state, as given and checked, with its identity and version.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ServiceTemplateView {
-    pub id: Uuid,
-    #[serde(flatten)]
-    pub state: ServiceTemplateState,
-    /// Goes up by one with every change; send it as `If-Match` to update safely.
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-fn view(m: &Model) -> Result<ServiceTemplateView, ApiError> {
-    Ok(ServiceTemplateView {
-        id: m.id,
-        state: repo::state_of(m)?,
-        version: m.version,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
-    })
-}
-
-fn json_of(view: &ServiceTemplateView) -> Option<serde_json::Value> {
-    serde_json::to_value(view).ok()
-}
 
 /// Creates a service template. The body is the template's whole state; every problem
 /// with it is listed in one 422.
@@ -66,29 +34,9 @@ pub async fn service_templates_create(
     ctx.require(WRITE)?;
     let state = body.into_inner();
     let tx = ctx.write().await?;
-    service::validate(&tx, dir.get_ref(), &state, None).await?;
-    let m = repo::insert(&tx, Uuid::now_v7(), &state).await?;
-    let view = view(&m)?;
-    audit::record(
-        &tx,
-        &AuditActor::of(&ctx),
-        Change::new(ServiceTemplatesEvent::ServiceTemplateCreated, "service_template", m.id, None, json_of(&view)),
-    )
-    .await?;
+    let view = service::create(&tx, dir.get_ref(), &AuditActor::of(&ctx), state).await?;
     tx.commit().await?;
-    Ok(created(format!("/v1/service-templates/{}", m.id), &view, Some(m.version)))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ServiceTemplateFilter {
-    #[serde(rename = "type")]
-    #[param(rename = "type")]
-    pub template_type: Option<ServiceTemplateType>,
-    pub status: Option<ServiceTemplateStatus>,
-    pub location_id: Option<Uuid>,
-    /// Templates carrying this tag.
-    pub tag: Option<String>,
+    Ok(created(format!("/v1/service-templates/{}", view.id), &view, Some(view.version)))
 }
 
 /// Lists the tenant's service templates (not deleted), oldest first.
@@ -102,19 +50,9 @@ pub async fn service_templates_list(
 ) -> Result<web::Json<Page<ServiceTemplateView>>, ApiError> {
     ctx.require(READ)?;
     let limit = query.limit()?;
-    let filter = filter.into_inner();
-    if filter.tag.as_deref().is_some_and(|t| !is_tag(t)) {
-        return Err(ApiError::new(ErrorCode::InvalidParameter).with_detail("tag is not a tag"));
-    }
-    let filter = ListFilter {
-        template_type: filter.template_type,
-        status: filter.status,
-        location_id: filter.location_id,
-        tag: filter.tag,
-    };
+    let filter = filter.into_inner().checked()?;
     let tx = ctx.read().await?;
-    let rows = repo::page(&tx, query.cursor()?, limit, &filter).await?;
-    let views = rows.iter().map(view).collect::<Result<Vec<_>, _>>()?;
+    let views = service::list(&tx, query.cursor()?, limit, &filter).await?;
     Ok(web::Json(Page::from_overfetch(views, limit, |t| t.id)))
 }
 
@@ -124,8 +62,8 @@ pub async fn service_templates_list(
 pub async fn service_templates_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     ctx.require(READ)?;
     let tx = ctx.read().await?;
-    let m = repo::find(&tx, *id).await?;
-    Ok(ok_versioned(&view(&m)?, m.version))
+    let m = service::find(&tx, *id).await?;
+    Ok(ok_versioned(&ServiceTemplateView::of(&m)?, m.version))
 }
 
 /// Changes a service template with a JSON merge patch (RFC 7396) over its state: the
@@ -148,27 +86,11 @@ pub async fn service_templates_update(
     ctx.require(WRITE)?;
     let patch = serde_json::Value::Object(body.into_inner());
     let tx = ctx.write().await?;
-    let m = repo::find(&tx, *id).await?;
+    let m = service::find(&tx, *id).await?;
     check_if_match(&req, m.version)?;
-    let before = view(&m)?;
-    let state = patched(&before.state, &patch)?;
-    service::validate(&tx, dir.get_ref(), &state, Some(&before.state)).await?;
-    let m = repo::update(&tx, m, &state).await?;
-    let after = view(&m)?;
-    audit::record(
-        &tx,
-        &AuditActor::of(&ctx),
-        Change::new(
-            ServiceTemplatesEvent::ServiceTemplateUpdated,
-            "service_template",
-            m.id,
-            json_of(&before),
-            json_of(&after),
-        ),
-    )
-    .await?;
+    let after = service::update(&tx, dir.get_ref(), &AuditActor::of(&ctx), m, patch).await?;
     tx.commit().await?;
-    Ok(ok_versioned(&after, m.version))
+    Ok(ok_versioned(&after, after.version))
 }
 
 /// Soft-deletes a service template; its slug may be used again.
@@ -183,16 +105,9 @@ pub async fn service_templates_delete(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(WRITE)?;
     let tx = ctx.write().await?;
-    let m = repo::find(&tx, *id).await?;
+    let m = service::find(&tx, *id).await?;
     check_if_match(&req, m.version)?;
-    let before = view(&m)?;
-    let m = repo::soft_delete(&tx, m).await?;
-    audit::record(
-        &tx,
-        &AuditActor::of(&ctx),
-        Change::new(ServiceTemplatesEvent::ServiceTemplateDeleted, "service_template", m.id, json_of(&before), None),
-    )
-    .await?;
+    service::delete(&tx, &AuditActor::of(&ctx), m).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -211,8 +126,5 @@ pub async fn service_templates_quote(
 ) -> Result<web::Json<PricingSnapshot>, ApiError> {
     ctx.require(READ)?;
     let tx = ctx.read().await?;
-    let m = repo::find(&tx, *id).await?;
-    let state = repo::state_of(&m)?;
-    let origin = QuoteOrigin { template_id: m.id, template_version: m.version, quoted_at: Utc::now() };
-    quote(&state, &body, origin).map(web::Json).map_err(ApiError::validation)
+    Ok(web::Json(service::quote(&tx, *id, &body).await?))
 }

@@ -1,18 +1,30 @@
-//! The rules that need the database: a template's location is one of the tenant's, and
-//! its specific bookables are the tenant's own, of the required type, not retired.
-//! [`validate`] adds them to [`ServiceTemplateState::check`] so one 422 lists every problem.
+//! The operations on service templates (create, change by merge patch, soft-delete, list,
+//! quote) and the rules that need the database: a template's location is one of the
+//! tenant's, and its specific bookables are the tenant's own, of the required type, not
+//! retired. [`validate`] adds them to [`ServiceTemplateState::check`] so one 422 lists
+//! every problem.
 
 use std::collections::HashSet;
 
 use atrium_bookables::model::{BookableStatus, BookableType, name_of};
 use atrium_bookables::service::find_refs;
+use atrium_core::audit::{self, AuditActor, Change};
 use atrium_core::context::Directory;
 use atrium_core::db::TenantTx;
-use atrium_core::error::{ApiError, FieldError};
+use atrium_core::error::FieldError;
+use atrium_core::http::patched;
+use chrono::Utc;
 use uuid::Uuid;
 
+use crate::entities::service_templates::Model;
 use crate::error::ServiceTemplatesError;
+use crate::events::ServiceTemplatesEvent;
 use crate::model::ServiceTemplateState;
+use crate::quote::{PricingSnapshot, QuoteOrigin, QuoteRequest, quote as price};
+use crate::repo::{self, ListFilter};
+use crate::views::ServiceTemplateView;
+
+type Result<T> = std::result::Result<T, ServiceTemplatesError>;
 
 /// `(path, id, type)` of every specific bookable the state names.
 fn specific_bookables(state: &ServiceTemplateState) -> Vec<(String, Uuid, BookableType)> {
@@ -34,7 +46,7 @@ pub async fn check_references(
     dir: &dyn Directory,
     state: &ServiceTemplateState,
     before: Option<&ServiceTemplateState>,
-) -> Result<Vec<FieldError>, ApiError> {
+) -> Result<Vec<FieldError>> {
     let mut errors = Vec::new();
     if let Some(location) = state.location_id
         && before.is_none_or(|b| b.location_id != Some(location))
@@ -46,7 +58,7 @@ pub async fn check_references(
         before.map(|b| specific_bookables(b).into_iter().map(|(_, id, t)| (id, t)).collect()).unwrap_or_default();
     let new: Vec<_> = specific_bookables(state).into_iter().filter(|(_, id, t)| !known.contains(&(*id, *t))).collect();
     let ids: Vec<Uuid> = new.iter().map(|(_, id, _)| *id).collect();
-    let found = find_refs(tx, &ids).await?;
+    let found = find_refs(tx, &ids).await.map_err(ServiceTemplatesError::Api)?;
     for (path, id, wanted) in new {
         match found.get(&id) {
             None => errors.push(FieldError::new(path, "is not a bookable of this tenant")),
@@ -65,8 +77,87 @@ pub async fn validate(
     dir: &dyn Directory,
     state: &ServiceTemplateState,
     before: Option<&ServiceTemplateState>,
-) -> Result<(), ApiError> {
+) -> Result<()> {
     let mut errors = state.check();
     errors.extend(check_references(tx, dir, state, before).await?);
-    if errors.is_empty() { Ok(()) } else { Err(ServiceTemplatesError::Invalid(errors).into()) }
+    if errors.is_empty() { Ok(()) } else { Err(ServiceTemplatesError::Invalid(errors)) }
+}
+
+fn json_of(view: &ServiceTemplateView) -> Option<serde_json::Value> {
+    serde_json::to_value(view).ok()
+}
+
+/// The tenant's template `id` (not deleted).
+pub async fn find(tx: &TenantTx, id: Uuid) -> Result<Model> {
+    repo::find(tx, id).await
+}
+
+/// One page of the tenant's templates (one more than `limit` when there is a next one).
+pub async fn list(
+    tx: &TenantTx,
+    after: Option<Uuid>,
+    limit: u64,
+    filter: &ListFilter,
+) -> Result<Vec<ServiceTemplateView>> {
+    repo::page(tx, after, limit, filter).await?.iter().map(ServiceTemplateView::of).collect()
+}
+
+/// Creates a template from its whole state, once every rule holds.
+pub async fn create(
+    tx: &TenantTx,
+    dir: &dyn Directory,
+    actor: &AuditActor,
+    state: ServiceTemplateState,
+) -> Result<ServiceTemplateView> {
+    validate(tx, dir, &state, None).await?;
+    let m = repo::insert(tx, Uuid::now_v7(), &state).await?;
+    let view = ServiceTemplateView::of(&m)?;
+    let change =
+        Change::new(ServiceTemplatesEvent::ServiceTemplateCreated, "service_template", m.id, None, json_of(&view));
+    audit::record(tx, actor, change).await?;
+    Ok(view)
+}
+
+/// Applies a JSON merge patch to template `m`'s state; the result is checked like a
+/// creation (references only where they are new).
+pub async fn update(
+    tx: &TenantTx,
+    dir: &dyn Directory,
+    actor: &AuditActor,
+    m: Model,
+    patch: serde_json::Value,
+) -> Result<ServiceTemplateView> {
+    let before = ServiceTemplateView::of(&m)?;
+    let state = patched(&before.state, &patch).map_err(ServiceTemplatesError::Api)?;
+    validate(tx, dir, &state, Some(&before.state)).await?;
+    let m = repo::update(tx, m, &state).await?;
+    let after = ServiceTemplateView::of(&m)?;
+    let change = Change::new(
+        ServiceTemplatesEvent::ServiceTemplateUpdated,
+        "service_template",
+        m.id,
+        json_of(&before),
+        json_of(&after),
+    );
+    audit::record(tx, actor, change).await?;
+    Ok(after)
+}
+
+/// Soft-deletes template `m`; its slug may be used again.
+pub async fn delete(tx: &TenantTx, actor: &AuditActor, m: Model) -> Result<()> {
+    let before = ServiceTemplateView::of(&m)?;
+    let m = repo::soft_delete(tx, m).await?;
+    let change =
+        Change::new(ServiceTemplatesEvent::ServiceTemplateDeleted, "service_template", m.id, json_of(&before), None);
+    audit::record(tx, actor, change).await?;
+    Ok(())
+}
+
+/// The price of a booking of template `id` (of any status): a 422 naming the field the
+/// template cannot take.
+pub async fn quote(tx: &TenantTx, id: Uuid, request: &QuoteRequest) -> Result<PricingSnapshot> {
+    let m = repo::find(tx, id).await?;
+    let state = repo::state_of(&m)?;
+    let origin = QuoteOrigin { template_id: m.id, template_version: m.version, quoted_at: Utc::now() };
+    price(&state, request, origin).map_err(ServiceTemplatesError::Invalid)
 }

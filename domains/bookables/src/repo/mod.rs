@@ -1,32 +1,41 @@
 //! The only place that builds bookables queries: a bookable's base row and subtype row
-//! to and from its typed [`BookableState`].
+//! to and from its typed [`BookableState`] (here), its calendar exceptions
+//! ([`calendar`]) and its certifications ([`certifications`]). Every query filters by the
+//! transaction's tenant.
+
+pub mod calendar;
+pub mod certifications;
 
 use std::collections::HashMap;
 use std::str::FromStr;
 
 use atrium_core::db::TenantTx;
-use atrium_core::error::{ApiError, ErrorCode};
 use atrium_core::schedule::WeeklySchedule;
 use chrono::Utc;
 use rust_decimal::Decimal;
 use sea_orm::entity::prelude::*;
-use sea_orm::{IntoActiveModel, Set};
+use sea_orm::{Condition, ConnectionTrait, DbBackend, IntoActiveModel, QueryOrder, QuerySelect, Set};
 use serde::de::DeserializeOwned;
 
 use crate::entities::{assets, bookables, company_providers, providers, venues};
+use crate::error::{BookablesError, Result};
 use crate::model::*;
-use crate::service::{tags_column, tags_of};
+use crate::tags::{tag_needle, tags_column, tags_of};
 
 fn json<T: serde::Serialize>(value: &T) -> Json {
     serde_json::to_value(value).unwrap_or(Json::Null)
 }
 
-fn from_json<T: DeserializeOwned>(value: &Json) -> Result<T, ApiError> {
-    serde_json::from_value(value.clone()).map_err(ApiError::internal)
+fn corrupt(e: impl std::fmt::Display) -> BookablesError {
+    BookablesError::Corrupt(format!("a stored bookable does not read: {e}"))
 }
 
-fn decimal(value: Option<&String>) -> Result<Option<Decimal>, ApiError> {
-    value.map(|v| Decimal::from_str(v).map_err(ApiError::internal)).transpose()
+fn from_json<T: DeserializeOwned>(value: &Json) -> Result<T> {
+    serde_json::from_value(value.clone()).map_err(corrupt)
+}
+
+fn decimal(value: Option<&String>) -> Result<Option<Decimal>> {
+    value.map(|v| Decimal::from_str(v).map_err(corrupt)).transpose()
 }
 
 fn int(value: u32) -> i32 {
@@ -38,15 +47,123 @@ fn uint(value: i32) -> u32 {
 }
 
 /// A non-deleted bookable of the transaction's tenant.
-pub async fn find(tx: &TenantTx, id: Uuid) -> Result<bookables::Model, ApiError> {
+pub async fn find(tx: &TenantTx, id: Uuid) -> Result<bookables::Model> {
     bookables::Entity::find_by_id((tx.tenant_id().0, id))
         .filter(bookables::Column::DeletedAt.is_null())
         .one(tx.conn())
         .await?
-        .ok_or_else(ApiError::not_found)
+        .ok_or(BookablesError::NotFound)
 }
 
-pub async fn slug_taken(tx: &TenantTx, slug: &str, except: Option<Uuid>) -> Result<bool, ApiError> {
+/// The tenant's non-deleted bookables among `ids`; ids of other tenants are simply absent.
+pub async fn find_many(tx: &TenantTx, ids: &[Uuid]) -> Result<Vec<bookables::Model>> {
+    Ok(bookables::Entity::find()
+        .filter(bookables::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(bookables::Column::Id.is_in(ids.iter().copied()))
+        .filter(bookables::Column::DeletedAt.is_null())
+        .all(tx.conn())
+        .await?)
+}
+
+/// What a list may be narrowed to (the names as stored).
+#[derive(Debug, Default)]
+pub struct ListFilter {
+    pub bookable_type: Option<String>,
+    pub status: Option<String>,
+    pub location_id: Option<Uuid>,
+    pub category_id: Option<Uuid>,
+    /// Already checked to be a tag.
+    pub tag: Option<String>,
+}
+
+/// One page of non-deleted bookables in id order, with one row more than `limit` when
+/// there is a next page.
+pub async fn page(tx: &TenantTx, after: Option<Uuid>, limit: u64, f: &ListFilter) -> Result<Vec<bookables::Model>> {
+    let mut q = bookables::Entity::find()
+        .filter(bookables::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(bookables::Column::DeletedAt.is_null());
+    if let Some(after) = after {
+        q = q.filter(bookables::Column::Id.gt(after));
+    }
+    if let Some(kind) = &f.bookable_type {
+        q = q.filter(bookables::Column::BookableType.eq(kind));
+    }
+    if let Some(status) = &f.status {
+        q = q.filter(bookables::Column::Status.eq(status));
+    }
+    if let Some(location) = f.location_id {
+        q = q.filter(bookables::Column::LocationId.eq(location));
+    }
+    if let Some(category) = f.category_id {
+        q = q.filter(bookables::Column::CategoryId.eq(category));
+    }
+    if let Some(tag) = &f.tag {
+        q = q.filter(bookables::Column::Tags.contains(tag_needle(tag)));
+    }
+    Ok(q.order_by_asc(bookables::Column::Id).limit(limit + 1).all(tx.conn()).await?)
+}
+
+/// Which bookables one requirement may use (the names as stored).
+#[derive(Debug, Default)]
+pub struct Candidates<'a> {
+    pub bookable_type: Option<String>,
+    pub ids: Option<&'a [Uuid]>,
+    /// Every one of these tags.
+    pub tags: &'a [String],
+    /// Any of these categories (none: any category).
+    pub category_ids: &'a [Uuid],
+    pub location_id: Option<Uuid>,
+}
+
+/// The tenant's active, non-deleted bookables matching any of `wanted`, in id order.
+pub async fn active_candidates(tx: &TenantTx, wanted: &[Candidates<'_>]) -> Result<Vec<bookables::Model>> {
+    let mut any = Condition::any();
+    for f in wanted {
+        let mut all = Condition::all();
+        if let Some(kind) = &f.bookable_type {
+            all = all.add(bookables::Column::BookableType.eq(kind));
+        }
+        if let Some(ids) = f.ids {
+            all = all.add(bookables::Column::Id.is_in(ids.iter().copied()));
+        }
+        for tag in f.tags {
+            all = all.add(bookables::Column::Tags.contains(tag_needle(tag)));
+        }
+        if !f.category_ids.is_empty() {
+            all = all.add(bookables::Column::CategoryId.is_in(f.category_ids.iter().copied()));
+        }
+        if let Some(location) = f.location_id {
+            all = all.add(bookables::Column::LocationId.eq(location));
+        }
+        any = any.add(all);
+    }
+    Ok(bookables::Entity::find()
+        .filter(bookables::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(bookables::Column::DeletedAt.is_null())
+        .filter(bookables::Column::Status.eq(name_of(&BookableStatus::Active)))
+        .filter(any)
+        .order_by_asc(bookables::Column::Id)
+        .all(tx.conn())
+        .await?)
+}
+
+/// Locks the bookables' rows until the transaction ends (PostgreSQL; SQLite's write
+/// transactions are already serialized), in id order so two lockers never deadlock.
+pub async fn lock(tx: &TenantTx, ids: &[Uuid]) -> Result<()> {
+    if tx.conn().get_database_backend() != DbBackend::Postgres || ids.is_empty() {
+        return Ok(());
+    }
+    bookables::Entity::find()
+        .filter(bookables::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(bookables::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(bookables::Column::Id)
+        .lock_exclusive()
+        .all(tx.conn())
+        .await?;
+    Ok(())
+}
+
+pub async fn slug_taken(tx: &TenantTx, slug: &str, except: Option<Uuid>) -> Result<bool> {
     let mut q = bookables::Entity::find()
         .filter(bookables::Column::TenantId.eq(tx.tenant_id().0))
         .filter(bookables::Column::Slug.eq(slug));
@@ -56,8 +173,8 @@ pub async fn slug_taken(tx: &TenantTx, slug: &str, except: Option<Uuid>) -> Resu
     Ok(q.one(tx.conn()).await?.is_some())
 }
 
-fn common_of(b: &bookables::Model) -> Result<BookableCommon, ApiError> {
-    let bad = || ApiError::internal(format!("bookable {} has an unknown status", b.id));
+fn common_of(b: &bookables::Model) -> Result<BookableCommon> {
+    let bad = || BookablesError::Corrupt(format!("bookable {} has an unknown status", b.id));
     Ok(BookableCommon {
         name: b.name.clone(),
         slug: Some(b.slug.clone()),
@@ -98,7 +215,7 @@ fn set_common(am: &mut bookables::ActiveModel, c: &BookableCommon, slug: &str) {
 }
 
 /// Inserts the base row and the subtype row of a new bookable.
-pub async fn insert(tx: &TenantTx, id: Uuid, s: &BookableState, slug: &str) -> Result<bookables::Model, ApiError> {
+pub async fn insert(tx: &TenantTx, id: Uuid, s: &BookableState, slug: &str) -> Result<bookables::Model> {
     let now = Utc::now();
     let mut am = bookables::ActiveModel {
         tenant_id: Set(tx.tenant_id().0),
@@ -118,12 +235,7 @@ pub async fn insert(tx: &TenantTx, id: Uuid, s: &BookableState, slug: &str) -> R
 }
 
 /// Writes a changed state over an existing bookable (same type), bumping its version.
-pub async fn update(
-    tx: &TenantTx,
-    base: bookables::Model,
-    s: &BookableState,
-    slug: &str,
-) -> Result<bookables::Model, ApiError> {
+pub async fn update(tx: &TenantTx, base: bookables::Model, s: &BookableState, slug: &str) -> Result<bookables::Model> {
     let version = base.version + 1;
     let id = base.id;
     let mut am = base.into_active_model();
@@ -135,7 +247,7 @@ pub async fn update(
     Ok(base)
 }
 
-pub async fn soft_delete(tx: &TenantTx, base: bookables::Model, reason: Option<String>) -> Result<(), ApiError> {
+pub async fn soft_delete(tx: &TenantTx, base: bookables::Model, reason: Option<String>) -> Result<()> {
     let version = base.version + 1;
     let mut am = base.into_active_model();
     am.deleted_at = Set(Some(Utc::now()));
@@ -145,16 +257,15 @@ pub async fn soft_delete(tx: &TenantTx, base: bookables::Model, reason: Option<S
     Ok(())
 }
 
-fn slug_conflict(e: DbErr) -> ApiError {
+/// A duplicate slug (the unique index) is a 409, whoever won the race.
+fn slug_conflict(e: DbErr) -> BookablesError {
     match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-            ApiError::new(ErrorCode::Conflict).with_detail("another bookable of this tenant has this slug")
-        }
-        _ => ApiError::from(e),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => BookablesError::SlugTaken,
+        _ => BookablesError::Db(e),
     }
 }
 
-async fn save_details(tx: &TenantTx, id: Uuid, details: &BookableDetails, insert: bool) -> Result<(), ApiError> {
+async fn save_details(tx: &TenantTx, id: Uuid, details: &BookableDetails, insert: bool) -> Result<()> {
     let tenant_id = tx.tenant_id().0;
     let conn = tx.conn();
     match details {
@@ -244,7 +355,7 @@ fn ids_of(bases: &[bookables::Model], kind: BookableType) -> Vec<Uuid> {
     bases.iter().filter(|b| b.bookable_type == kind).map(|b| b.id).collect()
 }
 
-async fn subtypes(tx: &TenantTx, bases: &[bookables::Model]) -> Result<Subtypes, ApiError> {
+async fn subtypes(tx: &TenantTx, bases: &[bookables::Model]) -> Result<Subtypes> {
     let tenant = tx.tenant_id().0;
     let mut out = Subtypes::default();
     let ids = ids_of(bases, BookableType::Provider);
@@ -294,10 +405,10 @@ async fn subtypes(tx: &TenantTx, bases: &[bookables::Model]) -> Result<Subtypes,
     Ok(out)
 }
 
-fn details_of(b: &bookables::Model, subs: &mut Subtypes) -> Result<BookableDetails, ApiError> {
-    let missing = || ApiError::internal(format!("bookable {} has no {} row", b.id, b.bookable_type));
+fn details_of(b: &bookables::Model, subs: &mut Subtypes) -> Result<BookableDetails> {
+    let missing = || BookablesError::Corrupt(format!("bookable {} has no {} row", b.id, b.bookable_type));
     let kind: BookableType =
-        parse_name(&b.bookable_type).ok_or_else(|| ApiError::internal(format!("bookable {} type", b.id)))?;
+        parse_name(&b.bookable_type).ok_or_else(|| BookablesError::Corrupt(format!("bookable {} type", b.id)))?;
     Ok(match kind {
         BookableType::Provider => {
             let p = subs.providers.remove(&b.id).ok_or_else(missing)?;
@@ -375,7 +486,7 @@ pub struct Stats {
 pub async fn states(
     tx: &TenantTx,
     bases: Vec<bookables::Model>,
-) -> Result<Vec<(bookables::Model, BookableState, Stats)>, ApiError> {
+) -> Result<Vec<(bookables::Model, BookableState, Stats)>> {
     let mut subs = subtypes(tx, &bases).await?;
     let stats: HashMap<Uuid, Stats> = subs
         .providers
@@ -395,9 +506,6 @@ pub async fn states(
         .collect()
 }
 
-pub async fn state(
-    tx: &TenantTx,
-    base: bookables::Model,
-) -> Result<(bookables::Model, BookableState, Stats), ApiError> {
-    states(tx, vec![base]).await?.pop().ok_or_else(ApiError::not_found)
+pub async fn state(tx: &TenantTx, base: bookables::Model) -> Result<(bookables::Model, BookableState, Stats)> {
+    states(tx, vec![base]).await?.pop().ok_or(BookablesError::NotFound)
 }
