@@ -695,7 +695,7 @@ fn security_9_local_instants_never_panic_for_any_date_and_zone() {
         )
         .unwrap();
         let tz = zones[usize::try_from(rng.next()).unwrap() % zones.len()];
-        let fold = if rng.next() % 2 == 0 { Fold::Earlier } else { Fold::Later };
+        let fold = if rng.next().is_multiple_of(2) { Fold::Earlier } else { Fold::Later };
         let _ = local_instant(tz, date.and_time(time), fold);
     }
     // The ends themselves, in zones on both sides of UTC.
