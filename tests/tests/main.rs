@@ -11,6 +11,7 @@ mod idempotency;
 mod isolation;
 mod kernel;
 mod openapi;
+mod plugins;
 mod ratelimit;
 mod rbac;
 mod recurring;
