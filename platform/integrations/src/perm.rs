@@ -1,0 +1,30 @@
+//! The permissions of the integrations module, and which built-in roles hold them.
+
+use atrium_core::context::Permission;
+use atrium_core::plugin::{BuiltinRole::*, PermissionDef};
+
+pub const API_KEYS_READ: Permission = Permission("integrations:api_keys_read");
+pub const API_KEYS_WRITE: Permission = Permission("integrations:api_keys_write");
+pub const WEBHOOKS_READ: Permission = Permission("integrations:webhooks_read");
+pub const WEBHOOKS_WRITE: Permission = Permission("integrations:webhooks_write");
+
+pub fn catalog() -> Vec<PermissionDef> {
+    vec![
+        PermissionDef { name: API_KEYS_READ.0, description: "List API keys", granted_to: &[Owner, Admin] },
+        PermissionDef {
+            name: API_KEYS_WRITE.0,
+            description: "Create, rotate and revoke API keys",
+            granted_to: &[Owner, Admin],
+        },
+        PermissionDef {
+            name: WEBHOOKS_READ.0,
+            description: "List webhook endpoints, deliveries and event types",
+            granted_to: &[Owner, Admin],
+        },
+        PermissionDef {
+            name: WEBHOOKS_WRITE.0,
+            description: "Manage webhook endpoints and retry deliveries",
+            granted_to: &[Owner, Admin],
+        },
+    ]
+}
