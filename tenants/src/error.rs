@@ -13,6 +13,8 @@ pub enum TenantsError {
     Throttled(u64),
     #[error("not found")]
     NotFound,
+    #[error("this invitation was used, revoked or has expired")]
+    InvitationSpent,
     #[error("a tenant keeps at least one owner")]
     LastOwner,
     #[error("role `{0}` is still held by members")]
@@ -25,6 +27,12 @@ pub enum TenantsError {
     Suspended,
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
+    /// A stored JSON column that no longer reads as its type: a fault, never the client's.
+    #[error("a stored value does not parse")]
+    Stored(#[source] serde_json::Error),
+    /// Hashing a password failed: a fault of the server.
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
 }
@@ -42,15 +50,21 @@ impl From<TenantsError> for ApiError {
                 .with_detail(detail)
                 .with_header(actix_web::http::header::RETRY_AFTER, secs.to_string()),
             TenantsError::NotFound => ApiError::not_found(),
+            TenantsError::InvitationSpent => ApiError::not_found().with_detail(detail),
             TenantsError::Forbidden(_) | TenantsError::Suspended => {
                 ApiError::new(ErrorCode::Forbidden).with_detail(detail)
             }
             TenantsError::Invalid(errors) => ApiError::validation(errors),
+            TenantsError::Stored(err) => ApiError::internal(err),
+            TenantsError::Hashing(message) => ApiError::internal(message),
+            // A unique key the domain did not name (see `taken`) is still the client's
+            // conflict; everything else keeps the kernel's mapping (busy pool or
+            // deadlock → 503, a fault → 500).
             TenantsError::Db(err) => match err.sql_err() {
                 Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
                     ApiError::new(ErrorCode::Conflict).with_detail("a resource with the same unique key exists")
                 }
-                _ => ApiError::internal(err),
+                _ => ApiError::from(err),
             },
         }
     }

@@ -7,13 +7,18 @@ pub mod directory;
 pub mod entities;
 pub mod error;
 pub mod events;
+pub mod locations;
 pub mod manifest;
+pub mod members;
 pub mod migrations;
 pub mod model;
 pub mod perm;
+pub mod plugins;
 pub mod repo;
+pub mod roles;
 pub mod routes;
 pub mod service;
+pub mod tenant;
 pub mod throttle;
 pub mod views;
 
@@ -25,7 +30,6 @@ use atrium_core::events::EventTypeDef;
 use atrium_core::plugin::{CommandDef, DomainPlugin, Migrations, PermissionDef};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::routes::{audit, auth, locations, members, roles, tenant};
 use crate::throttle::SignInThrottle;
 
 #[derive(Default)]
@@ -44,34 +48,34 @@ impl DomainPlugin for TenantsPlugin {
 
     fn routes(&self, cfg: &mut ServiceConfig<'_>) {
         cfg.app_data(web::Data::from(self.throttle.clone()))
-            .service(auth::signup_create)
-            .service(auth::auth_token_create)
-            .service(auth::auth_refresh_create)
-            .service(auth::auth_logout_create)
-            .service(auth::me_get)
-            .service(tenant::tenant_get)
-            .service(tenant::tenant_update)
-            .service(tenant::plugins_list)
-            .service(tenant::public_branding_get)
-            .service(tenant::public_branding_by_host_get)
-            .service(roles::permissions_list)
-            .service(roles::roles_list)
-            .service(roles::roles_create)
-            .service(roles::roles_get)
-            .service(roles::roles_update)
-            .service(roles::roles_delete)
-            .service(members::members_list)
-            .service(members::members_create)
-            .service(members::members_get)
-            .service(members::members_update)
-            .service(members::members_delete)
-            .service(members::invitations_accept)
-            .service(locations::locations_list)
-            .service(locations::locations_create)
-            .service(locations::locations_get)
-            .service(locations::locations_update)
-            .service(locations::locations_delete)
-            .service(audit::audit_log_list);
+            .service(routes::auth::signup_create)
+            .service(routes::auth::auth_token_create)
+            .service(routes::auth::auth_refresh_create)
+            .service(routes::auth::auth_logout_create)
+            .service(routes::auth::me_get)
+            .service(routes::tenant::tenant_get)
+            .service(routes::tenant::tenant_update)
+            .service(routes::tenant::plugins_list)
+            .service(routes::tenant::public_branding_get)
+            .service(routes::tenant::public_branding_by_host_get)
+            .service(routes::roles::permissions_list)
+            .service(routes::roles::roles_list)
+            .service(routes::roles::roles_create)
+            .service(routes::roles::roles_get)
+            .service(routes::roles::roles_update)
+            .service(routes::roles::roles_delete)
+            .service(routes::members::members_list)
+            .service(routes::members::members_create)
+            .service(routes::members::members_get)
+            .service(routes::members::members_update)
+            .service(routes::members::members_delete)
+            .service(routes::members::invitations_accept)
+            .service(routes::locations::locations_list)
+            .service(routes::locations::locations_create)
+            .service(routes::locations::locations_get)
+            .service(routes::locations::locations_update)
+            .service(routes::locations::locations_delete)
+            .service(routes::audit::audit_log_list);
     }
 
     fn permissions(&self) -> Vec<PermissionDef> {

@@ -13,17 +13,17 @@ use atrium_core::ids::TenantId;
 use atrium_core::plugin::{BuiltinRole, Catalog};
 use atrium_core::validate::{CurrencyCode, DomainName, Email, Name, Slug, Timezone};
 use chrono::Utc;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{DatabaseConnection, IntoActiveModel, Set};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::entities::{invitations, locations, tenants};
+use crate::entities::{locations, tenants};
 use crate::error::{Result, TenantsError};
 use crate::events::TenantsEvent;
-use crate::model::{Branding, DefaultConfig, Plan, TenantStatus, TenantType};
-use crate::repo;
-use crate::routes::locations::{LocationCreate, apply as apply_location, to_state};
+use crate::model::{Branding, DefaultConfig, LocationCreate, Plan, TenantStatus, TenantType};
+use crate::roles::valid_role_name;
 use crate::views::strings;
+use crate::{plugins, repo};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -85,27 +85,21 @@ pub fn parse(text: &str) -> std::result::Result<Manifest, String> {
 /// Checks everything before touching the database.
 fn check(m: &Manifest, catalog: &Catalog) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    let mut push = |field: String, r: std::result::Result<(), String>| {
+    let push = |errors: &mut Vec<FieldError>, field: String, r: std::result::Result<(), String>| {
         if let Err(msg) = r {
             errors.push(FieldError::new(field, msg));
         }
     };
-    push("tenant.slug".into(), Slug::parse(&m.tenant.slug).map(drop));
-    push("tenant.name".into(), Name::parse(&m.tenant.name).map(drop));
-    push("tenant.timezone".into(), Timezone::parse(&m.tenant.timezone).map(drop));
-    push("tenant.currency".into(), CurrencyCode::parse(&m.tenant.currency).map(drop));
+    push(&mut errors, "tenant.slug".into(), Slug::parse(&m.tenant.slug).map(drop));
+    push(&mut errors, "tenant.name".into(), Name::parse(&m.tenant.name).map(drop));
+    push(&mut errors, "tenant.timezone".into(), Timezone::parse(&m.tenant.timezone).map(drop));
+    push(&mut errors, "tenant.currency".into(), CurrencyCode::parse(&m.tenant.currency).map(drop));
     for (i, d) in m.tenant.custom_domains.iter().enumerate() {
-        push(format!("tenant.custom_domains[{i}]"), DomainName::parse(d).map(drop));
+        push(&mut errors, format!("tenant.custom_domains[{i}]"), DomainName::parse(d).map(drop));
     }
-    for (i, p) in m.tenant.enabled_plugins.iter().enumerate() {
-        let known = catalog.optional_plugins.contains(&p.as_str());
-        push(
-            format!("tenant.enabled_plugins[{i}]"),
-            if known { Ok(()) } else { Err(format!("`{p}` is not a plugin of this server")) },
-        );
-    }
+    plugins::check_enabled(catalog, &m.tenant.enabled_plugins, "tenant.enabled_plugins", &mut errors);
     if let Some(owner) = &m.owner {
-        push("owner.email".into(), Email::parse(&owner.email).map(drop));
+        push(&mut errors, "owner.email".into(), Email::parse(&owner.email).map(drop));
     }
     m.tenant.branding.check("tenant.branding", &mut errors);
     m.tenant.default_config.check("tenant.default_config", &mut errors);
@@ -117,7 +111,7 @@ fn check(m: &Manifest, catalog: &Catalog) -> Vec<FieldError> {
         }
     }
     for (i, r) in m.roles.iter().enumerate() {
-        if BuiltinRole::parse(&r.name).is_some() || !crate::routes::roles::valid_role_name(&r.name) {
+        if BuiltinRole::parse(&r.name).is_some() || !valid_role_name(&r.name) {
             errors.push(FieldError::new(format!("roles[{i}].name"), "must be a custom role name of a-z, 0-9 and '_'"));
         }
         for (j, p) in r.permissions.iter().enumerate() {
@@ -215,16 +209,14 @@ pub async fn apply(
         }
     }
 
-    let current = locations::Entity::find()
-        .filter(locations::Column::TenantId.eq(tenant_id.0))
-        .filter(locations::Column::DeletedAt.is_null())
-        .all(tx.conn())
-        .await?;
+    let current = repo::all_locations(&tx).await?;
     for want in &m.locations {
         let found = current.iter().find(|l| l.name == want.name.trim());
         let unchanged = found
             .map(|l| {
-                to_state(l).map(|s| serde_json::to_value(&s).ok() == serde_json::to_value(want).ok()).unwrap_or(false)
+                LocationCreate::from_row(l)
+                    .map(|s| serde_json::to_value(&s).ok() == serde_json::to_value(want).ok())
+                    .unwrap_or(false)
             })
             .unwrap_or(false);
         if unchanged {
@@ -253,7 +245,7 @@ pub async fn apply(
                 "created",
             ),
         };
-        apply_location(&mut am, want);
+        want.write_to(&mut am);
         let saved = repo::save_location(&tx, am, insert).await?;
         audit::record(
             &tx,
@@ -320,14 +312,7 @@ pub async fn apply(
                 .is_some_and(|m| strings(&m.roles).iter().any(|r| r == "owner")),
             None => false,
         };
-        let pending = invitations::Entity::find()
-            .filter(invitations::Column::TenantId.eq(tenant_id.0))
-            .filter(invitations::Column::Email.eq(email.as_str()))
-            .filter(invitations::Column::AcceptedAt.is_null())
-            .filter(invitations::Column::RevokedAt.is_null())
-            .filter(invitations::Column::ExpiresAt.gt(Utc::now()))
-            .one(tx.conn())
-            .await?;
+        let pending = repo::pending_invitation_for(&tx, email.as_str()).await?;
         if !is_owner && pending.is_none() {
             let (_, token) =
                 crate::service::create_invitation(&tx, &system, &email, &["owner".to_owned()], None, Uuid::nil())

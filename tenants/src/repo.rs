@@ -11,8 +11,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use atrium_core::audit::entity as audit_entries;
+
 use crate::entities::{invitations, locations, memberships, refresh_tokens, roles, tenants, users};
 use crate::error::Result;
+use crate::model::AuditFilter;
 
 // ---- tenants (directory) ----
 
@@ -261,6 +264,18 @@ pub async fn pending_invitations(tx: &TenantTx) -> Result<Vec<invitations::Model
         .await?)
 }
 
+/// The pending invitation of `email`, if any.
+pub async fn pending_invitation_for(tx: &TenantTx, email: &str) -> Result<Option<invitations::Model>> {
+    Ok(invitations::Entity::find()
+        .filter(invitations::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(invitations::Column::Email.eq(email))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .filter(invitations::Column::RevokedAt.is_null())
+        .filter(invitations::Column::ExpiresAt.gt(Utc::now()))
+        .one(tx.conn())
+        .await?)
+}
+
 pub async fn invitation_by_token_hash(tx: &TenantTx, hash: &str) -> Result<Option<invitations::Model>> {
     Ok(invitations::Entity::find()
         .filter(invitations::Column::TenantId.eq(tx.tenant_id().0))
@@ -353,6 +368,14 @@ pub async fn location(tx: &TenantTx, id: Uuid) -> Result<Option<locations::Model
         .await?)
 }
 
+pub async fn all_locations(tx: &TenantTx) -> Result<Vec<locations::Model>> {
+    Ok(locations::Entity::find()
+        .filter(locations::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(locations::Column::DeletedAt.is_null())
+        .all(tx.conn())
+        .await?)
+}
+
 pub async fn locations_page(
     tx: &TenantTx,
     after: Option<Uuid>,
@@ -373,4 +396,38 @@ pub async fn locations_page(
 
 pub async fn save_location(tx: &TenantTx, model: locations::ActiveModel, insert: bool) -> Result<locations::Model> {
     Ok(if insert { model.insert(tx.conn()).await? } else { model.update(tx.conn()).await? })
+}
+
+// ---- audit log ----
+
+/// Entries before the cursor `before`, newest first, `limit + 1` of them.
+pub async fn audit_page(
+    tx: &TenantTx,
+    before: Option<Uuid>,
+    limit: u64,
+    filter: &AuditFilter,
+) -> Result<Vec<audit_entries::Model>> {
+    let mut q = audit_entries::Entity::find().filter(audit_entries::Column::TenantId.eq(tx.tenant_id().0));
+    if let Some(cursor) = before {
+        q = q.filter(audit_entries::Column::Id.lt(cursor));
+    }
+    if let Some(v) = &filter.action {
+        q = q.filter(audit_entries::Column::Action.eq(v.as_str()));
+    }
+    if let Some(v) = &filter.entity_type {
+        q = q.filter(audit_entries::Column::EntityType.eq(v.as_str()));
+    }
+    if let Some(v) = &filter.entity_id {
+        q = q.filter(audit_entries::Column::EntityId.eq(v.as_str()));
+    }
+    if let Some(v) = filter.actor_id {
+        q = q.filter(audit_entries::Column::ActorId.eq(v));
+    }
+    if let Some(v) = filter.from {
+        q = q.filter(audit_entries::Column::OccurredAt.gte(v));
+    }
+    if let Some(v) = filter.to {
+        q = q.filter(audit_entries::Column::OccurredAt.lt(v));
+    }
+    Ok(q.order_by_desc(audit_entries::Column::Id).limit(limit + 1).all(tx.conn()).await?)
 }

@@ -5,8 +5,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::entities::{memberships, tenants, users};
-use crate::model::{Branding, DefaultConfig, Plan, TenantStatus, TenantType};
+use crate::entities::{locations, memberships, roles, tenants, users};
+use crate::model::{Branding, DefaultConfig, LocationCreate, Plan, TenantStatus, TenantType};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TenantView {
@@ -133,6 +133,54 @@ pub struct TokenResponse {
     pub expires_in: u64,
     /// Single use: each refresh returns a new one; reusing a spent one revokes them all.
     pub refresh_token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LocationView {
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub body: LocationCreate,
+    pub version: i32,
+    pub created_at: chrono::DateTime<Utc>,
+    pub updated_at: chrono::DateTime<Utc>,
+}
+
+impl LocationView {
+    pub fn from_row(m: &locations::Model) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            id: m.id,
+            body: LocationCreate::from_row(m)?,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleView {
+    /// `null` for built-in roles.
+    pub id: Option<Uuid>,
+    #[schema(example = "front_desk")]
+    pub name: String,
+    pub description: String,
+    pub builtin: bool,
+    #[schema(example = json!(["tenants:read", "tenants:locations_read"]))]
+    pub permissions: Vec<String>,
+    pub version: Option<i32>,
+}
+
+impl From<&roles::Model> for RoleView {
+    fn from(r: &roles::Model) -> Self {
+        Self {
+            id: Some(r.id),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            builtin: false,
+            permissions: strings(&r.permissions),
+            version: Some(r.version),
+        }
+    }
 }
 
 pub fn strings(value: &serde_json::Value) -> Vec<String> {

@@ -13,6 +13,7 @@ mod jobs;
 mod kernel;
 mod migrations_forward;
 mod openapi;
+mod plugins;
 mod ratelimit;
 mod rbac;
 mod recurring;

@@ -19,28 +19,20 @@ use atrium_core::events::{self, entity as event_entity};
 use atrium_core::ids::TenantId;
 use chrono::{Duration, Utc};
 use rand::Rng;
-use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{DatabaseConnection, DbBackend, IntoActiveModel, QueryOrder, Set, Statement};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, IntoActiveModel, Set};
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
+use crate::entities::{webhook_attempts as attempts, webhook_deliveries as deliveries, webhook_endpoints as endpoints};
 use crate::events::IntegrationsEvent;
-use crate::signing;
-use crate::ssrf;
-use crate::webhooks::{WebhookEndpointView, attempts, deliveries, endpoints, new_delivery};
-use atrium_core::crypto::Sealer;
+use crate::repo::{self, outbox};
+use crate::views::WebhookEndpointView;
+use crate::webhooks::{new_delivery, subscribed};
+use crate::{signing, ssrf};
 
-/// Delivery settings, shared with the handlers (SSRF policy, secret sealing).
-pub struct WebhookSettings {
-    pub allow_private: bool,
-    pub sealer: Sealer,
-    pub schedule: Vec<StdDuration>,
-    pub timeout: StdDuration,
-    pub disable_after: Duration,
-    pub poll_interval: StdDuration,
-    /// A claim lasts this long; a delivery claimed by a worker that died is retried then.
-    pub lease: Duration,
-}
+/// The settings live with the webhook domain (the handlers use them too); named here as
+/// well because the server builds them for the worker.
+pub use crate::webhooks::WebhookSettings;
 
 const BATCH: u64 = 128;
 /// New events claimed per round.
@@ -118,8 +110,8 @@ impl Worker {
     /// lease lapses and it is tried again).
     pub async fn tick(&self) -> Result<bool, DbErr> {
         let mut batches = Vec::new();
-        let fresh = by_tenant(self.claim_events().await?);
-        let due = by_tenant(self.claim().await?);
+        let fresh = by_tenant(outbox::claim_events(&self.db, EVENTS_PER_ROUND, self.settings.lease).await?);
+        let due = by_tenant(outbox::claim_deliveries(&self.db, BATCH, self.settings.lease).await?);
         let worked = !fresh.is_empty() || !due.is_empty();
         for (tenant, ids) in fresh {
             match self.fan_out(tenant, ids).await {
@@ -141,60 +133,12 @@ impl Worker {
         Ok(worked)
     }
 
-    /// Leases up to [`EVENTS_PER_ROUND`] events not yet dispatched to this worker.
-    async fn claim_events(&self) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
-        self.lease(
-            "atrium_claim_events",
-            "UPDATE events SET leased_until = $1
-              WHERE (tenant_id, id) IN (
-                    SELECT tenant_id, id FROM events
-                     WHERE dispatched_at IS NULL AND (leased_until IS NULL OR leased_until < $2)
-                     ORDER BY id LIMIT $3)
-          RETURNING tenant_id, id",
-            EVENTS_PER_ROUND,
-        )
-        .await
-    }
-
-    /// Leases up to `limit` rows to this worker: through the PostgreSQL `function`
-    /// (`FOR UPDATE SKIP LOCKED`, row-level security aside), or the `sqlite` statement
-    /// (`$1` the lease's end, `$2` now, `$3` the limit). `(tenant_id, id)` of each row.
-    async fn lease(&self, function: &str, sqlite: &str, limit: u64) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
-        let backend = self.db.get_database_backend();
-        let stmt = match backend {
-            DbBackend::Postgres => Statement::from_sql_and_values(
-                backend,
-                format!("SELECT tenant_id, id FROM {function}($1, $2)"),
-                [(limit as i32).into(), (self.settings.lease.num_seconds() as i32).into()],
-            ),
-            _ => {
-                let now = Utc::now();
-                Statement::from_sql_and_values(
-                    backend,
-                    sqlite,
-                    [(now + self.settings.lease).into(), now.into(), (limit as i64).into()],
-                )
-            }
-        };
-        let rows = self.db.query_all_raw(stmt).await?;
-        rows.iter().map(|r| Ok((r.try_get::<Uuid>("", "tenant_id")?, r.try_get::<Uuid>("", "id")?))).collect()
-    }
-
     /// A tenant's claimed events as deliveries to its subscribed, enabled endpoints, in
     /// memory until they have been sent.
     async fn fan_out(&self, tenant: TenantId, ids: Vec<Uuid>) -> Result<Batch, DbErr> {
         let tx = TenantTx::begin(&self.db, tenant, false).await?;
-        let events = event_entity::Entity::find()
-            .filter(event_entity::Column::TenantId.eq(tenant.0))
-            .filter(event_entity::Column::Id.is_in(ids))
-            .order_by_asc(event_entity::Column::Id)
-            .all(tx.conn())
-            .await?;
-        let targets = endpoints::Entity::find()
-            .filter(endpoints::Column::TenantId.eq(tenant.0))
-            .filter(endpoints::Column::Enabled.eq(true))
-            .all(tx.conn())
-            .await?;
+        let events = outbox::events(&tx, ids).await?;
+        let targets = outbox::enabled_endpoints(&tx).await?;
         tx.commit().await?;
         let mut deliveries = Vec::new();
         for event in &events {
@@ -232,60 +176,19 @@ impl Worker {
 
     async fn renew(&self, tenant: TenantId, events: &[Uuid]) -> Result<(), DbErr> {
         let tx = TenantTx::begin(&self.db, tenant, true).await?;
-        event_entity::Entity::update_many()
-            .col_expr(event_entity::Column::LeasedUntil, Expr::value(Utc::now() + self.settings.lease))
-            .filter(event_entity::Column::TenantId.eq(tenant.0))
-            .filter(event_entity::Column::Id.is_in(events.iter().copied()))
-            .filter(event_entity::Column::DispatchedAt.is_null())
-            .exec(tx.conn())
-            .await?;
+        outbox::renew_event_leases(&tx, events, Utc::now() + self.settings.lease).await?;
         tx.commit().await
-    }
-
-    /// Leases up to [`BATCH`] deliveries that are due (retries, and those a dead worker
-    /// left behind).
-    async fn claim(&self) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
-        self.lease(
-            "atrium_claim_deliveries",
-            "UPDATE webhook_deliveries SET leased_until = $1
-              WHERE (tenant_id, id) IN (
-                    SELECT tenant_id, id FROM webhook_deliveries
-                     WHERE state = 'pending' AND next_attempt_at <= $2
-                       AND (leased_until IS NULL OR leased_until < $2)
-                     ORDER BY next_attempt_at LIMIT $3)
-          RETURNING tenant_id, id",
-            BATCH,
-        )
-        .await
     }
 
     /// Loads a tenant's claimed deliveries, their endpoints and events in one read
     /// transaction.
     async fn load(&self, tenant: TenantId, ids: Vec<Uuid>) -> Result<Batch, DbErr> {
         let tx = TenantTx::begin(&self.db, tenant, false).await?;
-        let claimed = deliveries::Entity::find()
-            .filter(deliveries::Column::TenantId.eq(tenant.0))
-            .filter(deliveries::Column::Id.is_in(ids))
-            .all(tx.conn())
-            .await?;
+        let claimed = outbox::deliveries(&tx, ids).await?;
         let endpoint_ids: Vec<Uuid> = claimed.iter().map(|d| d.endpoint_id).collect();
         let event_ids: Vec<Uuid> = claimed.iter().map(|d| d.event_id).collect();
-        let endpoints = endpoints::Entity::find()
-            .filter(endpoints::Column::TenantId.eq(tenant.0))
-            .filter(endpoints::Column::Id.is_in(endpoint_ids))
-            .all(tx.conn())
-            .await?
-            .into_iter()
-            .map(|e| (e.id, e))
-            .collect();
-        let events = event_entity::Entity::find()
-            .filter(event_entity::Column::TenantId.eq(tenant.0))
-            .filter(event_entity::Column::Id.is_in(event_ids))
-            .all(tx.conn())
-            .await?
-            .into_iter()
-            .map(|e| (e.id, e))
-            .collect();
+        let endpoints = outbox::endpoints(&tx, endpoint_ids).await?.into_iter().map(|e| (e.id, e)).collect();
+        let events = outbox::events(&tx, event_ids).await?.into_iter().map(|e| (e.id, e)).collect();
         tx.commit().await?;
         Ok(Batch { tenant, deliveries: claimed, endpoints, events, fresh: false })
     }
@@ -293,7 +196,8 @@ impl Worker {
     /// Sends a batch concurrently, then records every outcome in one write transaction.
     async fn deliver(&self, batch: Batch) -> Result<(), DbErr> {
         use futures_util::StreamExt;
-        let Batch { tenant, deliveries: claimed, mut endpoints, events, fresh } = batch;
+        let Batch { tenant, deliveries: claimed, endpoints, events, fresh } = &batch;
+        let tenant = *tenant;
         // Each event's body is serialized once, each endpoint's secrets opened once.
         let bodies: HashMap<Uuid, Message> = events.values().map(|e| (e.id, Message::of(e))).collect();
         let secrets: HashMap<Uuid, Vec<String>> = endpoints.values().map(|e| (e.id, self.secrets(e))).collect();
@@ -313,12 +217,18 @@ impl Worker {
             })
             .collect();
         let sending = futures_util::stream::iter(sends).buffered(IN_FLIGHT).collect::<Vec<Outcome>>();
-        let outcomes = if fresh {
+        let outcomes = if *fresh {
             self.keeping_lease(tenant, events.keys().copied().collect(), sending).await
         } else {
             sending.await
         };
+        self.record(batch, outcomes).await
+    }
 
+    /// Records a sent batch's `outcomes` (one per delivery, in order) in one write
+    /// transaction.
+    async fn record(&self, batch: Batch, outcomes: Vec<Outcome>) -> Result<(), DbErr> {
+        let Batch { tenant, deliveries: claimed, mut endpoints, events, fresh } = batch;
         let tx = TenantTx::begin(&self.db, tenant, true).await?;
         // The common case in a few statements: every success's attempt in one insert, and
         // its delivery either stored as succeeded (new events) or updated in one statement
@@ -353,35 +263,13 @@ impl Worker {
                 }
             }
         }
-        // Chunks keep each statement under SQLite's bound-parameter limit.
-        for chunk in stored.chunks(500) {
-            deliveries::Entity::insert_many(chunk.iter().map(|d| d.clone().into_active_model()))
-                .exec(tx.conn())
-                .await?;
-        }
-        for chunk in attempts_rows.chunks(500) {
-            attempts::Entity::insert_many(chunk.to_vec()).exec(tx.conn()).await?;
-        }
+        outbox::insert_deliveries(&tx, &stored).await?;
+        outbox::insert_attempts(&tx, &attempts_rows).await?;
         for (status, ids) in succeeded {
-            deliveries::Entity::update_many()
-                .col_expr(deliveries::Column::State, Expr::value("succeeded"))
-                .col_expr(deliveries::Column::Attempts, Expr::col(deliveries::Column::Attempts).add(1))
-                .col_expr(deliveries::Column::LastStatus, Expr::value(i32::from(status)))
-                .col_expr(deliveries::Column::LeasedUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
-                .col_expr(deliveries::Column::UpdatedAt, Expr::value(now))
-                .filter(deliveries::Column::TenantId.eq(tenant.0))
-                .filter(deliveries::Column::Id.is_in(ids))
-                .exec(tx.conn())
-                .await?;
+            outbox::mark_succeeded(&tx, ids, i32::from(status), now).await?;
         }
         if fresh {
-            event_entity::Entity::update_many()
-                .col_expr(event_entity::Column::DispatchedAt, Expr::value(now))
-                .col_expr(event_entity::Column::LeasedUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
-                .filter(event_entity::Column::TenantId.eq(tenant.0))
-                .filter(event_entity::Column::Id.is_in(events.keys().copied()))
-                .exec(tx.conn())
-                .await?;
+            outbox::mark_dispatched(&tx, events.keys().copied(), now).await?;
         }
         for (delivery, outcome) in others {
             self.settle(&tx, delivery, &mut endpoints, outcome).await?;
@@ -476,12 +364,16 @@ impl Worker {
         let endpoint = match (&outcome, endpoints.get(&delivery.endpoint_id)) {
             (Outcome::Skipped, _) | (_, None) => {
                 am.state = Set("failed".into());
-                am.update(tx.conn()).await?;
+                repo::webhooks::update_delivery(tx, am).await?;
                 return Ok(());
             }
             (_, Some(endpoint)) => endpoint.clone(),
         };
-        attempt_row(tenant, delivery, now, status.map(|s| s as u16), error, latency, excerpt).insert(tx.conn()).await?;
+        outbox::insert_attempt(
+            tx,
+            attempt_row(tenant, delivery, now, status.map(|s| s as u16), error, latency, excerpt),
+        )
+        .await?;
         am.attempts = Set(attempts_made);
         am.last_status = Set(status);
         let success = status.is_some_and(|s| (200..300).contains(&s));
@@ -509,7 +401,7 @@ impl Worker {
                 _ => am.state = Set("failed".into()),
             }
         }
-        am.update(tx.conn()).await?;
+        repo::webhooks::update_delivery(tx, am).await?;
         if !endpoint.enabled {
             disable = None;
         }
@@ -520,7 +412,7 @@ impl Worker {
             endpoint_am.updated_at = Set(now);
         }
         if endpoint_am.is_changed() {
-            let updated = endpoint_am.update(tx.conn()).await?;
+            let updated = repo::webhooks::update_endpoint(tx, endpoint_am).await?;
             endpoints.insert(updated.id, updated.clone());
             if disable.is_some() {
                 audit::record(
@@ -597,10 +489,6 @@ fn by_tenant(rows: Vec<(Uuid, Uuid)>) -> HashMap<TenantId, Vec<Uuid>> {
         grouped.entry(TenantId(tenant)).or_default().push(id);
     }
     grouped
-}
-
-fn subscribed(endpoint: &endpoints::Model, event_type: &str) -> bool {
-    atrium_core::json::strings(&endpoint.event_types).iter().any(|t| t == "*" || t == event_type)
 }
 
 /// ±10 %, so retries of many failing deliveries do not arrive in lockstep.

@@ -5,8 +5,7 @@ use atrium_core::context::Permission;
 use atrium_core::events::EventKind;
 use sea_orm::EnumIter;
 
-use crate::API_KEYS_READ;
-use crate::WEBHOOKS_READ;
+use crate::perm::{API_KEYS_READ, WEBHOOKS_READ};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter)]
 pub enum IntegrationsEvent {

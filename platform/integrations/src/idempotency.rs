@@ -17,50 +17,23 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use atrium_core::context::{Actor, Authenticator};
+use atrium_core::crypto::Sealer;
 use atrium_core::db::TenantTx;
 use atrium_core::error::{ApiError, ErrorCode};
 use atrium_core::ids::TenantId;
 use atrium_core::secret::Secret;
 use chrono::{Duration, Utc};
-use sea_orm::entity::prelude::*;
-use sea_orm::{DatabaseConnection, IntoActiveModel, Set};
+use sea_orm::{DatabaseConnection, DbErr, IntoActiveModel, Set};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
-use atrium_core::crypto::Sealer;
+use crate::entities::idempotency_keys as entity;
+use crate::repo::idempotency_keys as stored;
 
 pub const HEADER: &str = "idempotency-key";
 const TTL_HOURS: i64 = 24;
 /// Headers of the first response that a replay repeats.
 const REPLAYED_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
-
-pub mod entity {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "idempotency_keys")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: Uuid,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub scope: String,
-        pub idempotency_key: String,
-        pub method: String,
-        pub path: String,
-        pub body_hash: String,
-        pub state: String,
-        pub response_status: Option<i32>,
-        pub response_headers: Option<Json>,
-        pub response_body: Option<String>,
-        pub created_at: DateTimeUtc,
-        pub expires_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
 
 pub struct Idempotency {
     db: DatabaseConnection,
@@ -105,12 +78,7 @@ struct Request<'a> {
 async fn claim(state: &Idempotency, r: &Request<'_>) -> Result<Claim, DbErr> {
     for _ in 0..3 {
         let tx = TenantTx::begin(&state.db, r.tenant, true).await?;
-        let existing = entity::Entity::find()
-            .filter(entity::Column::TenantId.eq(r.tenant.0))
-            .filter(entity::Column::Scope.eq(r.scope))
-            .filter(entity::Column::IdempotencyKey.eq(r.key))
-            .one(tx.conn())
-            .await?;
+        let existing = stored::find(&tx, r.scope, r.key).await?;
         let now = Utc::now();
         if let Some(row) = existing {
             let abandoned = row.state == "in_progress" && now - row.created_at > state.stale_after;
@@ -123,10 +91,10 @@ async fn claim(state: &Idempotency, r: &Request<'_>) -> Result<Claim, DbErr> {
                     Claim::Replay(Box::new(row))
                 });
             }
-            entity::Entity::delete_by_id((row.tenant_id, row.id)).exec(tx.conn()).await?;
+            stored::delete(&tx, row.id).await?;
         }
         let id = Uuid::now_v7();
-        let inserted = entity::ActiveModel {
+        let row = entity::ActiveModel {
             tenant_id: Set(r.tenant.0),
             id: Set(id),
             scope: Set(r.scope.to_owned()),
@@ -140,10 +108,8 @@ async fn claim(state: &Idempotency, r: &Request<'_>) -> Result<Claim, DbErr> {
             response_body: Set(None),
             created_at: Set(now),
             expires_at: Set(now + Duration::hours(TTL_HOURS)),
-        }
-        .insert(tx.conn())
-        .await;
-        match inserted {
+        };
+        match stored::insert(&tx, row).await {
             Ok(_) => {
                 tx.commit().await?;
                 return Ok(Claim::New(id));
@@ -165,16 +131,16 @@ async fn finish(
     body: &[u8],
 ) -> Result<(), DbErr> {
     let tx = TenantTx::begin(&state.db, tenant, true).await?;
-    let Some(row) = entity::Entity::find_by_id((tenant.0, id)).one(tx.conn()).await? else { return Ok(()) };
+    let Some(row) = stored::find_by_id(&tx, id).await? else { return Ok(()) };
     if status.is_server_error() {
-        entity::Entity::delete_by_id((tenant.0, id)).exec(tx.conn()).await?;
+        stored::delete(&tx, id).await?;
     } else {
         let mut am = row.into_active_model();
         am.state = Set("done".into());
         am.response_status = Set(Some(i32::from(status.as_u16())));
         am.response_headers = Set(Some(headers));
         am.response_body = Set(state.sealer.seal(body));
-        am.update(tx.conn()).await?;
+        stored::update(&tx, am).await?;
     }
     tx.commit().await
 }

@@ -1,26 +1,31 @@
 //! atrium-integrations: the always-on integrations module, shaped like a plugin — API keys
 //! for third parties, signed webhooks (the outbox's delivery worker), idempotency keys and
 //! per-credential rate limits.
+//!
+//! Layers: `routes/` (HTTP) and `delivery` (the worker) both call the domain modules
+//! `api_keys` and `webhooks`, which use `repo/` (every query) and `entities/`; neither
+//! the routes nor the worker uses the other.
 
 pub mod api_keys;
 pub mod delivery;
+pub mod entities;
+pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod migrations;
+pub mod model;
+pub mod perm;
 pub mod ratelimit;
+pub mod repo;
+pub mod routes;
 pub mod signing;
 pub mod ssrf;
+pub mod views;
 pub mod webhooks;
 
-use atrium_core::context::Permission;
 use atrium_core::events::EventTypeDef;
-use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, Migrations, PermissionDef};
+use atrium_core::plugin::{DomainPlugin, Migrations, PermissionDef};
 use utoipa_actix_web::service_config::ServiceConfig;
-
-pub const API_KEYS_READ: Permission = Permission("integrations:api_keys_read");
-pub const API_KEYS_WRITE: Permission = Permission("integrations:api_keys_write");
-pub const WEBHOOKS_READ: Permission = Permission("integrations:webhooks_read");
-pub const WEBHOOKS_WRITE: Permission = Permission("integrations:webhooks_write");
 
 pub struct IntegrationsPlugin;
 
@@ -34,6 +39,7 @@ impl DomainPlugin for IntegrationsPlugin {
     }
 
     fn routes(&self, cfg: &mut ServiceConfig<'_>) {
+        use routes::{api_keys, webhooks};
         cfg.service(api_keys::api_keys_list)
             .service(api_keys::api_keys_create)
             .service(api_keys::api_keys_get)
@@ -53,16 +59,7 @@ impl DomainPlugin for IntegrationsPlugin {
     }
 
     fn permissions(&self) -> Vec<PermissionDef> {
-        vec![
-            PermissionDef::tenant(API_KEYS_READ.0, "List API keys", &[Owner, Admin]),
-            PermissionDef::tenant(API_KEYS_WRITE.0, "Create, rotate and revoke API keys", &[Owner, Admin]),
-            PermissionDef::tenant(
-                WEBHOOKS_READ.0,
-                "List webhook endpoints, deliveries and event types",
-                &[Owner, Admin],
-            ),
-            PermissionDef::tenant(WEBHOOKS_WRITE.0, "Manage webhook endpoints and retry deliveries", &[Owner, Admin]),
-        ]
+        perm::catalog()
     }
 
     fn migrations(&self) -> Migrations {

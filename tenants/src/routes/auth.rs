@@ -108,7 +108,7 @@ pub async fn signup_create(
         rate_limit_per_minute: deployment.signup_rate_limit_per_minute,
         seats: deployment.signup_seats,
     };
-    let done = service::signup(&db, &keys, input, plan, client_ip(&req)).await?;
+    let done = service::signup(&db, &keys, input, plan, atrium_core::client::client_ip(&req)).await?;
     let body = SignupResponse {
         tenant: (&done.tenant).into(),
         user: (&done.user).into(),
@@ -149,7 +149,7 @@ pub async fn auth_token_create(
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let body = body.into_inner();
     let account_key = format!("acct:{}:{}", body.tenant, body.email.trim().to_lowercase());
-    let ip_key = format!("ip:{}", client_ip(&req).unwrap_or_default());
+    let ip_key = format!("ip:{}", atrium_core::client::client_ip(&req).unwrap_or_default());
     throttle.accounts.check(&account_key).map_err(TenantsError::Throttled)?;
     throttle.addresses.check(&ip_key).map_err(TenantsError::Throttled)?;
     let Ok(email) = Email::parse(&body.email) else {
@@ -236,10 +236,4 @@ pub async fn me_get(ctx: RequestContext) -> Result<web::Json<MeView>, ApiError> 
         roles: ctx.principal().roles.clone(),
         permissions,
     }))
-}
-
-/// The client's address as the server saw it (the TCP peer; proxies' headers are not
-/// trusted, so they cannot be used to dodge throttling).
-pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
 }

@@ -2,21 +2,19 @@
 //! tenant's custom roles, made from the permission catalog. Also `GET /v1/permissions`.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use atrium_core::audit::{self, AuditActor, Change};
+use atrium_core::audit::AuditActor;
 use atrium_core::context::RequestContext;
-use atrium_core::error::{ApiError, FieldError};
+use atrium_core::error::ApiError;
 use atrium_core::extract::Json;
 use atrium_core::http::{check_if_match, created, ok_versioned};
-use atrium_core::plugin::{BuiltinRole, Catalog};
+use atrium_core::plugin::Catalog;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::entities::roles;
-use crate::error::TenantsError;
-use crate::events::TenantsEvent;
-use crate::views::strings;
-use crate::{perm, repo};
+use crate::perm;
+use crate::roles::{self, NewRole, RoleChange};
+use crate::views::RoleView;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PermissionView {
@@ -53,32 +51,6 @@ pub async fn permissions_list(
     ))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RoleView {
-    /// `null` for built-in roles.
-    pub id: Option<Uuid>,
-    #[schema(example = "front_desk")]
-    pub name: String,
-    pub description: String,
-    pub builtin: bool,
-    #[schema(example = json!(["tenants:read", "tenants:locations_read"]))]
-    pub permissions: Vec<String>,
-    pub version: Option<i32>,
-}
-
-impl From<&roles::Model> for RoleView {
-    fn from(r: &roles::Model) -> Self {
-        Self {
-            id: Some(r.id),
-            name: r.name.clone(),
-            description: r.description.clone(),
-            builtin: false,
-            permissions: strings(&r.permissions),
-            version: Some(r.version),
-        }
-    }
-}
-
 /// Built-in roles first, then the tenant's custom roles by name.
 #[utoipa::path(tag = "roles", security(("bearer_jwt" = []), ("api_key" = [])),
     responses((status = 200, body = Vec<RoleView>)))]
@@ -89,19 +61,7 @@ pub async fn roles_list(
 ) -> Result<web::Json<Vec<RoleView>>, ApiError> {
     ctx.require(perm::ROLES_READ)?;
     let tx = ctx.read().await?;
-    let mut all: Vec<RoleView> = BuiltinRole::ALL
-        .into_iter()
-        .map(|role| RoleView {
-            id: None,
-            name: role.as_str().to_owned(),
-            description: format!("Built-in role `{}`", role.as_str()),
-            builtin: true,
-            permissions: catalog.builtin_grants(role).into_iter().map(str::to_owned).collect(),
-            version: None,
-        })
-        .collect();
-    all.extend(repo::roles(&tx).await?.iter().map(RoleView::from));
-    Ok(web::Json(all))
+    Ok(web::Json(roles::all(&tx, &catalog).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -125,35 +85,6 @@ pub struct RolePatch {
     pub permissions: Option<Vec<String>>,
 }
 
-/// A custom role's name: 2–63 of `a-z 0-9 _`, starting with a letter (so it can never
-/// look like a casbin subject such as `user:…`).
-pub fn valid_role_name(name: &str) -> bool {
-    (2..=63).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-}
-
-fn check_permissions(catalog: &Catalog, permissions: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
-    for (i, p) in permissions.iter().enumerate() {
-        if catalog.permission(p).is_none() {
-            errors
-                .push(FieldError::new(format!("permissions[{i}]"), format!("`{p}` is not in the permission catalog")));
-        }
-    }
-    let mut unique = permissions.to_vec();
-    unique.sort();
-    unique.dedup();
-    unique
-}
-
-/// The caller may hand out only what it holds itself.
-fn check_within_caller(ctx: &RequestContext, permissions: &[String]) -> Result<(), ApiError> {
-    match permissions.iter().find(|p| !ctx.principal().permissions.contains(p)) {
-        Some(p) => Err(TenantsError::Forbidden(format!("you cannot grant `{p}`, which you do not hold")).into()),
-        None => Ok(()),
-    }
-}
-
 /// Creates a custom role.
 #[utoipa::path(tag = "roles", security(("bearer_jwt" = []), ("api_key" = [])), request_body = RoleCreate,
     responses((status = 201, body = RoleView), (status = 409, description = "Name taken", body = atrium_core::error::Problem, content_type = "application/problem+json")))]
@@ -165,31 +96,11 @@ pub async fn roles_create(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(perm::ROLES_WRITE)?;
     let input = body.into_inner();
-    let mut errors = Vec::new();
-    if !valid_role_name(&input.name) {
-        errors.push(FieldError::new("name", "must be 2–63 characters of a-z, 0-9 and '_', starting with a letter"));
-    } else if BuiltinRole::parse(&input.name).is_some() {
-        errors.push(FieldError::new("name", "is the name of a built-in role"));
-    }
-    if input.description.chars().count() > 1000 {
-        errors.push(FieldError::new("description", "must be at most 1000 characters"));
-    }
-    let permissions = check_permissions(&catalog, &input.permissions, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    check_within_caller(&ctx, &permissions)?;
+    let role = NewRole::parse(&catalog, ctx.principal(), input.name, input.description, &input.permissions)?;
     let tx = ctx.write().await?;
-    let role = repo::insert_role(&tx, &input.name, &input.description, &permissions).await?;
-    let view = RoleView::from(&role);
-    audit::record(
-        &tx,
-        &AuditActor::of(&ctx),
-        Change::new(TenantsEvent::RoleCreated, "role", role.id.to_string(), None, serde_json::to_value(&view).ok()),
-    )
-    .await?;
+    let role = roles::create(&tx, &AuditActor::of(&ctx), role).await?;
     ctx.commit_policy_change(tx).await?;
-    Ok(created(format!("/v1/roles/{}", role.id), &view, Some(role.version)))
+    Ok(created(format!("/v1/roles/{}", role.id), &RoleView::from(&role), Some(role.version)))
 }
 
 #[utoipa::path(tag = "roles", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
@@ -198,7 +109,7 @@ pub async fn roles_create(
 pub async fn roles_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     ctx.require(perm::ROLES_READ)?;
     let tx = ctx.read().await?;
-    let role = repo::role(&tx, *id).await?.ok_or_else(ApiError::not_found)?;
+    let role = roles::find(&tx, *id).await?;
     Ok(ok_versioned(&RoleView::from(&role), role.version))
 }
 
@@ -216,39 +127,13 @@ pub async fn roles_update(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(perm::ROLES_WRITE)?;
     let patch = body.into_inner();
-    let mut errors = Vec::new();
-    let permissions = patch.permissions.as_deref().map(|p| check_permissions(&catalog, p, &mut errors));
-    if patch.description.as_ref().is_some_and(|d| d.chars().count() > 1000) {
-        errors.push(FieldError::new("description", "must be at most 1000 characters"));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    if let Some(p) = &permissions {
-        check_within_caller(&ctx, p)?;
-    }
+    let change = RoleChange::parse(&catalog, ctx.principal(), patch.description, patch.permissions.as_deref())?;
     let tx = ctx.write().await?;
-    let role = repo::role(&tx, *id).await?.ok_or_else(ApiError::not_found)?;
+    let role = roles::find(&tx, *id).await?;
     check_if_match(&req, role.version)?;
-    let before = RoleView::from(&role);
-    let description = patch.description.unwrap_or_else(|| role.description.clone());
-    let permissions = permissions.unwrap_or_else(|| strings(&role.permissions));
-    let role = repo::update_role(&tx, role, description, permissions).await?;
-    let view = RoleView::from(&role);
-    audit::record(
-        &tx,
-        &AuditActor::of(&ctx),
-        Change::new(
-            TenantsEvent::RoleUpdated,
-            "role",
-            role.id.to_string(),
-            serde_json::to_value(&before).ok(),
-            serde_json::to_value(&view).ok(),
-        ),
-    )
-    .await?;
+    let role = roles::update(&tx, &AuditActor::of(&ctx), role, change).await?;
     ctx.commit_policy_change(tx).await?;
-    Ok(ok_versioned(&view, role.version))
+    Ok(ok_versioned(&RoleView::from(&role), role.version))
 }
 
 /// Deletes a custom role that no member holds (409 otherwise).
@@ -263,26 +148,9 @@ pub async fn roles_delete(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(perm::ROLES_WRITE)?;
     let tx = ctx.write().await?;
-    let role = repo::role(&tx, *id).await?.ok_or_else(ApiError::not_found)?;
+    let role = roles::find(&tx, *id).await?;
     check_if_match(&req, role.version)?;
-    let held = repo::all_memberships(&tx).await?.iter().any(|m| strings(&m.roles).contains(&role.name))
-        || repo::pending_invitations(&tx).await?.iter().any(|i| strings(&i.roles).contains(&role.name));
-    if held {
-        return Err(TenantsError::RoleInUse(role.name).into());
-    }
-    repo::delete_role(&tx, role.id).await?;
-    audit::record(
-        &tx,
-        &AuditActor::of(&ctx),
-        Change::new(
-            TenantsEvent::RoleDeleted,
-            "role",
-            role.id.to_string(),
-            serde_json::to_value(RoleView::from(&role)).ok(),
-            None,
-        ),
-    )
-    .await?;
+    roles::delete(&tx, &AuditActor::of(&ctx), role).await?;
     ctx.commit_policy_change(tx).await?;
     Ok(HttpResponse::NoContent().finish())
 }
