@@ -2,7 +2,7 @@
 //! `atrium-core` ([`Directory`], [`PolicySource`]): nothing outside this crate reads its
 //! tables.
 
-use atrium_core::context::{Directory, MemberFacts, PolicySource, TenantFacts};
+use atrium_core::context::{CustomerPolicy, Directory, MemberFacts, PolicySource, TenantFacts};
 use atrium_core::db::TenantTx;
 use atrium_core::ids::{TenantId, UserId};
 use atrium_core::json::strings;
@@ -34,6 +34,14 @@ impl Directory for TenantsDirectory {
     ) -> Result<Option<(TenantId, Vec<String>)>, DbErr> {
         let tenant = repo::tenant_by_slug(conn, slug).await.map_err(db)?;
         Ok(tenant.map(|t| (TenantId(t.id), strings(&t.enabled_plugins))))
+    }
+
+    async fn customer_policy(&self, tx: &TenantTx) -> Result<CustomerPolicy, DbErr> {
+        let tenant = repo::tenant_by_id(tx.conn(), tx.tenant_id()).await.map_err(db)?;
+        Ok(CustomerPolicy {
+            registration_open: tenant.as_ref().is_some_and(|t| t.customer_registration == "open"),
+            guests_allowed: tenant.is_some_and(|t| t.customer_guests_allowed),
+        })
     }
 
     async fn has_location(&self, tx: &TenantTx, location: uuid::Uuid) -> Result<bool, DbErr> {

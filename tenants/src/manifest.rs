@@ -172,6 +172,8 @@ pub async fn apply(
                     branding: Set(want_branding),
                     custom_domains: Set(want_domains),
                     plan: Set(serde_json::to_value(Plan::default()).unwrap_or_default()),
+                    customer_registration: Set("open".to_owned()),
+                    customer_guests_allowed: Set(false),
                     version: Set(1),
                     created_at: Set(now),
                     updated_at: Set(now),

@@ -93,6 +93,7 @@ pub async fn insert_user(
         email: Set(email.to_owned()),
         password_hash: Set(password_hash),
         name: Set(name.to_owned()),
+        phone: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -76,6 +76,8 @@ pub async fn signup(
             branding: Set(serde_json::to_value(Branding::default()).unwrap_or_default()),
             custom_domains: Set(serde_json::json!([])),
             plan: Set(serde_json::to_value(plan).unwrap_or_default()),
+            customer_registration: Set("open".to_owned()),
+            customer_guests_allowed: Set(false),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),

@@ -106,6 +106,29 @@ pub async fn members_of(tx: &TenantTx, household: Uuid) -> Result<Vec<members::M
         .await?)
 }
 
+/// The households (not deleted) `user` is a member of, in id order.
+pub async fn households_of_user(tx: &TenantTx, user: Uuid) -> Result<Vec<Uuid>> {
+    let tenant = tx.tenant_id().0;
+    let ids: Vec<Uuid> = members::Entity::find()
+        .select_only()
+        .column(members::Column::HouseholdId)
+        .filter(members::Column::TenantId.eq(tenant))
+        .filter(members::Column::UserId.eq(user))
+        .into_tuple()
+        .all(tx.conn())
+        .await?;
+    Ok(households::Entity::find()
+        .select_only()
+        .column(households::Column::Id)
+        .filter(households::Column::TenantId.eq(tenant))
+        .filter(households::Column::Id.is_in(ids))
+        .filter(households::Column::DeletedAt.is_null())
+        .order_by_asc(households::Column::Id)
+        .into_tuple()
+        .all(tx.conn())
+        .await?)
+}
+
 /// Member `id` of `household`.
 pub async fn member(tx: &TenantTx, household: Uuid, id: Uuid) -> Result<Option<members::Model>> {
     Ok(members::Entity::find_by_id((tx.tenant_id().0, id))

@@ -28,11 +28,37 @@ pub async fn household(tx: &TenantTx, id: Uuid) -> Result<Option<HouseholdRef>, 
     Ok(Some(HouseholdRef { id: h.id, household_type: h.household_type, member_user_ids }))
 }
 
-/// A member with the facts [`crate::rules::may_book_for`] reads.
+/// A member with the facts [`crate::rules::may_book_for`] reads, and what they may see
+/// and change of the others' bookings.
 #[derive(Clone, Debug)]
 pub struct MemberRecord {
     pub user_id: Uuid,
     pub facts: MemberFacts,
+    pub can_view_others_bookings: bool,
+    pub can_modify_others_bookings: bool,
+}
+
+/// A household a user belongs to, with all its members.
+#[derive(Clone, Debug)]
+pub struct HouseholdOf {
+    pub id: Uuid,
+    pub members: Vec<MemberRecord>,
+}
+
+impl HouseholdOf {
+    /// The member that `user` is.
+    pub fn member(&self, user: Uuid) -> Option<&MemberRecord> {
+        self.members.iter().find(|m| m.user_id == user)
+    }
+}
+
+/// The transaction's tenant's households (not deleted) that `user` is a member of.
+pub async fn households_of(tx: &TenantTx, user: Uuid) -> Result<Vec<HouseholdOf>, ApiError> {
+    let mut out = Vec::new();
+    for id in repo::households_of_user(tx, user).await? {
+        out.push(HouseholdOf { id, members: members(tx, id).await? });
+    }
+    Ok(out)
 }
 
 /// The members of the transaction's tenant's household `id` (empty when it does not exist).
@@ -47,6 +73,8 @@ pub async fn members(tx: &TenantTx, id: Uuid) -> Result<Vec<MemberRecord>, ApiEr
         .map(|m| {
             Ok(MemberRecord {
                 user_id: m.user_id,
+                can_view_others_bookings: m.can_view_others_bookings,
+                can_modify_others_bookings: m.can_modify_others_bookings,
                 facts: MemberFacts {
                     id: m.id,
                     role: serde_json::from_value(serde_json::Value::String(m.role.clone())).map_err(|_| bad(m))?,

@@ -216,6 +216,52 @@ fn forbidden(permission: Permission) -> ApiError {
     ApiError::new(ErrorCode::Forbidden).with_detail(format!("requires the `{}` permission", permission.0))
 }
 
+/// Who acted, as a booking's history and its `cancelled_by` record it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    /// A person acting on their own records (own scope).
+    Customer,
+    /// A provider acting on what is assigned to them (own scope, provider role).
+    Provider,
+    /// A member of the tenant's team (tenant-wide or location scope).
+    Staff,
+    /// A third party's API key.
+    ApiKey,
+    /// The platform itself (sweepers, expiry).
+    System,
+}
+
+impl ActorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "customer",
+            Self::Provider => "provider",
+            Self::Staff => "staff",
+            Self::ApiKey => "api_key",
+            Self::System => "system",
+        }
+    }
+}
+
+impl RequestContext {
+    /// Who is acting, given the scope the action was allowed at.
+    pub fn actor_kind(&self, scope: &Scope) -> ActorKind {
+        match (&self.principal.actor, scope) {
+            (Actor::ApiKey { .. }, _) => ActorKind::ApiKey,
+            (Actor::User(_), Scope::Own(_)) => {
+                let roles = &self.principal.roles;
+                if roles.iter().any(|r| r == "provider") && !roles.iter().any(|r| r == "customer") {
+                    ActorKind::Provider
+                } else {
+                    ActorKind::Customer
+                }
+            }
+            (Actor::User(_), Scope::Tenant | Scope::Locations(_)) => ActorKind::Staff,
+        }
+    }
+}
+
 /// Drops cached authorization decisions of a tenant; provided by the server.
 pub trait PolicyInvalidation: Send + Sync + 'static {
     fn invalidate(&self, tenant: TenantId);
@@ -275,12 +321,23 @@ pub trait Directory: Send + Sync + 'static {
     async fn is_member(&self, tx: &TenantTx, user: UserId) -> Result<bool, sea_orm::DbErr>;
     /// Whether `location` is one of the transaction's tenant's locations (not deleted).
     async fn has_location(&self, tx: &TenantTx, location: uuid::Uuid) -> Result<bool, sea_orm::DbErr>;
+    /// How the transaction's tenant lets its customers act.
+    async fn customer_policy(&self, tx: &TenantTx) -> Result<CustomerPolicy, sea_orm::DbErr>;
     /// The tenant a public (unauthenticated) page names by slug, with its enabled plugins.
     async fn public_tenant(
         &self,
         db: &sea_orm::DatabaseConnection,
         slug: &str,
     ) -> Result<Option<(crate::ids::TenantId, Vec<String>)>, sea_orm::DbErr>;
+}
+
+/// A tenant's settings for its customers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CustomerPolicy {
+    /// Customers may register themselves (`customer_registration: open`).
+    pub registration_open: bool,
+    /// Customers may name guests as participants of their bookings.
+    pub guests_allowed: bool,
 }
 
 /// What the kernel must know of a tenant to authenticate and authorize its requests.

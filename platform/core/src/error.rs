@@ -41,6 +41,10 @@ pub enum ErrorCode {
     InvalidTransition,
     /// The slot was taken (or held) by someone else first.
     SlotUnavailable,
+    /// The booking's terms do not let its customer cancel it (any more); staff still can.
+    CancellationNotAllowed,
+    /// The tenant does not let customers register themselves.
+    RegistrationClosed,
     /// A request with this `Idempotency-Key` is still being processed.
     IdempotencyInProgress,
     /// This `Idempotency-Key` was used with another request body, method or path.
@@ -69,10 +73,12 @@ impl ErrorCode {
         match self {
             MalformedJson | InvalidParameter => StatusCode::BAD_REQUEST,
             Unauthenticated => StatusCode::UNAUTHORIZED,
-            Forbidden => StatusCode::FORBIDDEN,
+            Forbidden | RegistrationClosed => StatusCode::FORBIDDEN,
             NotFound | RouteNotFound | PluginDisabled => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Conflict | InvalidTransition | SlotUnavailable | IdempotencyInProgress => StatusCode::CONFLICT,
+            Conflict | InvalidTransition | SlotUnavailable | CancellationNotAllowed | IdempotencyInProgress => {
+                StatusCode::CONFLICT
+            }
             IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -99,6 +105,8 @@ impl ErrorCode {
             Conflict => "conflict",
             InvalidTransition => "invalid_transition",
             SlotUnavailable => "slot_unavailable",
+            CancellationNotAllowed => "cancellation_not_allowed",
+            RegistrationClosed => "registration_closed",
             IdempotencyInProgress => "idempotency_in_progress",
             IdempotencyKeyReused => "idempotency_key_reused",
             PreconditionFailed => "precondition_failed",
@@ -126,6 +134,8 @@ impl ErrorCode {
             Conflict => "Conflict with current state",
             InvalidTransition => "Transition not allowed from the current state",
             SlotUnavailable => "Slot no longer available",
+            CancellationNotAllowed => "Cancellation not allowed",
+            RegistrationClosed => "Registration closed",
             IdempotencyInProgress => "A request with this Idempotency-Key is in progress",
             IdempotencyKeyReused => "Idempotency-Key reused with another request",
             PreconditionFailed => "Precondition failed",
@@ -357,6 +367,8 @@ mod tests {
             Conflict,
             InvalidTransition,
             SlotUnavailable,
+            CancellationNotAllowed,
+            RegistrationClosed,
             IdempotencyInProgress,
             IdempotencyKeyReused,
             PreconditionFailed,

@@ -260,6 +260,12 @@ mod tests {
         async fn has_location(&self, _: &atrium_core::db::TenantTx, _: uuid::Uuid) -> Result<bool, sea_orm::DbErr> {
             Ok(false)
         }
+        async fn customer_policy(
+            &self,
+            _: &atrium_core::db::TenantTx,
+        ) -> Result<atrium_core::context::CustomerPolicy, sea_orm::DbErr> {
+            Ok(atrium_core::context::CustomerPolicy { registration_open: false, guests_allowed: false })
+        }
         async fn public_tenant(
             &self,
             _: &sea_orm::DatabaseConnection,

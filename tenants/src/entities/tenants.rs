@@ -17,6 +17,10 @@ pub struct Model {
     pub branding: Json,
     pub custom_domains: Json,
     pub plan: Json,
+    /// `open` or `closed`: whether customers may register themselves.
+    pub customer_registration: String,
+    /// Whether customers may name guests as participants of their bookings.
+    pub customer_guests_allowed: bool,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

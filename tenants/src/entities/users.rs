@@ -8,6 +8,7 @@ pub struct Model {
     pub email: String,
     pub password_hash: String,
     pub name: String,
+    pub phone: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

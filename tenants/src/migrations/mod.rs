@@ -4,7 +4,8 @@
 use sea_orm_migration::MigrationTrait;
 
 mod m20261122_000100_tenants_core;
+mod m20261202_000200_tenants_customers;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(m20261122_000100_tenants_core::Migration)]
+    vec![Box::new(m20261122_000100_tenants_core::Migration), Box::new(m20261202_000200_tenants_customers::Migration)]
 }
