@@ -152,3 +152,8 @@ pub async fn schedules(
 pub async fn lock(tx: &TenantTx, ids: &[Uuid]) -> Result<(), ApiError> {
     Ok(repo::lock(tx, ids).await?)
 }
+
+/// The provider bookables (not deleted) that `user` is: what a provider's own scope reaches.
+pub async fn provider_bookables_of(tx: &TenantTx, user: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    Ok(repo::owners::provider_bookables_of(tx, user).await?)
+}

@@ -18,6 +18,7 @@ use crate::events::BookingsEvent;
 use crate::holds::{end_hold, held_by_caller};
 use crate::model::bookings::{BookingCreate, BookingView};
 use crate::model::reservations::ReservationStatus;
+use crate::ownership::Reach;
 use crate::participants::{Person, party};
 use crate::repo;
 use crate::status::BookingStatus;
@@ -30,11 +31,15 @@ pub async fn book(
     tx: &TenantTx,
     dir: &dyn Directory,
     input: BookingCreate,
+    reach: &Reach,
     now: DateTime<Utc>,
 ) -> Result<BookingView, BookingsError> {
     within_reach("start", input.start, now)?;
     let template = load_template(tx, input.service_template_id, "service_template_id").await?;
     template.must_be_active("service_template_id")?;
+    if !reach.reaches_location(template.state.location_id) {
+        return Err(BookingsError::Forbidden("the service is at a location outside your membership's"));
+    }
     let count = party_size(&input);
     let request = QuoteRequest {
         start: input.start,
@@ -43,7 +48,7 @@ pub async fn book(
         participants: count,
     };
     let snapshot = template.price(&request, now)?;
-    let party = party(ctx, tx, dir, &input, snapshot.total).await?;
+    let party = party(ctx, tx, dir, &input, snapshot.total, reach.is_own()).await?;
     let id = Uuid::now_v7();
     let actor = AuditActor::of(ctx);
     let mut chosen = input.bookable_ids.clone();
@@ -52,6 +57,8 @@ pub async fn book(
         chosen = chosen.or(Some(held));
     }
     let status = if party.needs_approval { BookingStatus::PendingApproval } else { BookingStatus::Pending };
+    // The household whose rules applied is the booking's, named or not.
+    let input = BookingCreate { household_id: party.household_id, ..input };
     let b = repo::bookings::insert(tx, row(ctx, id, &template, &snapshot, status, &input, now)?).await?;
     let claim = Claim {
         start: input.start,
@@ -65,7 +72,7 @@ pub async fn book(
     for p in party.people {
         repo::bookings::insert_participant(tx, participant(tx, id, p)).await?;
     }
-    record_status(tx, ctx, id, None, status, None).await?;
+    record_status(tx, ctx, ctx.actor_kind(&reach.scope()), id, None, status, None).await?;
     let v = repo::bookings::view(tx, &b).await?;
     let change = Change::new(BookingsEvent::BookingCreated, "booking", id, None, serde_json::to_value(&v).ok());
     audit::record(tx, &actor, change).await?;

@@ -21,6 +21,9 @@ pub enum BookingsError {
     /// Allowed by the caller's permissions, but not by the record's owner or household.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The booking's terms do not let its customer cancel it (any more).
+    #[error("{0}")]
+    CancellationNotAllowed(String),
     /// A hold extended up to its `max_expires_at` already.
     #[error("the hold is at its maximum already")]
     HoldAtMaximum,
@@ -46,6 +49,7 @@ impl BookingsError {
             | Self::SlotUnavailable(_)
             | Self::InvalidTransition(_)
             | Self::Forbidden(_)
+            | Self::CancellationNotAllowed(_)
             | Self::HoldAtMaximum => false,
             Self::Corrupt(_) | Self::Json(_) | Self::Db(_) => true,
             Self::Upstream(e) => matches!(e.code(), ErrorCode::Internal | ErrorCode::Unavailable | ErrorCode::Timeout),
@@ -61,6 +65,9 @@ impl From<BookingsError> for ApiError {
             BookingsError::SlotUnavailable(detail) => ApiError::new(ErrorCode::SlotUnavailable).with_detail(detail),
             BookingsError::InvalidTransition(detail) => ApiError::new(ErrorCode::InvalidTransition).with_detail(detail),
             BookingsError::Forbidden(detail) => ApiError::new(ErrorCode::Forbidden).with_detail(detail),
+            BookingsError::CancellationNotAllowed(detail) => {
+                ApiError::new(ErrorCode::CancellationNotAllowed).with_detail(detail)
+            }
             err @ BookingsError::HoldAtMaximum => ApiError::new(ErrorCode::Conflict).with_detail(err.to_string()),
             err @ (BookingsError::Corrupt(_) | BookingsError::Json(_)) => ApiError::internal(err),
             // The kernel's mapping: a deadlock or a pool timeout is a 503 to retry, not a 500.

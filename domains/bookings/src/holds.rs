@@ -93,9 +93,10 @@ pub async fn extend(
     tx: &TenantTx,
     id: Uuid,
     minutes: Option<u32>,
+    owner: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<ReservationView, BookingsError> {
-    let r = repo::reservations::find(tx, id).await?;
+    let r = repo::reservations::find_owned(tx, id, owner).await?;
     held_by_caller(ctx, &r, now)?;
     let template = load_template(tx, r.service_template_id, "service_template_id").await?;
     let minutes = minutes.unwrap_or(template.state.reservation.hold_duration_minutes);
@@ -131,9 +132,10 @@ pub async fn release_hold(
     ctx: &RequestContext,
     tx: &TenantTx,
     id: Uuid,
+    owner: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<ReservationView, BookingsError> {
-    let r = repo::reservations::find(tx, id).await?;
+    let r = repo::reservations::find_owned(tx, id, owner).await?;
     held_by_caller(ctx, &r, now)?;
     let r = end_hold(tx, &AuditActor::of(ctx), r, ReservationStatus::Released, None, now).await?;
     repo::reservations::view(tx, &r, now).await

@@ -11,11 +11,13 @@ pub mod events;
 pub mod holds;
 pub mod migrations;
 pub mod model;
+pub mod ownership;
 pub mod participants;
 pub mod recurrence;
 pub mod repo;
 pub mod routes;
 pub mod series;
+pub mod slots;
 pub mod status;
 pub mod sweeper;
 pub mod transitions;
@@ -30,6 +32,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub const READ: Permission = Permission("bookings:read");
 pub const WRITE: Permission = Permission("bookings:write");
+
+/// What own scope reaches (see [`ownership`]).
+const OWN_READ: &str = "Bookings the caller made or takes part in, those of their household's members when \
+    they are its primary member or may view the others' bookings, those assigned to a provider bookable \
+    that is theirs; their own holds, waitlist entries and recurring rules. Availability is searched as \
+    by the whole tenant: it shows no one's records.";
+const OWN_WRITE: &str = "Holding and booking for themselves and their household's members (under the \
+    household's rules), cancelling their bookings when the service's terms allow it, approving their \
+    household's bookings as its primary member; their own holds, waitlist entries and recurring rules.";
 
 pub struct BookingsPlugin;
 
@@ -56,12 +67,14 @@ impl DomainPlugin for BookingsPlugin {
                 READ.0,
                 "Search availability and read bookings, holds, the waitlist and recurring rules",
                 &[Owner, Admin, Manager, Staff],
-            ),
+            )
+            .with_own(OWN_READ, &[Customer, Provider]),
             PermissionDef::tenant(
                 WRITE.0,
                 "Hold slots, book, and move bookings through their lifecycle",
                 &[Owner, Admin, Manager, Staff],
-            ),
+            )
+            .with_own(OWN_WRITE, &[Customer]),
         ]
     }
 

@@ -8,7 +8,7 @@ use atrium_core::error::FieldError;
 use atrium_core::ids::UserId;
 use atrium_core::validate::Email;
 use atrium_households::rules::{Decision, MemberFacts, may_book_for};
-use atrium_households::service::MemberRecord;
+use atrium_households::service::{HouseholdOf, MemberRecord};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -34,22 +34,30 @@ pub struct Party {
     pub people: Vec<Person>,
     /// A primary member of the household must approve the booking first.
     pub needs_approval: bool,
+    /// The household whose rules applied: the one given, or one of the caller's that a
+    /// participant belongs to.
+    pub household_id: Option<Uuid>,
 }
 
 /// The booking's household: its members, and the caller among them.
 struct Household {
+    id: Uuid,
     members: Vec<MemberRecord>,
     actor: MemberRecord,
 }
 
 /// The participants of `input` (the caller when none), checked against the tenant's
-/// members and the household's rules; a booking of `total`.
+/// members and the household's rules; a booking of `total`. A customer (`own`) books for
+/// themself and members of their households only, and names guests only when the tenant
+/// allows it. When no `household_id` is given, the household of the caller's that a
+/// participant belongs to is decided here: its rules apply all the same.
 pub async fn party(
     ctx: &RequestContext,
     tx: &TenantTx,
     dir: &dyn Directory,
     input: &BookingCreate,
     total: Decimal,
+    own: bool,
 ) -> Result<Party, BookingsError> {
     let caller = ctx.principal().user_id().0;
     let given = if input.participants.is_empty() {
@@ -67,10 +75,12 @@ pub async fn party(
     if given.len() > 100 {
         return Err(invalid("participants", "at most 100"));
     }
+    let mine = atrium_households::service::households_of(tx, caller).await?;
     let household = match input.household_id {
         Some(h) => Some(household(tx, h, caller).await?),
-        None => None,
+        None => implied_household(&mine, caller, &given),
     };
+    let guests_allowed = !own || dir.customer_policy(tx).await?.guests_allowed;
     let mut check = Check {
         household: household.as_ref(),
         expensive: total >= EXPENSIVE_FROM,
@@ -80,8 +90,20 @@ pub async fn party(
     let mut people = Vec::new();
     for (i, p) in given.iter().enumerate() {
         let person = match (p.user_id, p.household_member_id, &p.name) {
-            (Some(user), None, None) => Some(check.user(tx, dir, i, user, p.role).await?),
+            (Some(user), None, None) => {
+                let theirs = user == caller || mine.iter().any(|h| h.member(user).is_some());
+                if own && !theirs {
+                    check
+                        .errors
+                        .push(FieldError::new(at(i, "user_id"), "is neither you nor a member of your household"));
+                }
+                Some(check.user(tx, dir, i, user, p.role).await?)
+            }
             (None, Some(member), None) => check.member(i, member, p.role)?,
+            (None, None, Some(_)) if !guests_allowed => {
+                check.errors.push(FieldError::new(at(i, "name"), "this tenant does not let customers add guests"));
+                None
+            }
             (None, None, Some(name)) => Some(check.guest(i, name, p)),
             _ => {
                 check.errors.push(FieldError::new(
@@ -96,7 +118,16 @@ pub async fn party(
     if !check.errors.is_empty() {
         return Err(BookingsError::Invalid(check.errors));
     }
-    Ok(Party { people, needs_approval: check.approval })
+    Ok(Party { people, needs_approval: check.approval, household_id: household.map(|h| h.id) })
+}
+
+/// The first of the caller's households (in id order) that one of the user participants
+/// belongs to: its rules decide, as if the request had named it.
+fn implied_household(mine: &[HouseholdOf], caller: Uuid, given: &[ParticipantInput]) -> Option<Household> {
+    let users: Vec<Uuid> = given.iter().filter_map(|p| p.user_id).collect();
+    let h = mine.iter().find(|h| users.iter().any(|u| h.member(*u).is_some()))?;
+    let actor = h.member(caller)?.clone();
+    Some(Household { id: h.id, members: h.members.clone(), actor })
 }
 
 /// Household `id` with the caller among its members.
@@ -110,7 +141,7 @@ async fn household(tx: &TenantTx, id: Uuid, caller: Uuid) -> Result<Household, B
         .find(|m| m.user_id == caller)
         .cloned()
         .ok_or_else(|| invalid("household_id", "you are not a member of this household"))?;
-    Ok(Household { members, actor })
+    Ok(Household { id, members, actor })
 }
 
 /// The participants being checked: what is wrong so far, and whether approval is needed.

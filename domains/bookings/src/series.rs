@@ -27,6 +27,7 @@ use crate::model::recurring::{
     OccurrenceStatus, RecurrenceException, RecurrenceExceptionAction, RecurrenceFrequency, RecurrencePattern,
     RecurringRuleCreate, RecurringRuleView,
 };
+use crate::ownership::Reach;
 use crate::participants;
 use crate::recurrence::{self, ExceptionAction, ExpandError, Frequency, Kind, MAX_OCCURRENCES};
 use crate::repo;
@@ -252,16 +253,21 @@ async fn checked_rule(
 /// Creates a recurring rule inside `tx` (not committed) and books its occurrences up to
 /// the horizon: each is `booked`, a `conflict` (its slot is not free) or `skipped` by an
 /// exception. `parsed` is [`parse_rule`] of `input`, done before the transaction.
+#[allow(clippy::too_many_arguments)] // the request's parts, each used once
 pub async fn create(
     ctx: &RequestContext,
     tx: &TenantTx,
     dir: &dyn Directory,
     input: RecurringRuleCreate,
     parsed: Result<recurrence::Rule, Vec<FieldError>>,
+    reach: &Reach,
     now: DateTime<Utc>,
 ) -> Result<RecurringRuleView, BookingsError> {
     let template = load_template(tx, input.service_template_id, "service_template_id").await?;
     template.must_be_active("service_template_id")?;
+    if !reach.reaches_location(template.state.location_id) {
+        return Err(BookingsError::Forbidden("the service is at a location outside your membership's"));
+    }
     let rule = checked_rule(ctx, tx, &template, &input, parsed).await?;
     let all = recurrence::expand(&rule).map_err(|e| BookingsError::Invalid(vec![expand_error(e)]))?;
     let horizon = now
@@ -277,7 +283,8 @@ pub async fn create(
     let duration_minutes = template.price(&request, now)?.duration_minutes;
 
     let r = repo::recurring::insert(tx, rule_row(ctx, &input, &rule, all.len(), horizon, now)?).await?;
-    let series = Series { ctx, tx, dir, template: &template, input: &input, duration_minutes, participants, now };
+    let series =
+        Series { ctx, tx, dir, template: &template, input: &input, duration_minutes, participants, reach, now };
     series.materialize(r.id, all.iter().filter(|o| o.date <= horizon)).await?;
     let v = repo::recurring::view(tx, &r).await?;
     let change =
@@ -336,6 +343,7 @@ struct Series<'a> {
     input: &'a RecurringRuleCreate,
     duration_minutes: u32,
     participants: u32,
+    reach: &'a Reach,
     now: DateTime<Utc>,
 }
 
@@ -423,7 +431,7 @@ impl Series<'_> {
             technician_user_id: self.input.technician_user_id,
             source: BookingSource::Web,
         };
-        let attempt = book(self.ctx, self.tx, self.dir, create, self.now);
+        let attempt = book(self.ctx, self.tx, self.dir, create, self.reach, self.now);
         match repo::savepoint(self.tx, "recurring_occurrence", attempt).await? {
             Ok(b) => Ok(Ok(b.id)),
             Err(BookingsError::SlotUnavailable(why)) => Ok(Err(why.to_owned())),
@@ -434,11 +442,13 @@ impl Series<'_> {
 
 /// Cancels rule `r` inside `tx` (not committed): it books nothing more, and its bookings
 /// still ahead (pending approval, pending or confirmed) are cancelled as if one by one,
-/// refunds included.
+/// refunds included — by a customer, only those their terms let them cancel (the others
+/// stay booked: a rule is no way around a cutoff).
 pub async fn cancel(
     ctx: &RequestContext,
     tx: &TenantTx,
     r: rules::Model,
+    reach: &Reach,
     now: DateTime<Utc>,
 ) -> Result<(), BookingsError> {
     if r.status == "cancelled" {
@@ -454,11 +464,15 @@ pub async fn cancel(
     let r = repo::recurring::update(tx, am).await?;
     let ahead = repo::recurring::occurrences_of(tx, r.id).await?;
     for booking in ahead.iter().filter_map(|o| o.booking_id) {
-        let b = repo::bookings::find(tx, booking).await?;
+        // The rule's bookings are its creator's: reached as the tenant's.
+        let b = repo::bookings::find(tx, booking, &Reach::All).await?;
         let open = ["pending_approval", "pending", "confirmed"].contains(&b.status.as_str());
         if open && b.start_at > now {
             let reason = Some("its recurring rule was cancelled".to_owned());
-            crate::transitions::apply(ctx, tx, booking, Action::Cancel, reason, now).await?;
+            match crate::transitions::apply(ctx, tx, booking, Action::Cancel, reason, reach, now).await {
+                Ok(_) | Err(BookingsError::CancellationNotAllowed(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
     }
     let after = repo::recurring::view(tx, &r).await?;

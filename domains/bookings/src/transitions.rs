@@ -3,7 +3,7 @@
 //! waitlist — and every status it takes is appended to its history.
 
 use atrium_core::audit::{self, AuditActor, Change};
-use atrium_core::context::RequestContext;
+use atrium_core::context::{Actor, ActorKind, RequestContext};
 use atrium_core::db::TenantTx;
 use atrium_core::validate::CurrencyCode;
 use atrium_households::rules::MemberRole;
@@ -18,6 +18,7 @@ use crate::engine::{Owner, release};
 use crate::entities::{bookings, status_history};
 use crate::error::{BookingsError, invalid};
 use crate::model::bookings::BookingView;
+use crate::ownership::Reach;
 use crate::repo;
 use crate::status::{Action, BookingStatus};
 
@@ -38,10 +39,11 @@ pub async fn apply(
     id: Uuid,
     action: Action,
     reason: Option<String>,
+    reach: &Reach,
     now: DateTime<Utc>,
 ) -> Result<BookingView, BookingsError> {
     // Locked: two transitions of one booking never both start from the same status.
-    let b = repo::bookings::find_locked(tx, id).await?;
+    let b = repo::bookings::find_locked(tx, id, reach).await?;
     let from = BookingStatus::parse(&b.status).ok_or_else(|| BookingsError::Corrupt("booking status".to_owned()))?;
     let to = from
         .after(action)
@@ -49,13 +51,17 @@ pub async fn apply(
     if action == Action::Approve {
         must_be_household_primary(ctx, tx, b.household_id).await?;
     }
+    if reach.is_own() {
+        customer_may(action, &b, now)?;
+    }
+    let kind = ctx.actor_kind(&reach.scope());
     let before = repo::bookings::view(tx, &b).await?;
-    let b = repo::bookings::update(tx, changed(b, action, to, reason.clone(), now)?).await?;
+    let b = repo::bookings::update(tx, changed(b, action, to, reason.clone(), kind, now)?).await?;
     if !to.occupies() {
         release(tx, Owner::Booking(b.id)).await?;
         crate::waitlist::slot_freed(tx, b.service_template_id, b.start_at, b.end_at, now).await?;
     }
-    record_status(tx, ctx, b.id, Some(from), to, reason).await?;
+    record_status(tx, ctx, kind, b.id, Some(from), to, reason).await?;
     let after = repo::bookings::view(tx, &b).await?;
     let change = Change::new(
         action.event(),
@@ -68,12 +74,42 @@ pub async fn apply(
     Ok(after)
 }
 
-/// Booking `b` once `action` has taken it to `to` at `now`.
+/// What a customer may do to their booking: cancel it while its terms allow (the
+/// template's `allow_client_cancellation`, and at least `client_cancellation_cutoff_hours`
+/// of notice), and approve it as the household's primary member. Confirming, checking in,
+/// completing and no-shows are the team's.
+fn customer_may(action: Action, b: &bookings::Model, now: DateTime<Utc>) -> Result<(), BookingsError> {
+    match action {
+        Action::Approve => Ok(()),
+        Action::Cancel => {
+            let policy: CancellationPolicy = serde_json::from_value(b.cancellation_policy.clone())?;
+            if !policy.allow_client_cancellation {
+                return Err(BookingsError::CancellationNotAllowed(
+                    "this service's terms do not let customers cancel; ask the team".to_owned(),
+                ));
+            }
+            let cutoff = chrono::Duration::hours(i64::from(policy.client_cancellation_cutoff_hours));
+            if b.start_at - now < cutoff {
+                return Err(BookingsError::CancellationNotAllowed(format!(
+                    "customers cancel at least {} hours ahead; ask the team",
+                    policy.client_cancellation_cutoff_hours
+                )));
+            }
+            Ok(())
+        }
+        Action::Confirm | Action::CheckIn | Action::Complete | Action::NoShow => {
+            Err(BookingsError::Forbidden("customers cancel or approve their bookings; the other steps are the team's"))
+        }
+    }
+}
+
+/// Booking `b` once `action` has taken it to `to` at `now`, by `kind`.
 fn changed(
     b: bookings::Model,
     action: Action,
     to: BookingStatus,
     reason: Option<String>,
+    kind: ActorKind,
     now: DateTime<Utc>,
 ) -> Result<bookings::ActiveModel, BookingsError> {
     let version = b.version + 1;
@@ -95,7 +131,7 @@ fn changed(
             am.refund_amount = Set(Some(r.amount.to_string()));
             am.refund_percent = Set(Some(r.refund_percent.to_string()));
             am.cancelled_at = Set(Some(now));
-            am.cancelled_by = Set(Some("client".to_owned()));
+            am.cancelled_by = Set(Some(kind.as_str().to_owned()));
             am.cancellation_reason = Set(reason);
         }
         Action::Approve | Action::Confirm | Action::NoShow => {}
@@ -121,10 +157,11 @@ async fn must_be_household_primary(
     }
 }
 
-/// Appends `from` → `to` to booking `booking`'s history, by the caller.
+/// Appends `from` → `to` to booking `booking`'s history, by the caller acting as `kind`.
 pub async fn record_status(
     tx: &TenantTx,
     ctx: &RequestContext,
+    kind: ActorKind,
     booking: Uuid,
     from: Option<BookingStatus>,
     to: BookingStatus,
@@ -136,8 +173,11 @@ pub async fn record_status(
         booking_id: Set(booking),
         from_status: Set(from.map(|s| s.as_str().to_owned())),
         to_status: Set(to.as_str().to_owned()),
-        actor_type: Set("user".to_owned()),
-        actor_id: Set(Some(ctx.principal().user_id().0)),
+        actor_type: Set(kind.as_str().to_owned()),
+        actor_id: Set(Some(match &ctx.principal().actor {
+            Actor::ApiKey { key_id, .. } => *key_id,
+            Actor::User(user) => user.0,
+        })),
         reason: Set(reason),
         at: Set(Utc::now()),
     };

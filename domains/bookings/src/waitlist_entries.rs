@@ -20,6 +20,7 @@ use crate::holds::end_hold;
 use crate::model::bookings::{BookingCreate, BookingSource};
 use crate::model::reservations::ReservationStatus;
 use crate::model::waitlist::{WaitlistCreate, WaitlistEntryView, WaitlistStatus};
+use crate::ownership::Reach;
 use crate::participants;
 use crate::repo;
 use crate::waitlist::audit_change;
@@ -146,9 +147,10 @@ pub async fn accept(
     tx: &TenantTx,
     dir: &dyn Directory,
     id: Uuid,
+    reach: &Reach,
     now: DateTime<Utc>,
 ) -> Result<WaitlistEntryView, BookingsError> {
-    let e = repo::waitlist::find(tx, id).await?;
+    let e = repo::waitlist::find_owned(tx, id, reach.owner()).await?;
     must_be_entry_user(ctx, &e)?;
     let status = WaitlistStatus::of(&e, now);
     let (Some(start), Some(end), Some(hold), WaitlistStatus::Offered) =
@@ -173,7 +175,7 @@ pub async fn accept(
         technician_user_id: e.technician_user_id,
         source: BookingSource::Web,
     };
-    let booking = book(ctx, tx, dir, input, now).await?;
+    let booking = book(ctx, tx, dir, input, reach, now).await?;
     let before = repo::waitlist::view(tx, &e, now).await?;
     let version = e.version + 1;
     let mut am: entries::ActiveModel = e.into();
@@ -191,9 +193,10 @@ pub async fn decline(
     ctx: &RequestContext,
     tx: &TenantTx,
     id: Uuid,
+    owner: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<WaitlistEntryView, BookingsError> {
-    let e = repo::waitlist::find(tx, id).await?;
+    let e = repo::waitlist::find_owned(tx, id, owner).await?;
     must_be_entry_user(ctx, &e)?;
     let status = WaitlistStatus::of(&e, now);
     if status != WaitlistStatus::Offered {

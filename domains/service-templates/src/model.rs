@@ -325,6 +325,10 @@ impl Default for NoShowPolicy {
 pub struct CancellationPolicy {
     #[serde(default = "yes")]
     pub allow_client_cancellation: bool,
+    /// A customer cancels only with at least this many hours of notice (0–8760); the team
+    /// always can.
+    #[serde(default)]
+    pub client_cancellation_cutoff_hours: u32,
     /// From most notice to least: `min_hours_before` strictly descending, and a tier with
     /// less notice never refunds more (up to 10).
     #[serde(default)]
@@ -344,6 +348,7 @@ impl Default for CancellationPolicy {
     fn default() -> Self {
         Self {
             allow_client_cancellation: true,
+            client_cancellation_cutoff_hours: 0,
             refund_tiers: Vec::new(),
             provider_compensation: Vec::new(),
             no_show_policy: NoShowPolicy::default(),

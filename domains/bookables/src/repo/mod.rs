@@ -5,6 +5,7 @@
 
 pub mod calendar;
 pub mod certifications;
+pub mod owners;
 
 use std::collections::HashMap;
 use std::str::FromStr;

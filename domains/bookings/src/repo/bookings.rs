@@ -9,19 +9,25 @@ use crate::error::BookingsError;
 use crate::model::bookings::{
     AssignedBookableView, BookingFilter, BookingSource, BookingView, ParticipantRole, ParticipantView, StatusChangeView,
 };
+use crate::ownership::Reach;
 use crate::status::BookingStatus;
 
-pub async fn find(tx: &TenantTx, id: Uuid) -> Result<bookings::Model, BookingsError> {
-    bookings::Entity::find_by_id((tx.tenant_id().0, id)).one(tx.conn()).await?.ok_or(BookingsError::NotFound)
+/// Booking `id` when `reach` reaches it (404 otherwise, as for another tenant's).
+pub async fn find(tx: &TenantTx, id: Uuid, reach: &Reach) -> Result<bookings::Model, BookingsError> {
+    let mut q = bookings::Entity::find_by_id((tx.tenant_id().0, id));
+    if let Some(within) = reach.bookings(tx.tenant_id().0) {
+        q = q.filter(within);
+    }
+    q.one(tx.conn()).await?.ok_or(BookingsError::NotFound)
 }
 
-/// Booking `id`, locked until the transaction ends.
-pub async fn find_locked(tx: &TenantTx, id: Uuid) -> Result<bookings::Model, BookingsError> {
-    bookings::Entity::find_by_id((tx.tenant_id().0, id))
-        .lock_exclusive()
-        .one(tx.conn())
-        .await?
-        .ok_or(BookingsError::NotFound)
+/// [`find`], locked until the transaction ends.
+pub async fn find_locked(tx: &TenantTx, id: Uuid, reach: &Reach) -> Result<bookings::Model, BookingsError> {
+    let mut q = bookings::Entity::find_by_id((tx.tenant_id().0, id));
+    if let Some(within) = reach.bookings(tx.tenant_id().0) {
+        q = q.filter(within);
+    }
+    q.lock_exclusive().one(tx.conn()).await?.ok_or(BookingsError::NotFound)
 }
 
 /// One page in id order after `after`, with one row more than `limit` when there is a next page.
@@ -30,9 +36,13 @@ pub async fn page(
     after: Option<Uuid>,
     limit: u64,
     filter: &BookingFilter,
+    reach: &Reach,
 ) -> Result<Vec<bookings::Model>, BookingsError> {
     let tenant = tx.tenant_id().0;
     let mut q = bookings::Entity::find().filter(bookings::Column::TenantId.eq(tenant));
+    if let Some(within) = reach.bookings(tenant) {
+        q = q.filter(within);
+    }
     if let Some(after) = after {
         q = q.filter(bookings::Column::Id.gt(after));
     }

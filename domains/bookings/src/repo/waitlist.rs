@@ -17,16 +17,30 @@ pub async fn find(tx: &TenantTx, id: Uuid) -> Result<entries::Model, BookingsErr
     entries::Entity::find_by_id((tx.tenant_id().0, id)).one(tx.conn()).await?.ok_or(BookingsError::NotFound)
 }
 
+/// Record `id` when `owner` (an own-scoped caller) is its creator, or any when `None`;
+/// 404 otherwise, as for another tenant's.
+pub async fn find_owned(tx: &TenantTx, id: Uuid, owner: Option<Uuid>) -> Result<entries::Model, BookingsError> {
+    let mut q = entries::Entity::find_by_id((tx.tenant_id().0, id));
+    if let Some(owner) = owner {
+        q = q.filter(entries::Column::UserId.eq(owner));
+    }
+    q.one(tx.conn()).await?.ok_or(BookingsError::NotFound)
+}
+
 /// One page in id order after `after`, with one row more than `limit` when there is a next
 /// page; the status filter as shown at `now`.
 pub async fn page(
     tx: &TenantTx,
     after: Option<Uuid>,
     limit: u64,
+    owner: Option<Uuid>,
     filter: &WaitlistFilter,
     now: DateTime<Utc>,
 ) -> Result<Vec<entries::Model>, BookingsError> {
     let mut q = entries::Entity::find().filter(entries::Column::TenantId.eq(tx.tenant_id().0));
+    if let Some(owner) = owner {
+        q = q.filter(entries::Column::UserId.eq(owner));
+    }
     if let Some(after) = after {
         q = q.filter(entries::Column::Id.gt(after));
     }

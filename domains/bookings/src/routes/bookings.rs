@@ -11,6 +11,7 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use crate::model::bookings::{BookingCreate, BookingFilter, BookingView, StatusChangeView, TransitionInput};
+use crate::ownership::{self, Access};
 use crate::status::Action;
 use crate::{READ, WRITE, booking, repo, transitions};
 
@@ -22,10 +23,11 @@ pub async fn bookings_list(
     query: web::Query<ListQuery>,
     filter: web::Query<BookingFilter>,
 ) -> Result<web::Json<Page<BookingView>>, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let limit = query.limit()?;
     let tx = ctx.read().await?;
-    let rows = repo::bookings::page(&tx, query.cursor()?, limit, &filter).await?;
+    let reach = ownership::reach(&tx, &scope, Access::Read).await?;
+    let rows = repo::bookings::page(&tx, query.cursor()?, limit, &filter, &reach).await?;
     let mut views = Vec::new();
     for b in &rows {
         views.push(repo::bookings::view(&tx, b).await?);
@@ -44,9 +46,10 @@ pub async fn bookings_create(
     dir: web::Data<dyn Directory>,
     body: Json<BookingCreate>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let tx = ctx.write().await?;
-    let v = booking::book(&ctx, &tx, dir.get_ref(), body.into_inner(), Utc::now()).await?;
+    let reach = ownership::reach(&tx, &scope, Access::Write).await?;
+    let v = booking::book(&ctx, &tx, dir.get_ref(), body.into_inner(), &reach, Utc::now()).await?;
     tx.commit().await?;
     Ok(created(format!("/v1/bookings/{}", v.id), &v, Some(v.version)))
 }
@@ -55,9 +58,10 @@ pub async fn bookings_create(
     responses((status = 200, body = BookingView)))]
 #[get("/bookings/{id}")]
 pub async fn bookings_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let tx = ctx.read().await?;
-    let b = repo::bookings::find(&tx, *id).await?;
+    let reach = ownership::reach(&tx, &scope, Access::Read).await?;
+    let b = repo::bookings::find(&tx, *id, &reach).await?;
     Ok(ok_versioned(&repo::bookings::view(&tx, &b).await?, b.version))
 }
 
@@ -69,9 +73,10 @@ pub async fn bookings_history(
     ctx: RequestContext,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Vec<StatusChangeView>>, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let tx = ctx.read().await?;
-    let b = repo::bookings::find(&tx, *id).await?;
+    let reach = ownership::reach(&tx, &scope, Access::Read).await?;
+    let b = repo::bookings::find(&tx, *id, &reach).await?;
     Ok(web::Json(repo::bookings::history(&tx, b.id).await?))
 }
 
@@ -82,10 +87,11 @@ async fn transition(
     action: Action,
     input: TransitionInput,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     transitions::check_reason(input.reason.as_ref())?;
     let tx = ctx.write().await?;
-    let after = transitions::apply(&ctx, &tx, id, action, input.reason, Utc::now()).await?;
+    let reach = ownership::reach(&tx, &scope, Access::Write).await?;
+    let after = transitions::apply(&ctx, &tx, id, action, input.reason, &reach, Utc::now()).await?;
     tx.commit().await?;
     let version = after.version;
     Ok(ok_versioned(&after, version))

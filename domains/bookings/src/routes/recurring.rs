@@ -13,6 +13,7 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use crate::model::recurring::{RecurringRuleCreate, RecurringRuleView};
+use crate::ownership::{self, Access, owner};
 use crate::{READ, WRITE, repo, series};
 
 /// Creates a recurring rule and books its occurrences up to the horizon (its end, or 90
@@ -26,13 +27,14 @@ pub async fn recurring_rules_create(
     dir: web::Data<dyn Directory>,
     body: Json<RecurringRuleCreate>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let now = Utc::now();
     let input = body.into_inner();
     // The input's own checks hold no lock: a huge body is refused before the transaction.
     let parsed = series::parse_rule(&input, now);
     let tx = ctx.write().await?;
-    let v = series::create(&ctx, &tx, dir.get_ref(), input, parsed, now).await?;
+    let reach = ownership::reach(&tx, &scope, Access::Write).await?;
+    let v = series::create(&ctx, &tx, dir.get_ref(), input, parsed, &reach, now).await?;
     tx.commit().await?;
     Ok(created(format!("/v1/recurring-rules/{}", v.id), &v, Some(v.version)))
 }
@@ -44,10 +46,10 @@ pub async fn recurring_rules_list(
     ctx: RequestContext,
     query: web::Query<ListQuery>,
 ) -> Result<web::Json<Page<RecurringRuleView>>, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let limit = query.limit()?;
     let tx = ctx.read().await?;
-    let rows = repo::recurring::page(&tx, query.cursor()?, limit).await?;
+    let rows = repo::recurring::page(&tx, query.cursor()?, limit, owner(&scope)).await?;
     let mut views = Vec::new();
     for r in &rows {
         views.push(repo::recurring::view(&tx, r).await?);
@@ -59,9 +61,9 @@ pub async fn recurring_rules_list(
     responses((status = 200, body = RecurringRuleView)))]
 #[get("/recurring-rules/{id}")]
 pub async fn recurring_rules_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let tx = ctx.read().await?;
-    let r = repo::recurring::find(&tx, *id).await?;
+    let r = repo::recurring::find_owned(&tx, *id, owner(&scope)).await?;
     Ok(ok_versioned(&repo::recurring::view(&tx, &r).await?, r.version))
 }
 
@@ -75,12 +77,13 @@ pub async fn recurring_rules_delete(
     ctx: RequestContext,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let now = Utc::now();
     let tx = ctx.write().await?;
-    let r = repo::recurring::find(&tx, *id).await?;
+    let r = repo::recurring::find_owned(&tx, *id, owner(&scope)).await?;
     check_if_match(&req, r.version)?;
-    series::cancel(&ctx, &tx, r, now).await?;
+    let reach = ownership::reach(&tx, &scope, Access::Write).await?;
+    series::cancel(&ctx, &tx, r, &reach, now).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

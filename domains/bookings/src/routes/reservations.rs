@@ -11,6 +11,7 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use crate::model::reservations::{ReservationCreate, ReservationExtend, ReservationView};
+use crate::ownership::owner;
 use crate::{READ, WRITE, holds, repo};
 
 /// Holds a slot for the caller.
@@ -18,7 +19,7 @@ use crate::{READ, WRITE, holds, repo};
     responses((status = 201, body = ReservationView)))]
 #[post("/reservations")]
 pub async fn reservations_create(ctx: RequestContext, body: Json<ReservationCreate>) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    ctx.require_scoped(WRITE)?;
     let now = Utc::now();
     let tx = ctx.write().await?;
     let v = holds::hold(&ctx, &tx, body.into_inner(), now).await?;
@@ -33,10 +34,10 @@ pub async fn reservations_list(
     ctx: RequestContext,
     query: web::Query<ListQuery>,
 ) -> Result<web::Json<Page<ReservationView>>, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let limit = query.limit()?;
     let tx = ctx.read().await?;
-    let rows = repo::reservations::page(&tx, query.cursor()?, limit).await?;
+    let rows = repo::reservations::page(&tx, query.cursor()?, limit, owner(&scope)).await?;
     let now = Utc::now();
     let mut views = Vec::new();
     for r in &rows {
@@ -49,9 +50,9 @@ pub async fn reservations_list(
     responses((status = 200, body = ReservationView)))]
 #[get("/reservations/{id}")]
 pub async fn reservations_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let tx = ctx.read().await?;
-    let r = repo::reservations::find(&tx, *id).await?;
+    let r = repo::reservations::find_owned(&tx, *id, owner(&scope)).await?;
     Ok(ok_versioned(&repo::reservations::view(&tx, &r, Utc::now()).await?, r.version))
 }
 
@@ -64,10 +65,10 @@ pub async fn reservations_extend(
     id: web::Path<Uuid>,
     body: Json<ReservationExtend>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let now = Utc::now();
     let tx = ctx.write().await?;
-    let after = holds::extend(&ctx, &tx, *id, body.into_inner().minutes, now).await?;
+    let after = holds::extend(&ctx, &tx, *id, body.into_inner().minutes, owner(&scope), now).await?;
     tx.commit().await?;
     let version = after.version;
     Ok(ok_versioned(&after, version))
@@ -78,10 +79,10 @@ pub async fn reservations_extend(
     responses((status = 200, body = ReservationView)))]
 #[post("/reservations/{id}/release")]
 pub async fn reservations_release(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let now = Utc::now();
     let tx = ctx.write().await?;
-    let v = holds::release_hold(&ctx, &tx, *id, now).await?;
+    let v = holds::release_hold(&ctx, &tx, *id, owner(&scope), now).await?;
     tx.commit().await?;
     let version = v.version;
     Ok(ok_versioned(&v, version))

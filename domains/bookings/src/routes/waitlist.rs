@@ -12,6 +12,7 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use crate::model::waitlist::{WaitlistCreate, WaitlistEntryView, WaitlistFilter};
+use crate::ownership::{self, Access, owner};
 use crate::{READ, WRITE, repo, waitlist_entries};
 
 /// Joins the waitlist of a service for a date: the first matching slot freed is offered,
@@ -20,7 +21,7 @@ use crate::{READ, WRITE, repo, waitlist_entries};
     responses((status = 201, body = WaitlistEntryView)))]
 #[post("/waitlist")]
 pub async fn waitlist_create(ctx: RequestContext, body: Json<WaitlistCreate>) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    ctx.require_scoped(WRITE)?;
     let now = Utc::now();
     let tx = ctx.write().await?;
     let v = waitlist_entries::join(&ctx, &tx, body.into_inner(), now).await?;
@@ -37,11 +38,11 @@ pub async fn waitlist_list(
     query: web::Query<ListQuery>,
     filter: web::Query<WaitlistFilter>,
 ) -> Result<web::Json<Page<WaitlistEntryView>>, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let limit = query.limit()?;
     let now = Utc::now();
     let tx = ctx.read().await?;
-    let rows = repo::waitlist::page(&tx, query.cursor()?, limit, &filter, now).await?;
+    let rows = repo::waitlist::page(&tx, query.cursor()?, limit, owner(&scope), &filter, now).await?;
     let mut views = Vec::new();
     for e in &rows {
         views.push(repo::waitlist::view(&tx, e, now).await?);
@@ -53,9 +54,9 @@ pub async fn waitlist_list(
     responses((status = 200, body = WaitlistEntryView)))]
 #[get("/waitlist/{id}")]
 pub async fn waitlist_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let tx = ctx.read().await?;
-    let e = repo::waitlist::find(&tx, *id).await?;
+    let e = repo::waitlist::find_owned(&tx, *id, owner(&scope)).await?;
     Ok(ok_versioned(&repo::waitlist::view(&tx, &e, Utc::now()).await?, e.version))
 }
 
@@ -68,10 +69,10 @@ pub async fn waitlist_delete(
     ctx: RequestContext,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let now = Utc::now();
     let tx = ctx.write().await?;
-    let e = repo::waitlist::find(&tx, *id).await?;
+    let e = repo::waitlist::find_owned(&tx, *id, owner(&scope)).await?;
     check_if_match(&req, e.version)?;
     waitlist_entries::leave(&ctx, &tx, e, now).await?;
     tx.commit().await?;
@@ -88,10 +89,11 @@ pub async fn waitlist_accept(
     dir: web::Data<dyn Directory>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let now = Utc::now();
     let tx = ctx.write().await?;
-    let v = waitlist_entries::accept(&ctx, &tx, dir.get_ref(), *id, now).await?;
+    let reach = ownership::reach(&tx, &scope, Access::Write).await?;
+    let v = waitlist_entries::accept(&ctx, &tx, dir.get_ref(), *id, &reach, now).await?;
     tx.commit().await?;
     let version = v.version;
     Ok(ok_versioned(&v, version))
@@ -103,10 +105,10 @@ pub async fn waitlist_accept(
     responses((status = 200, body = WaitlistEntryView)))]
 #[post("/waitlist/{id}/decline")]
 pub async fn waitlist_decline(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let now = Utc::now();
     let tx = ctx.write().await?;
-    let v = waitlist_entries::decline(&ctx, &tx, *id, now).await?;
+    let v = waitlist_entries::decline(&ctx, &tx, *id, owner(&scope), now).await?;
     tx.commit().await?;
     let version = v.version;
     Ok(ok_versioned(&v, version))
