@@ -6,6 +6,7 @@ mod api_keys;
 mod auth;
 mod bookables;
 mod bookings;
+mod customers;
 mod households;
 mod idempotency;
 mod isolation;
