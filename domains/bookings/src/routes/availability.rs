@@ -15,7 +15,7 @@ use crate::slots::{self, Limits};
 /// in its own time zone (weekly pattern, date overrides, blocked times), minus existing
 /// bookings and live holds with their buffers, setup/teardown and rest, within each
 /// bookable's booking window and daily limit; every required bookable free at once.
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(AvailabilityQuery),
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:read"]), ("api_key" = ["bookings:read"])), params(AvailabilityQuery),
     responses((status = 200, body = AvailabilityView)))]
 #[get("/availability")]
 pub async fn availability_search(

@@ -15,7 +15,7 @@ use crate::ownership::{self, Access};
 use crate::status::Action;
 use crate::{READ, WRITE, booking, repo, transitions};
 
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(ListQuery, BookingFilter),
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:read"]), ("api_key" = ["bookings:read"])), params(ListQuery, BookingFilter),
     responses((status = 200, body = Page<BookingView>)))]
 #[get("/bookings")]
 pub async fn bookings_list(
@@ -38,7 +38,7 @@ pub async fn bookings_list(
 /// Books a slot: prices it with the template's quote, checks the participants and the
 /// household's rules, occupies the bookables (409 `slot_unavailable` when someone was
 /// first), and records the first status.
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), request_body = BookingCreate,
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:write"]), ("api_key" = ["bookings:write"])), request_body = BookingCreate,
     responses((status = 201, body = BookingView)))]
 #[post("/bookings")]
 pub async fn bookings_create(
@@ -54,7 +54,7 @@ pub async fn bookings_create(
     Ok(created(format!("/v1/bookings/{}", v.id), &v, Some(v.version)))
 }
 
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:read"]), ("api_key" = ["bookings:read"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = BookingView)))]
 #[get("/bookings/{id}")]
 pub async fn bookings_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -66,7 +66,7 @@ pub async fn bookings_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<Ht
 }
 
 /// Every status the booking went through, oldest first (append-only).
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:read"]), ("api_key" = ["bookings:read"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<StatusChangeView>)))]
 #[get("/bookings/{id}/history")]
 pub async fn bookings_history(
@@ -100,7 +100,7 @@ async fn transition(
 macro_rules! transition_route {
     ($name:ident, $path:literal, $action:expr, $doc:literal) => {
         #[doc = $doc]
-        #[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+        #[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:write"]), ("api_key" = ["bookings:write"])), params(("id" = Uuid, Path)),
                                     request_body = TransitionInput, responses((status = 200, body = BookingView)))]
         #[post($path)]
         pub async fn $name(

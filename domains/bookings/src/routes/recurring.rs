@@ -19,7 +19,7 @@ use crate::{READ, WRITE, repo, series};
 /// Creates a recurring rule and books its occurrences up to the horizon (its end, or 90
 /// days ahead): each is `booked`, a `conflict` (its slot is not free; the others are booked
 /// regardless) or `skipped` by an exception.
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), request_body = RecurringRuleCreate,
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:write"]), ("api_key" = ["bookings:write"])), request_body = RecurringRuleCreate,
     responses((status = 201, body = RecurringRuleView)))]
 #[post("/recurring-rules")]
 pub async fn recurring_rules_create(
@@ -39,7 +39,7 @@ pub async fn recurring_rules_create(
     Ok(created(format!("/v1/recurring-rules/{}", v.id), &v, Some(v.version)))
 }
 
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(ListQuery),
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:read"]), ("api_key" = ["bookings:read"])), params(ListQuery),
     responses((status = 200, body = Page<RecurringRuleView>)))]
 #[get("/recurring-rules")]
 pub async fn recurring_rules_list(
@@ -57,7 +57,7 @@ pub async fn recurring_rules_list(
     Ok(web::Json(Page::from_overfetch(views, limit, |v| v.id)))
 }
 
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:read"]), ("api_key" = ["bookings:read"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = RecurringRuleView)))]
 #[get("/recurring-rules/{id}")]
 pub async fn recurring_rules_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -69,7 +69,7 @@ pub async fn recurring_rules_get(ctx: RequestContext, id: web::Path<Uuid>) -> Re
 
 /// Cancels the rule: it books nothing more, and its bookings still ahead (pending
 /// approval, pending or confirmed) are cancelled as if one by one, refunds included.
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:write"]), ("api_key" = ["bookings:write"])), params(("id" = Uuid, Path)),
     responses((status = 204, description = "Cancelled")))]
 #[delete("/recurring-rules/{id}")]
 pub async fn recurring_rules_delete(

@@ -15,7 +15,7 @@ use crate::ownership::owner;
 use crate::{READ, WRITE, holds, repo};
 
 /// Holds a slot for the caller.
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), request_body = ReservationCreate,
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:write"]), ("api_key" = ["bookings:write"])), request_body = ReservationCreate,
     responses((status = 201, body = ReservationView)))]
 #[post("/reservations")]
 pub async fn reservations_create(ctx: RequestContext, body: Json<ReservationCreate>) -> Result<HttpResponse, ApiError> {
@@ -27,7 +27,7 @@ pub async fn reservations_create(ctx: RequestContext, body: Json<ReservationCrea
     Ok(created(format!("/v1/reservations/{}", v.id), &v, Some(v.version)))
 }
 
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(ListQuery),
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:read"]), ("api_key" = ["bookings:read"])), params(ListQuery),
     responses((status = 200, body = Page<ReservationView>)))]
 #[get("/reservations")]
 pub async fn reservations_list(
@@ -46,7 +46,7 @@ pub async fn reservations_list(
     Ok(web::Json(Page::from_overfetch(views, limit, |v| v.id)))
 }
 
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:read"]), ("api_key" = ["bookings:read"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = ReservationView)))]
 #[get("/reservations/{id}")]
 pub async fn reservations_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -57,7 +57,7 @@ pub async fn reservations_get(ctx: RequestContext, id: web::Path<Uuid>) -> Resul
 }
 
 /// Extends the caller's hold.
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:write"]), ("api_key" = ["bookings:write"])), params(("id" = Uuid, Path)),
     request_body = ReservationExtend, responses((status = 200, body = ReservationView)))]
 #[post("/reservations/{id}/extend")]
 pub async fn reservations_extend(
@@ -75,7 +75,7 @@ pub async fn reservations_extend(
 }
 
 /// Releases the caller's hold.
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:write"]), ("api_key" = ["bookings:write"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = ReservationView)))]
 #[post("/reservations/{id}/release")]
 pub async fn reservations_release(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {

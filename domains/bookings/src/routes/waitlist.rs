@@ -17,7 +17,7 @@ use crate::{READ, WRITE, repo, waitlist_entries};
 
 /// Joins the waitlist of a service for a date: the first matching slot freed is offered,
 /// held for the caller until the offer's `offer_expires_at`.
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), request_body = WaitlistCreate,
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:write"]), ("api_key" = ["bookings:write"])), request_body = WaitlistCreate,
     responses((status = 201, body = WaitlistEntryView)))]
 #[post("/waitlist")]
 pub async fn waitlist_create(ctx: RequestContext, body: Json<WaitlistCreate>) -> Result<HttpResponse, ApiError> {
@@ -30,7 +30,7 @@ pub async fn waitlist_create(ctx: RequestContext, body: Json<WaitlistCreate>) ->
 }
 
 /// Waitlist entries, oldest first — which is queue order for each service and date.
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(ListQuery, WaitlistFilter),
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:read"]), ("api_key" = ["bookings:read"])), params(ListQuery, WaitlistFilter),
     responses((status = 200, body = Page<WaitlistEntryView>)))]
 #[get("/waitlist")]
 pub async fn waitlist_list(
@@ -50,7 +50,7 @@ pub async fn waitlist_list(
     Ok(web::Json(Page::from_overfetch(views, limit, |v| v.id)))
 }
 
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:read"]), ("api_key" = ["bookings:read"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = WaitlistEntryView)))]
 #[get("/waitlist/{id}")]
 pub async fn waitlist_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -61,7 +61,7 @@ pub async fn waitlist_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<Ht
 }
 
 /// Leaves the waitlist; a pending offer is given up and passes to the next entry.
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:write"]), ("api_key" = ["bookings:write"])), params(("id" = Uuid, Path)),
     responses((status = 204, description = "Cancelled")))]
 #[delete("/waitlist/{id}")]
 pub async fn waitlist_delete(
@@ -81,7 +81,7 @@ pub async fn waitlist_delete(
 
 /// Accepts the offer: the held slot is booked for the entry's user (the caller), with the
 /// entry's participants and household — as `POST /v1/bookings` with the hold would.
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:write"]), ("api_key" = ["bookings:write"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = WaitlistEntryView)))]
 #[post("/waitlist/{id}/accept")]
 pub async fn waitlist_accept(
@@ -101,7 +101,7 @@ pub async fn waitlist_accept(
 
 /// Declines the offer: the entry leaves the waitlist (`cancelled`) and the slot passes to
 /// the next matching entry.
-#[utoipa::path(tag = "bookings", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:write"]), ("api_key" = ["bookings:write"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = WaitlistEntryView)))]
 #[post("/waitlist/{id}/decline")]
 pub async fn waitlist_decline(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
