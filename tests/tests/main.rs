@@ -17,6 +17,7 @@ mod plugins;
 mod ratelimit;
 mod rbac;
 mod recurring;
+mod scopes_domains;
 mod security;
 mod service_templates;
 mod support;
