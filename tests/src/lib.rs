@@ -330,6 +330,32 @@ impl TestApp {
         (access, membership)
     }
 
+    /// [`Self::add_member`] confined to one location (`location_id` of the invitation):
+    /// a location-scoped membership.
+    pub async fn add_member_at(&self, tenant: &Tenant, email: &str, roles: &[&str], location: &str) -> String {
+        let body = serde_json::json!({"email": email, "roles": roles, "location_id": location});
+        let res = self.send_as(&tenant.token, Method::POST, "/v1/members", &body).await;
+        assert_eq!(res.status(), 201, "invite {email} at {location}");
+        let invitation: Value = res.json().await.unwrap();
+        assert_eq!(invitation["location_id"], location);
+        let token = invitation["token"].as_str().unwrap();
+        let res = self
+            .post_json(
+                &format!("/v1/invitations/{token}/accept"),
+                &serde_json::json!({"password": PASSWORD, "name": "Member"}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "accept {email}");
+        let tokens: Value = res.json().await.unwrap();
+        tokens["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// The id of the user a token belongs to (`GET /v1/me`).
+    pub async fn user_id_of(&self, token: &str) -> String {
+        let me: Value = self.get_as(token, "/v1/me").await.json().await.unwrap();
+        me["user"]["id"].as_str().unwrap().to_owned()
+    }
+
     /// Signs `email` in to `tenant_slug`.
     pub async fn sign_in(&self, email: &str, tenant_slug: &str) -> Value {
         let res = self

@@ -19,6 +19,7 @@ mod ratelimit;
 mod rbac;
 mod recurring;
 mod role_matrix;
+mod scopes_domains;
 mod security;
 mod service_templates;
 mod support;

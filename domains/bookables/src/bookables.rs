@@ -1,10 +1,11 @@
 //! Operations on bookables: create (with its first calendar exceptions and
 //! certifications), read, change by merge patch (the type never changes; `retired` is
 //! final) and soft-delete; the rules that need the database (the tenant's locations and
-//! members, a company provider's household) and the slug a bookable gets.
+//! members, a company provider's household), the slug a bookable gets, and where a
+//! location-scoped member may place one.
 
 use atrium_core::audit::{self, AuditActor, Change};
-use atrium_core::context::Directory;
+use atrium_core::context::{Directory, Scope};
 use atrium_core::db::TenantTx;
 use atrium_core::error::FieldError;
 use atrium_core::ids::UserId;
@@ -99,6 +100,18 @@ async fn check_company(_tx: &TenantTx, _c: &CompanyProviderFields, errors: &mut 
     Ok(())
 }
 
+/// A 403 unless a caller of `scope` may have a bookable at `location`: a location-scoped
+/// member only at one of their locations (so never without one). Bookables are written
+/// with a tenant-wide or location scope only; an own scope places none.
+fn may_place(scope: &Scope, location: Option<Uuid>) -> Result<()> {
+    let allowed = match scope {
+        Scope::Tenant => true,
+        Scope::Locations(ids) => location.is_some_and(|l| ids.contains(&l)),
+        Scope::Own(_) => false,
+    };
+    if allowed { Ok(()) } else { Err(BookablesError::OutsideLocations) }
+}
+
 /// The slug asked for (409 when taken), or one made from the name (made unique).
 async fn resolve_slug(tx: &TenantTx, state: &BookableState, id: Uuid) -> Result<String> {
     if let Some(slug) = &state.common.slug {
@@ -116,14 +129,17 @@ async fn resolve_slug(tx: &TenantTx, state: &BookableState, id: Uuid) -> Result<
 }
 
 /// Creates a bookable of any type, with its calendar, and then its first date overrides,
-/// blocked times and certifications; one 422 lists every problem found.
+/// blocked times and certifications; one 422 lists every problem found. A
+/// location-scoped member creates one only at one of their locations (403).
 pub async fn create(
     tx: &TenantTx,
     dir: &dyn Directory,
     actor: &AuditActor,
+    scope: &Scope,
     checked: CheckedCreate,
 ) -> Result<BookableView> {
     let CheckedCreate { create, mut errors } = checked;
+    may_place(scope, create.state.common.location_id)?;
     check_references(tx, dir, &create.state, &mut errors).await?;
     BookablesError::unless_empty(errors)?;
     let id = Uuid::now_v7();
@@ -145,8 +161,15 @@ pub async fn create(
     Ok(view)
 }
 
-/// One page of the tenant's bookables (one more than `limit` when there is a next one).
-pub async fn list(tx: &TenantTx, after: Option<Uuid>, limit: u64, filter: BookableFilter) -> Result<Vec<BookableView>> {
+/// One page of the bookables `scope` reaches (one more than `limit` when there is a next
+/// one).
+pub async fn list(
+    tx: &TenantTx,
+    scope: &Scope,
+    after: Option<Uuid>,
+    limit: u64,
+    filter: BookableFilter,
+) -> Result<Vec<BookableView>> {
     let filter = ListFilter {
         bookable_type: filter.bookable_type.map(|t| name_of(&t)),
         status: filter.status.map(|s| name_of(&s)),
@@ -154,27 +177,28 @@ pub async fn list(tx: &TenantTx, after: Option<Uuid>, limit: u64, filter: Bookab
         category_id: filter.category_id,
         tag: filter.tag,
     };
-    let rows = repo::page(tx, after, limit, &filter).await?;
+    let rows = repo::page(tx, scope, after, limit, &filter).await?;
     Ok(repo::states(tx, rows).await?.into_iter().map(|(b, s, st)| view(&b, s, st)).collect())
 }
 
-/// The tenant's bookable `id` (not deleted).
-pub async fn find(tx: &TenantTx, id: Uuid) -> Result<bookables::Model> {
-    repo::find(tx, id).await
+/// The tenant's bookable `id` (not deleted), if `scope` reaches it.
+pub async fn find(tx: &TenantTx, scope: &Scope, id: Uuid) -> Result<bookables::Model> {
+    repo::find(tx, scope, id).await
 }
 
-pub async fn get(tx: &TenantTx, id: Uuid) -> Result<BookableView> {
-    let (b, state, stats) = repo::state(tx, repo::find(tx, id).await?).await?;
+pub async fn get(tx: &TenantTx, scope: &Scope, id: Uuid) -> Result<BookableView> {
+    let (b, state, stats) = repo::state(tx, repo::find(tx, scope, id).await?).await?;
     Ok(view(&b, state, stats))
 }
 
 /// Applies a JSON merge patch to bookable `b`: the type cannot change, the result is
 /// checked like a creation, and the status moves only as [`BookableStatus::may_become`]
-/// allows.
+/// allows. A location-scoped member keeps it at one of their locations (403).
 pub async fn update(
     tx: &TenantTx,
     dir: &dyn Directory,
     actor: &AuditActor,
+    scope: &Scope,
     b: bookables::Model,
     patch: serde_json::Map<String, Value>,
 ) -> Result<BookableView> {
@@ -187,6 +211,7 @@ pub async fn update(
         return Err(BookablesError::Invalid(vec![FieldError::new("type", "cannot change; create another bookable")]));
     }
     let next = current.patched(&patch).map_err(BookablesError::Api)?;
+    may_place(scope, next.common.location_id)?;
     let mut errors = next.check();
     check_references(tx, dir, &next, &mut errors).await?;
     BookablesError::unless_empty(errors)?;

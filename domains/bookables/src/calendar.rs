@@ -1,8 +1,10 @@
 //! Operations on a bookable's calendar exceptions: date overrides and blocked times are
 //! added (each checked on its own fields, one override per date), read and removed, and
-//! every change is recorded.
+//! every change is recorded. The bookable is reached through the caller's scope (404
+//! outside it).
 
 use atrium_core::audit::{self, AuditActor, Change};
+use atrium_core::context::Scope;
 use atrium_core::db::TenantTx;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
@@ -38,10 +40,11 @@ pub async fn add_override(
 pub async fn create_override(
     tx: &TenantTx,
     actor: &AuditActor,
+    scope: &Scope,
     bookable: Uuid,
     input: &DateOverrideInput,
 ) -> Result<DateOverrideView> {
-    let b = repo::find(tx, bookable).await?;
+    let b = repo::find(tx, scope, bookable).await?;
     checked(|errors| input.check("", errors))?;
     add_override(tx, actor, b.id, input).await
 }
@@ -49,21 +52,22 @@ pub async fn create_override(
 /// Bookable `bookable`'s overrides between two local dates (both included).
 pub async fn overrides(
     tx: &TenantTx,
+    scope: &Scope,
     bookable: Uuid,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 ) -> Result<Vec<DateOverrideView>> {
-    let b = repo::find(tx, bookable).await?;
+    let b = repo::find(tx, scope, bookable).await?;
     repo::calendar::overrides(tx, b.id, from, to).await?.iter().map(DateOverrideView::of).collect()
 }
 
-pub async fn find_override(tx: &TenantTx, bookable: Uuid, id: Uuid) -> Result<DateOverrideView> {
-    let b = repo::find(tx, bookable).await?;
+pub async fn find_override(tx: &TenantTx, scope: &Scope, bookable: Uuid, id: Uuid) -> Result<DateOverrideView> {
+    let b = repo::find(tx, scope, bookable).await?;
     DateOverrideView::of(&repo::calendar::find_override(tx, b.id, id).await?)
 }
 
-pub async fn remove_override(tx: &TenantTx, actor: &AuditActor, bookable: Uuid, id: Uuid) -> Result<()> {
-    let b = repo::find(tx, bookable).await?;
+pub async fn remove_override(tx: &TenantTx, actor: &AuditActor, scope: &Scope, bookable: Uuid, id: Uuid) -> Result<()> {
+    let b = repo::find(tx, scope, bookable).await?;
     let m = repo::calendar::find_override(tx, b.id, id).await?;
     let before = serde_json::to_value(DateOverrideView::of(&m)?).ok();
     repo::calendar::delete_override(tx, m.id).await?;
@@ -91,10 +95,11 @@ pub async fn add_blocked_time(
 pub async fn create_blocked_time(
     tx: &TenantTx,
     actor: &AuditActor,
+    scope: &Scope,
     bookable: Uuid,
     input: &BlockedTimeInput,
 ) -> Result<BlockedTimeView> {
-    let b = repo::find(tx, bookable).await?;
+    let b = repo::find(tx, scope, bookable).await?;
     checked(|errors| input.check("", errors))?;
     add_blocked_time(tx, actor, b.id, input).await
 }
@@ -102,21 +107,28 @@ pub async fn create_blocked_time(
 /// Bookable `bookable`'s blocked times ending after `from` and starting before `to`.
 pub async fn blocked_times(
     tx: &TenantTx,
+    scope: &Scope,
     bookable: Uuid,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
 ) -> Result<Vec<BlockedTimeView>> {
-    let b = repo::find(tx, bookable).await?;
+    let b = repo::find(tx, scope, bookable).await?;
     repo::calendar::blocked_times(tx, b.id, from, to).await?.iter().map(BlockedTimeView::of).collect()
 }
 
-pub async fn find_blocked_time(tx: &TenantTx, bookable: Uuid, id: Uuid) -> Result<BlockedTimeView> {
-    let b = repo::find(tx, bookable).await?;
+pub async fn find_blocked_time(tx: &TenantTx, scope: &Scope, bookable: Uuid, id: Uuid) -> Result<BlockedTimeView> {
+    let b = repo::find(tx, scope, bookable).await?;
     BlockedTimeView::of(&repo::calendar::find_blocked_time(tx, b.id, id).await?)
 }
 
-pub async fn remove_blocked_time(tx: &TenantTx, actor: &AuditActor, bookable: Uuid, id: Uuid) -> Result<()> {
-    let b = repo::find(tx, bookable).await?;
+pub async fn remove_blocked_time(
+    tx: &TenantTx,
+    actor: &AuditActor,
+    scope: &Scope,
+    bookable: Uuid,
+    id: Uuid,
+) -> Result<()> {
+    let b = repo::find(tx, scope, bookable).await?;
     let m = repo::calendar::find_blocked_time(tx, b.id, id).await?;
     let before = serde_json::to_value(BlockedTimeView::of(&m)?).ok();
     repo::calendar::delete_blocked_time(tx, m.id).await?;

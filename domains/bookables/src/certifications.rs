@@ -1,7 +1,9 @@
 //! Operations on providers' certifications: only providers have them; each is checked on
-//! its own fields, versioned, and every change is recorded.
+//! its own fields, versioned, and every change is recorded. The bookable is reached
+//! through the caller's scope (404 outside it).
 
 use atrium_core::audit::{self, AuditActor, Change};
+use atrium_core::context::Scope;
 use atrium_core::db::TenantTx;
 use atrium_core::http::patched;
 use uuid::Uuid;
@@ -20,8 +22,8 @@ fn check(input: &CertificationInput) -> Result<()> {
 }
 
 /// The bookable, when it is a provider (certifications belong to providers only).
-async fn find_provider(tx: &TenantTx, id: Uuid) -> Result<bookables::Model> {
-    let b = repo::find(tx, id).await?;
+async fn find_provider(tx: &TenantTx, scope: &Scope, id: Uuid) -> Result<bookables::Model> {
+    let b = repo::find(tx, scope, id).await?;
     if b.bookable_type != name_of(&BookableType::Provider) {
         return Err(BookablesError::NotAProvider);
     }
@@ -47,22 +49,23 @@ pub async fn add(
 pub async fn create(
     tx: &TenantTx,
     actor: &AuditActor,
+    scope: &Scope,
     bookable: Uuid,
     input: &CertificationInput,
 ) -> Result<CertificationView> {
-    let b = find_provider(tx, bookable).await?;
+    let b = find_provider(tx, scope, bookable).await?;
     check(input)?;
     add(tx, actor, b.id, input).await
 }
 
-pub async fn list(tx: &TenantTx, bookable: Uuid) -> Result<Vec<CertificationView>> {
-    let b = repo::find(tx, bookable).await?;
+pub async fn list(tx: &TenantTx, scope: &Scope, bookable: Uuid) -> Result<Vec<CertificationView>> {
+    let b = repo::find(tx, scope, bookable).await?;
     Ok(repo::certifications::of_bookable(tx, b.id).await?.iter().map(CertificationView::of).collect())
 }
 
 /// Certification `id` of bookable `bookable` (not deleted).
-pub async fn find(tx: &TenantTx, bookable: Uuid, id: Uuid) -> Result<certifications::Model> {
-    let b = repo::find(tx, bookable).await?;
+pub async fn find(tx: &TenantTx, scope: &Scope, bookable: Uuid, id: Uuid) -> Result<certifications::Model> {
+    let b = repo::find(tx, scope, bookable).await?;
     repo::certifications::find(tx, b.id, id).await
 }
 
@@ -90,8 +93,8 @@ pub async fn update(
     Ok(after)
 }
 
-pub async fn remove(tx: &TenantTx, actor: &AuditActor, bookable: Uuid, id: Uuid) -> Result<()> {
-    let m = find(tx, bookable, id).await?;
+pub async fn remove(tx: &TenantTx, actor: &AuditActor, scope: &Scope, bookable: Uuid, id: Uuid) -> Result<()> {
+    let m = find(tx, scope, bookable, id).await?;
     let before = serde_json::to_value(CertificationView::of(&m)).ok();
     repo::certifications::delete(tx, m.id).await?;
     let change =

@@ -25,6 +25,9 @@ pub enum BookablesError {
     Retired,
     #[error("a bookable cannot go from {from} to {to}")]
     Transition { from: String, to: String },
+    /// A location-scoped member creates a bookable, or moves one, outside their locations.
+    #[error("your membership reaches only bookables at its own locations")]
+    OutsideLocations,
     /// A stored row that no longer reads as the model: a fault of ours, not the client's.
     #[error("{0}")]
     Corrupt(String),
@@ -55,6 +58,7 @@ impl From<BookablesError> for ApiError {
             err @ (BookablesError::Retired | BookablesError::Transition { .. }) => {
                 ApiError::new(ErrorCode::InvalidTransition).with_detail(err.to_string())
             }
+            err @ BookablesError::OutsideLocations => ApiError::new(ErrorCode::Forbidden).with_detail(err.to_string()),
             err @ BookablesError::Corrupt(_) => ApiError::internal(err),
             BookablesError::Api(err) => err,
             BookablesError::Db(err) => ApiError::from(err),
@@ -83,6 +87,12 @@ mod tests {
             (BookablesError::NotAProvider, 409, "conflict", "only providers have certifications"),
             (BookablesError::Retired, 409, "invalid_transition", "a retired bookable does not change"),
             (transition, 409, "invalid_transition", "a bookable cannot go from retired to active"),
+            (
+                BookablesError::OutsideLocations,
+                403,
+                "forbidden",
+                "your membership reaches only bookables at its own locations",
+            ),
             (
                 BookablesError::BadParameter("`tag` is not a valid tag"),
                 400,

@@ -47,7 +47,8 @@ impl DomainPlugin for BookablesPlugin {
                 READ.0,
                 "Read bookables, their calendars and certifications",
                 &[Owner, Admin, Manager, Staff],
-            ),
+            )
+            .with_own("the provider bookables whose user_id is the caller, with their calendars", &[Provider]),
             PermissionDef::tenant(
                 WRITE.0,
                 "Create and change bookables, their calendars and certifications",

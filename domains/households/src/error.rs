@@ -19,6 +19,9 @@ pub enum HouseholdsError {
     IsContact,
     #[error("this member still manages another member")]
     StillManages,
+    /// Under own scope, a member who is not primary changes the household or its members.
+    #[error("only a primary member of the household may change it or its members")]
+    NotPrimary,
     /// A stored row that no longer reads as the model: a fault of ours, not the client's.
     #[error("{0} cannot be read: {1}")]
     Corrupt(String, String),
@@ -42,6 +45,7 @@ impl From<HouseholdsError> for ApiError {
             | HouseholdsError::LastPrimary
             | HouseholdsError::IsContact
             | HouseholdsError::StillManages) => ApiError::new(ErrorCode::Conflict).with_detail(err.to_string()),
+            err @ HouseholdsError::NotPrimary => ApiError::new(ErrorCode::Forbidden).with_detail(err.to_string()),
             err @ HouseholdsError::Corrupt(..) => ApiError::internal(err),
             HouseholdsError::Db(err) => ApiError::from(err),
         }
@@ -71,6 +75,8 @@ mod tests {
             let problem = ApiError::from(err).problem();
             assert_eq!((problem.status, problem.detail.as_deref()), (409, Some(detail)));
         }
+        let problem = ApiError::from(HouseholdsError::NotPrimary).problem();
+        assert_eq!(problem.status, 403);
         let problem = ApiError::from(HouseholdsError::field("user_id", "is not a member of this tenant")).problem();
         assert_eq!((problem.status, problem.errors[0].field.as_str()), (422, "user_id"));
     }

@@ -1,9 +1,10 @@
 //! Household operations: create (with its primary member, who is its contact), change
-//! (the contact is one of its primary members) and soft-delete; and who may be a member at
-//! all (a user of the tenant).
+//! (the contact is one of its primary members) and soft-delete; who may be a member at
+//! all (a user of the tenant); and how far a caller reaches: under own scope only the
+//! households they are a member of, and only a primary member changes one.
 
 use atrium_core::audit::{self, AuditActor, Change};
-use atrium_core::context::Directory;
+use atrium_core::context::{Directory, Scope};
 use atrium_core::db::TenantTx;
 use atrium_core::ids::UserId;
 use uuid::Uuid;
@@ -26,21 +27,57 @@ pub(crate) async fn must_be_tenant_member(dir: &dyn Directory, tx: &TenantTx, us
     }
 }
 
-/// The tenant's household `id` (not deleted).
-pub async fn find(tx: &TenantTx, id: Uuid) -> Result<households::Model> {
-    repo::household(tx, id).await?.ok_or(HouseholdsError::NotFound)
+/// The tenant's household `id` (not deleted) as `scope` reaches it: under own scope, a
+/// household the caller is not a member of is a 404, like another tenant's.
+pub async fn find(tx: &TenantTx, scope: &Scope, id: Uuid) -> Result<households::Model> {
+    reach(tx, scope, id, false).await
 }
 
-/// One page of the tenant's households (one more than `limit` when there is a next one).
+/// Household `id` for a change to it or to its members: as [`find`], and under own scope
+/// only for one of its primary members (a 403 for the other members, who can see it).
+pub async fn find_to_change(tx: &TenantTx, scope: &Scope, id: Uuid) -> Result<households::Model> {
+    reach(tx, scope, id, true).await
+}
+
+async fn reach(tx: &TenantTx, scope: &Scope, id: Uuid, change: bool) -> Result<households::Model> {
+    let h = repo::household(tx, id).await?.ok_or(HouseholdsError::NotFound)?;
+    match scope {
+        // Households have no location: a location-scoped membership reaches them all.
+        Scope::Tenant | Scope::Locations(_) => Ok(h),
+        Scope::Own(user) => {
+            let me = repo::member_of_user(tx, h.id, user.0).await?.ok_or(HouseholdsError::NotFound)?;
+            if change && me.role != name_of(&MemberRole::Primary) {
+                return Err(HouseholdsError::NotPrimary);
+            }
+            Ok(h)
+        }
+    }
+}
+
+/// One page of the households `scope` reaches (one more than `limit` when there is a
+/// next one).
 pub async fn list(
     tx: &TenantTx,
+    scope: &Scope,
     after: Option<Uuid>,
     limit: u64,
     household_type: Option<HouseholdType>,
 ) -> Result<Vec<HouseholdView>> {
     let kind = household_type.map(|k| name_of(&k));
-    let rows = repo::households_page(tx, after, limit, kind.as_deref()).await?;
+    let rows = repo::households_page(tx, scope, after, limit, kind.as_deref()).await?;
     rows.iter().map(HouseholdView::of).collect()
+}
+
+/// Who becomes the primary member and contact of a new household: the one the input
+/// names, or `caller`. Under own scope the caller creates households for themselves only.
+fn first_member(scope: &Scope, caller: UserId, named: Option<Uuid>) -> Result<Uuid> {
+    match (scope, named) {
+        (Scope::Own(_), Some(user)) if user != caller.0 => Err(HouseholdsError::field(
+            "primary_contact_user_id",
+            "must be you (or absent): you may create households only with yourself as the primary member",
+        )),
+        (_, named) => Ok(named.unwrap_or(caller.0)),
+    }
 }
 
 fn json<T: serde::Serialize>(view: &T) -> Option<serde_json::Value> {
@@ -48,16 +85,17 @@ fn json<T: serde::Serialize>(view: &T) -> Option<serde_json::Value> {
 }
 
 /// Creates a household whose primary member and contact is the input's
-/// `primary_contact_user_id`, or `caller` when absent.
+/// `primary_contact_user_id`, or `caller` when absent (under own scope: always `caller`).
 pub async fn create(
     tx: &TenantTx,
     dir: &dyn Directory,
     actor: &AuditActor,
+    scope: &Scope,
     caller: UserId,
     new: NewHousehold,
 ) -> Result<HouseholdView> {
     let input = new.input();
-    let user = input.primary_contact_user_id.unwrap_or(caller.0);
+    let user = first_member(scope, caller, input.primary_contact_user_id)?;
     must_be_tenant_member(dir, tx, user, "primary_contact_user_id").await?;
     let (household_id, member_id) = (Uuid::now_v7(), Uuid::now_v7());
     let row = HouseholdRow {

@@ -25,6 +25,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub const READ: Permission = Permission("households:read");
 pub const WRITE: Permission = Permission("households:write");
 
+/// What "own" means for both permissions (creating a household makes the caller its
+/// primary member).
+const OWN: &str = "households the caller is a member of; only primary members manage its members or change it";
+
 pub struct HouseholdsPlugin;
 
 impl DomainPlugin for HouseholdsPlugin {
@@ -38,8 +42,10 @@ impl DomainPlugin for HouseholdsPlugin {
 
     fn permissions(&self) -> Vec<PermissionDef> {
         vec![
-            PermissionDef::tenant(READ.0, "Read households and their members", &[Owner, Admin, Manager, Staff]),
-            PermissionDef::tenant(WRITE.0, "Create and change households and their members", &[Owner, Admin, Manager]),
+            PermissionDef::tenant(READ.0, "Read households and their members", &[Owner, Admin, Manager, Staff])
+                .with_own(OWN, &[Customer]),
+            PermissionDef::tenant(WRITE.0, "Create and change households and their members", &[Owner, Admin, Manager])
+                .with_own(OWN, &[Customer]),
         ]
     }
 

@@ -1,10 +1,12 @@
 //! Member operations and the household rules on members: managers are other members of
 //! the same household, minors and dependents have one, birth dates are past, members are
 //! users of the tenant; the household keeps a primary member and its contact, and nobody
-//! leaves while they still manage someone.
+//! leaves while they still manage someone. Who reaches a household's members is
+//! [`households::find`]'s rule: under own scope its members see them, its primary
+//! members manage them.
 
 use atrium_core::audit::{self, AuditActor, Change};
-use atrium_core::context::Directory;
+use atrium_core::context::{Directory, Scope};
 use atrium_core::db::TenantTx;
 use atrium_core::error::FieldError;
 use chrono::Utc;
@@ -46,15 +48,25 @@ fn other_primaries(all: &[members::Model], except: Uuid) -> usize {
     all.iter().filter(|m| m.id != except && m.role == primary).count()
 }
 
-/// Member `member` of household `household`, with the household.
-pub async fn find(tx: &TenantTx, household: Uuid, member: Uuid) -> Result<(household_rows::Model, members::Model)> {
-    let h = households::find(tx, household).await?;
+type Found = (household_rows::Model, members::Model);
+
+/// Member `member` of household `household` as `scope` reaches it, with the household.
+pub async fn find(tx: &TenantTx, scope: &Scope, household: Uuid, member: Uuid) -> Result<Found> {
+    let h = households::find(tx, scope, household).await?;
     let m = repo::member(tx, h.id, member).await?.ok_or(HouseholdsError::NotFound)?;
     Ok((h, m))
 }
 
-pub async fn list(tx: &TenantTx, household: Uuid) -> Result<Vec<MemberView>> {
-    let h = households::find(tx, household).await?;
+/// Member `member` of household `household`, for a change by a caller of `scope` (see
+/// [`households::find_to_change`]).
+pub async fn find_to_change(tx: &TenantTx, scope: &Scope, household: Uuid, member: Uuid) -> Result<Found> {
+    let h = households::find_to_change(tx, scope, household).await?;
+    let m = repo::member(tx, h.id, member).await?.ok_or(HouseholdsError::NotFound)?;
+    Ok((h, m))
+}
+
+pub async fn list(tx: &TenantTx, scope: &Scope, household: Uuid) -> Result<Vec<MemberView>> {
+    let h = households::find(tx, scope, household).await?;
     repo::members_of(tx, h.id).await?.iter().map(MemberView::of).collect()
 }
 
@@ -67,10 +79,11 @@ pub async fn add(
     tx: &TenantTx,
     dir: &dyn Directory,
     actor: &AuditActor,
+    scope: &Scope,
     household: Uuid,
     state: MemberState,
 ) -> Result<MemberView> {
-    let h = households::find(tx, household).await?;
+    let h = households::find_to_change(tx, scope, household).await?;
     checked(check_member(&state, None, &repo::members_of(tx, h.id).await?))?;
     must_be_tenant_member(dir, tx, state.user_id, "user_id").await?;
     let m = repo::insert_member(tx, h.id, Uuid::now_v7(), &state).await?;
@@ -111,8 +124,8 @@ pub async fn update(
 
 /// Removes member `member` from household `household`: not the household's contact, its
 /// last primary member, or someone who still manages another member.
-pub async fn remove(tx: &TenantTx, actor: &AuditActor, household: Uuid, member: Uuid) -> Result<()> {
-    let (h, m) = find(tx, household, member).await?;
+pub async fn remove(tx: &TenantTx, actor: &AuditActor, scope: &Scope, household: Uuid, member: Uuid) -> Result<()> {
+    let (h, m) = find_to_change(tx, scope, household, member).await?;
     let all = repo::members_of(tx, h.id).await?;
     if h.primary_contact_id == m.id {
         return Err(HouseholdsError::IsContact);

@@ -128,7 +128,9 @@ pub struct HouseholdCreate {
     pub household_type: HouseholdType,
     /// Only for `company` households.
     pub company_info: Option<CompanyInfo>,
-    /// The user who becomes the primary member and contact; the caller when absent.
+    /// The user who becomes the primary member and contact; the caller when absent. A
+    /// caller who holds `households:write` only for their own households (a customer)
+    /// always becomes it: absent or their own id, any other is a 422.
     pub primary_contact_user_id: Option<Uuid>,
 }
 

@@ -1,10 +1,11 @@
 //! The only place that builds queries on `households` and `household_members`. Every
 //! query filters by the transaction's tenant.
 
+use atrium_core::context::Scope;
 use atrium_core::db::TenantTx;
 use chrono::Utc;
 use sea_orm::entity::prelude::*;
-use sea_orm::{IntoActiveModel, QueryOrder, QuerySelect, Set};
+use sea_orm::{IntoActiveModel, QueryOrder, QuerySelect, QueryTrait, Set};
 
 use crate::entities::{households, members};
 use crate::error::{HouseholdsError, Result};
@@ -22,17 +23,29 @@ pub async fn household(tx: &TenantTx, id: Uuid) -> Result<Option<households::Mod
         .await?)
 }
 
-/// One page of households (not deleted) in id order, with one row more than `limit` when
-/// there is a next page.
+/// One page of the households (not deleted) `scope` reaches, in id order, with one row
+/// more than `limit` when there is a next page. Under own scope: those the caller is a
+/// member of; households have no location, so a location scope reaches them all.
 pub async fn households_page(
     tx: &TenantTx,
+    scope: &Scope,
     after: Option<Uuid>,
     limit: u64,
     household_type: Option<&str>,
 ) -> Result<Vec<households::Model>> {
+    let tenant = tx.tenant_id().0;
     let mut q = households::Entity::find()
-        .filter(households::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(households::Column::TenantId.eq(tenant))
         .filter(households::Column::DeletedAt.is_null());
+    if let Scope::Own(user) = scope {
+        let mine = members::Entity::find()
+            .select_only()
+            .column(members::Column::HouseholdId)
+            .filter(members::Column::TenantId.eq(tenant))
+            .filter(members::Column::UserId.eq(user.0))
+            .into_query();
+        q = q.filter(households::Column::Id.in_subquery(mine));
+    }
     if let Some(after) = after {
         q = q.filter(households::Column::Id.gt(after));
     }
@@ -126,6 +139,16 @@ pub async fn households_of_user(tx: &TenantTx, user: Uuid) -> Result<Vec<Uuid>> 
         .order_by_asc(households::Column::Id)
         .into_tuple()
         .all(tx.conn())
+        .await?)
+}
+
+/// The member that `user` is of `household`, if any.
+pub async fn member_of_user(tx: &TenantTx, household: Uuid, user: Uuid) -> Result<Option<members::Model>> {
+    Ok(members::Entity::find()
+        .filter(members::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(members::Column::HouseholdId.eq(household))
+        .filter(members::Column::UserId.eq(user))
+        .one(tx.conn())
         .await?)
 }
 

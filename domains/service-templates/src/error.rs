@@ -15,6 +15,9 @@ pub enum ServiceTemplatesError {
     BadTag,
     #[error("slug `{0}` is already used by another service template")]
     SlugTaken(String),
+    /// A location-scoped member creates a template, or moves one, outside their locations.
+    #[error("your membership reaches only service templates at its own locations")]
+    OutsideLocations,
     /// A stored row that no longer reads as the model: a fault of ours, not the client's.
     #[error("service template {0} cannot be read: {1}")]
     Corrupt(uuid::Uuid, String),
@@ -36,6 +39,9 @@ impl From<ServiceTemplatesError> for ApiError {
             }
             err @ ServiceTemplatesError::SlugTaken(_) => {
                 ApiError::new(ErrorCode::Conflict).with_detail(err.to_string())
+            }
+            err @ ServiceTemplatesError::OutsideLocations => {
+                ApiError::new(ErrorCode::Forbidden).with_detail(err.to_string())
             }
             err @ ServiceTemplatesError::Corrupt(..) => ApiError::internal(err),
             ServiceTemplatesError::Api(err) => err,
@@ -65,5 +71,6 @@ mod tests {
         let problem = ApiError::from(ServiceTemplatesError::BadTag).problem();
         assert_eq!((problem.status, problem.detail.as_deref()), (400, Some("tag is not a tag")));
         assert_eq!(ApiError::from(ServiceTemplatesError::NotFound).code(), ErrorCode::NotFound);
+        assert_eq!(ApiError::from(ServiceTemplatesError::OutsideLocations).problem().status, 403);
     }
 }

@@ -21,7 +21,7 @@ pub fn appointment() -> Value {
                 {"time_range": {"start": "09:00", "end": "18:00"}, "days_of_week": ["saturday", "sunday"], "multiplier": "1.5"}
             ],
             "holiday_multiplier": "2", "holidays": ["2026-12-24", "2026-12-31"]},
-        "cancellation": {"allow_client_cancellation": true,
+        "cancellation": {"allow_client_cancellation": true, "client_cancellation_cutoff_hours": 12,
             "refund_tiers": [{"min_hours_before": 48, "refund_percent": "100"},
                              {"min_hours_before": 24, "refund_percent": "50", "offer_store_credit": true}],
             "provider_compensation": [{"when": "client_cancels", "notice_hours": 24, "compensation_percent": "50"}],

@@ -2,7 +2,7 @@
 //! bookables it needs, capacity, pricing, cancellation, deposit, included products,
 //! reservation settings — and the one pure function that quotes its price.
 //!
-//! Layers: [`routes`] (extract, authorize, call, map) → [`service`] (the operations and
+//! Layers: [`routes`] (extract, authorize, call, map; one public list) → [`service`] (the operations and
 //! the rules that need the database; [`rules`] holds the rest) → [`repo`] (the only
 //! queries) → [`entities`]. [`views`] holds what the API shows beyond the model.
 //! [`quote`] is pure: the bookings plugin prices and refunds with it.
@@ -28,11 +28,14 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub const READ: Permission = Permission("service-templates:read");
 pub const WRITE: Permission = Permission("service-templates:write");
 
+/// The plugin's name, as tenants switch it on.
+pub const NAME: &str = "service-templates";
+
 pub struct ServiceTemplatesPlugin;
 
 impl DomainPlugin for ServiceTemplatesPlugin {
     fn name(&self) -> &'static str {
-        "service-templates"
+        NAME
     }
 
     fn depends_on(&self) -> &'static [&'static str] {
@@ -40,12 +43,7 @@ impl DomainPlugin for ServiceTemplatesPlugin {
     }
 
     fn routes(&self, cfg: &mut ServiceConfig<'_>) {
-        cfg.service(routes::service_templates_list)
-            .service(routes::service_templates_create)
-            .service(routes::service_templates_get)
-            .service(routes::service_templates_update)
-            .service(routes::service_templates_delete)
-            .service(routes::service_templates_quote);
+        routes::configure(cfg);
     }
 
     fn permissions(&self) -> Vec<PermissionDef> {

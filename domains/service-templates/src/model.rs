@@ -315,19 +315,23 @@ impl Default for NoShowPolicy {
     }
 }
 
-/// Refunds by notice, provider compensation and the no-show policy.
+/// Whether and until when clients may cancel, refunds by notice, provider compensation and
+/// the no-show policy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"allow_client_cancellation": true,
+#[schema(example = json!({"allow_client_cancellation": true, "client_cancellation_cutoff_hours": 12,
     "refund_tiers": [{"min_hours_before": 48, "refund_percent": "100"}, {"min_hours_before": 24, "refund_percent": "50"}],
     "provider_compensation": [], "no_show_policy": {"grace_period_minutes": 15, "charge_percent": "100",
     "provider_compensation_percent": "50"}}))]
 pub struct CancellationPolicy {
+    /// Whether clients (customers acting on their own bookings) may cancel at all.
     #[serde(default = "yes")]
     pub allow_client_cancellation: bool,
-    /// A customer cancels only with at least this many hours of notice (0–8760); the team
-    /// always can.
+    /// A client may cancel only at least this many hours before the start (0: until the
+    /// start); up to 8760 (a year). The tenant's staff are not bound by it. Templates
+    /// stored before this field existed read as 0.
     #[serde(default)]
+    #[schema(example = 12)]
     pub client_cancellation_cutoff_hours: u32,
     /// From most notice to least: `min_hours_before` strictly descending, and a tier with
     /// less notice never refunds more (up to 10).

@@ -3,11 +3,12 @@
 //! tenant.
 
 use atrium_bookables::model::{name_of, parse_name};
+use atrium_core::context::Scope;
 use atrium_core::db::TenantTx;
 use chrono::Utc;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::LikeExpr;
-use sea_orm::{IntoActiveModel, QueryOrder, QuerySelect, Set};
+use sea_orm::{Condition, IntoActiveModel, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -131,19 +132,46 @@ pub async fn soft_delete(tx: &TenantTx, current: Model) -> Result<Model> {
     Ok(am.update(tx.conn()).await?)
 }
 
-/// A template of the transaction's tenant that is not deleted.
+/// The templates `scope` reaches: the whole tenant's, or a location-scoped membership's
+/// locations only (a template without a location is outside). Templates belong to no
+/// one, so an own scope (which the catalog does not offer for them) reaches none.
+fn within(scope: &Scope) -> Condition {
+    match scope {
+        Scope::Tenant => Condition::all(),
+        Scope::Locations(ids) => Condition::all().add(Column::LocationId.is_in(ids.iter().copied())),
+        Scope::Own(_) => Condition::all().add(Column::Id.is_in(std::iter::empty::<Uuid>())),
+    }
+}
+
+/// A template of the transaction's tenant that is not deleted (whoever asks: for other
+/// plugins, which decide their callers' reach themselves).
 pub async fn find(tx: &TenantTx, id: Uuid) -> Result<Model> {
+    find_within(tx, &Scope::Tenant, id).await
+}
+
+/// A template of the transaction's tenant that is not deleted and that `scope` reaches.
+pub async fn find_within(tx: &TenantTx, scope: &Scope, id: Uuid) -> Result<Model> {
     Entity::find_by_id((tx.tenant_id().0, id))
         .filter(Column::DeletedAt.is_null())
+        .filter(within(scope))
         .one(tx.conn())
         .await?
         .ok_or(ServiceTemplatesError::NotFound)
 }
 
-/// One page in id order (ids are UUIDv7, so pages are stable under inserts), with one
-/// row more than `limit` when there is a next page.
-pub async fn page(tx: &TenantTx, after: Option<Uuid>, limit: u64, filter: &ListFilter) -> Result<Vec<Model>> {
-    let mut q = Entity::find().filter(Column::TenantId.eq(tx.tenant_id().0)).filter(Column::DeletedAt.is_null());
+/// One page of the templates `scope` reaches, in id order (ids are UUIDv7, so pages are
+/// stable under inserts), with one row more than `limit` when there is a next page.
+pub async fn page(
+    tx: &TenantTx,
+    scope: &Scope,
+    after: Option<Uuid>,
+    limit: u64,
+    filter: &ListFilter,
+) -> Result<Vec<Model>> {
+    let mut q = Entity::find()
+        .filter(Column::TenantId.eq(tx.tenant_id().0))
+        .filter(Column::DeletedAt.is_null())
+        .filter(within(scope));
     if let Some(after) = after {
         q = q.filter(Column::Id.gt(after));
     }

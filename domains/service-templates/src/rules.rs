@@ -254,6 +254,7 @@ fn check_pricing(p: &TemplatePricing, currency: Option<&CurrencyCode>, kind: Ser
 }
 
 fn check_cancellation(c: &CancellationPolicy, e: &mut Errors) {
+    e.range("cancellation.client_cancellation_cutoff_hours", c.client_cancellation_cutoff_hours, 0..=8760);
     e.at_most("cancellation.refund_tiers", c.refund_tiers.len(), 10);
     for (i, tier) in c.refund_tiers.iter().enumerate() {
         let at = format!("cancellation.refund_tiers[{i}]");

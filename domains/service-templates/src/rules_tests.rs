@@ -131,6 +131,10 @@ fn each_broken_rule_names_its_field() {
             with(a(), "/cancellation/refund_tiers/0/refund_percent", json!("10")),
             "cancellation.refund_tiers[1].refund_percent",
         ),
+        (
+            with(a(), "/cancellation/client_cancellation_cutoff_hours", json!(8761)),
+            "cancellation.client_cancellation_cutoff_hours",
+        ),
         (with(a(), "/deposit", json!({"required": true, "amount": "10.00", "percentage": "10"})), "deposit"),
         (with(a(), "/deposit", json!({"required": true})), "deposit"),
         (with(a(), "/deposit/percentage", json!("0")), "deposit.percentage"),
@@ -211,4 +215,16 @@ fn unknown_fields_are_refused_and_slugs_default_to_the_name() {
     assert!(!refused(&body).is_empty(), "a multi-day field on a fixed duration");
     let s = state(&examples::appointment()).unwrap();
     assert_eq!(s.effective_slug(), "haircut-style");
+}
+
+#[test]
+fn the_client_cancellation_cutoff_defaults_to_none_and_goes_up_to_a_year() {
+    // A template stored before the field existed reads, with no cutoff.
+    let stored: crate::model::CancellationPolicy =
+        serde_json::from_value(json!({"allow_client_cancellation": true, "refund_tiers": []})).unwrap();
+    assert_eq!(stored.client_cancellation_cutoff_hours, 0);
+    let year = with(examples::appointment(), "/cancellation/client_cancellation_cutoff_hours", json!(8760));
+    assert_eq!(state(&year).unwrap().check(), vec![]);
+    let negative = with(examples::appointment(), "/cancellation/client_cancellation_cutoff_hours", json!(-1));
+    assert!(state(&negative).is_err(), "a negative cutoff does not parse");
 }

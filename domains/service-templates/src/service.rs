@@ -2,14 +2,15 @@
 //! quote) and the rules that need the database: a template's location is one of the
 //! tenant's, and its specific bookables are the tenant's own, of the required type, not
 //! retired. [`validate`] adds them to [`ServiceTemplateState::check`] so one 422 lists
-//! every problem.
+//! every problem. A location-scoped member reaches, creates and moves templates only at
+//! their locations; the public list shows a tenant's active templates to anyone.
 
 use std::collections::HashSet;
 
 use atrium_bookables::model::{BookableStatus, BookableType, name_of};
 use atrium_bookables::service::find_refs;
 use atrium_core::audit::{self, AuditActor, Change};
-use atrium_core::context::Directory;
+use atrium_core::context::{Directory, Scope};
 use atrium_core::db::TenantTx;
 use atrium_core::error::FieldError;
 use atrium_core::http::patched;
@@ -19,10 +20,10 @@ use uuid::Uuid;
 use crate::entities::service_templates::Model;
 use crate::error::ServiceTemplatesError;
 use crate::events::ServiceTemplatesEvent;
-use crate::model::ServiceTemplateState;
+use crate::model::{ServiceTemplateState, ServiceTemplateStatus};
 use crate::quote::{PricingSnapshot, QuoteOrigin, QuoteRequest, quote as price};
 use crate::repo::{self, ListFilter};
-use crate::views::ServiceTemplateView;
+use crate::views::{PublicServiceTemplateView, ServiceTemplateView};
 
 type Result<T> = std::result::Result<T, ServiceTemplatesError>;
 
@@ -87,28 +88,57 @@ fn json_of(view: &ServiceTemplateView) -> Option<serde_json::Value> {
     serde_json::to_value(view).ok()
 }
 
-/// The tenant's template `id` (not deleted).
-pub async fn find(tx: &TenantTx, id: Uuid) -> Result<Model> {
-    repo::find(tx, id).await
+/// A 403 unless a caller of `scope` may have a template at `location`: a location-scoped
+/// member only at one of their locations (so never without one). Templates are written
+/// with a tenant-wide or location scope only; an own scope places none.
+fn may_place(scope: &Scope, location: Option<Uuid>) -> Result<()> {
+    let allowed = match scope {
+        Scope::Tenant => true,
+        Scope::Locations(ids) => location.is_some_and(|l| ids.contains(&l)),
+        Scope::Own(_) => false,
+    };
+    if allowed { Ok(()) } else { Err(ServiceTemplatesError::OutsideLocations) }
 }
 
-/// One page of the tenant's templates (one more than `limit` when there is a next one).
+/// The tenant's template `id` (not deleted), if `scope` reaches it.
+pub async fn find(tx: &TenantTx, scope: &Scope, id: Uuid) -> Result<Model> {
+    repo::find_within(tx, scope, id).await
+}
+
+/// One page of the templates `scope` reaches (one more than `limit` when there is a next
+/// one).
 pub async fn list(
     tx: &TenantTx,
+    scope: &Scope,
     after: Option<Uuid>,
     limit: u64,
     filter: &ListFilter,
 ) -> Result<Vec<ServiceTemplateView>> {
-    repo::page(tx, after, limit, filter).await?.iter().map(ServiceTemplateView::of).collect()
+    repo::page(tx, scope, after, limit, filter).await?.iter().map(ServiceTemplateView::of).collect()
 }
 
-/// Creates a template from its whole state, once every rule holds.
+/// One page of the tenant's active templates as a customer-facing page shows them (one
+/// more than `limit` when there is a next one); `filter`'s status is ignored.
+pub async fn public_list(
+    tx: &TenantTx,
+    after: Option<Uuid>,
+    limit: u64,
+    filter: ListFilter,
+) -> Result<Vec<PublicServiceTemplateView>> {
+    let filter = ListFilter { status: Some(ServiceTemplateStatus::Active), ..filter };
+    repo::page(tx, &Scope::Tenant, after, limit, &filter).await?.iter().map(PublicServiceTemplateView::of).collect()
+}
+
+/// Creates a template from its whole state, once every rule holds; a location-scoped
+/// member only at one of their locations (403).
 pub async fn create(
     tx: &TenantTx,
     dir: &dyn Directory,
     actor: &AuditActor,
+    scope: &Scope,
     state: ServiceTemplateState,
 ) -> Result<ServiceTemplateView> {
+    may_place(scope, state.location_id)?;
     validate(tx, dir, &state, None).await?;
     let m = repo::insert(tx, Uuid::now_v7(), &state).await?;
     let view = ServiceTemplateView::of(&m)?;
@@ -119,16 +149,19 @@ pub async fn create(
 }
 
 /// Applies a JSON merge patch to template `m`'s state; the result is checked like a
-/// creation (references only where they are new).
+/// creation (references only where they are new). A location-scoped member keeps it at
+/// one of their locations (403).
 pub async fn update(
     tx: &TenantTx,
     dir: &dyn Directory,
     actor: &AuditActor,
+    scope: &Scope,
     m: Model,
     patch: serde_json::Value,
 ) -> Result<ServiceTemplateView> {
     let before = ServiceTemplateView::of(&m)?;
     let state = patched(&before.state, &patch).map_err(ServiceTemplatesError::Api)?;
+    may_place(scope, state.location_id)?;
     validate(tx, dir, &state, Some(&before.state)).await?;
     let m = repo::update(tx, m, &state).await?;
     let after = ServiceTemplateView::of(&m)?;
@@ -154,9 +187,9 @@ pub async fn delete(tx: &TenantTx, actor: &AuditActor, m: Model) -> Result<()> {
 }
 
 /// The price of a booking of template `id` (of any status): a 422 naming the field the
-/// template cannot take.
-pub async fn quote(tx: &TenantTx, id: Uuid, request: &QuoteRequest) -> Result<PricingSnapshot> {
-    let m = repo::find(tx, id).await?;
+/// template cannot take; only templates `scope` reaches.
+pub async fn quote(tx: &TenantTx, scope: &Scope, id: Uuid, request: &QuoteRequest) -> Result<PricingSnapshot> {
+    let m = repo::find_within(tx, scope, id).await?;
     let state = repo::state_of(&m)?;
     let origin = QuoteOrigin { template_id: m.id, template_version: m.version, quoted_at: Utc::now() };
     price(&state, request, origin).map_err(ServiceTemplatesError::Invalid)

@@ -10,12 +10,13 @@ pub mod owners;
 use std::collections::HashMap;
 use std::str::FromStr;
 
+use atrium_core::context::Scope;
 use atrium_core::db::TenantTx;
 use atrium_core::schedule::WeeklySchedule;
 use chrono::Utc;
 use rust_decimal::Decimal;
 use sea_orm::entity::prelude::*;
-use sea_orm::{Condition, ConnectionTrait, DbBackend, IntoActiveModel, QueryOrder, QuerySelect, Set};
+use sea_orm::{Condition, ConnectionTrait, DbBackend, IntoActiveModel, QueryOrder, QuerySelect, QueryTrait, Set};
 use serde::de::DeserializeOwned;
 
 use crate::entities::{assets, bookables, company_providers, providers, venues};
@@ -47,10 +48,31 @@ fn uint(value: i32) -> u32 {
     u32::try_from(value).unwrap_or(0)
 }
 
-/// A non-deleted bookable of the transaction's tenant.
-pub async fn find(tx: &TenantTx, id: Uuid) -> Result<bookables::Model> {
-    bookables::Entity::find_by_id((tx.tenant_id().0, id))
+/// The bookables `scope` reaches: the whole tenant's; a location-scoped membership's
+/// locations only (a bookable without a location is outside); under own scope the
+/// provider bookables whose `user_id` is the caller.
+fn within(tenant: Uuid, scope: &Scope) -> Condition {
+    match scope {
+        Scope::Tenant => Condition::all(),
+        Scope::Locations(ids) => Condition::all().add(bookables::Column::LocationId.is_in(ids.iter().copied())),
+        Scope::Own(user) => {
+            let mine = providers::Entity::find()
+                .select_only()
+                .column(providers::Column::Id)
+                .filter(providers::Column::TenantId.eq(tenant))
+                .filter(providers::Column::UserId.eq(user.0))
+                .into_query();
+            Condition::all().add(bookables::Column::Id.in_subquery(mine))
+        }
+    }
+}
+
+/// A non-deleted bookable of the transaction's tenant that `scope` reaches (404 otherwise).
+pub async fn find(tx: &TenantTx, scope: &Scope, id: Uuid) -> Result<bookables::Model> {
+    let tenant = tx.tenant_id().0;
+    bookables::Entity::find_by_id((tenant, id))
         .filter(bookables::Column::DeletedAt.is_null())
+        .filter(within(tenant, scope))
         .one(tx.conn())
         .await?
         .ok_or(BookablesError::NotFound)
@@ -77,12 +99,20 @@ pub struct ListFilter {
     pub tag: Option<String>,
 }
 
-/// One page of non-deleted bookables in id order, with one row more than `limit` when
-/// there is a next page.
-pub async fn page(tx: &TenantTx, after: Option<Uuid>, limit: u64, f: &ListFilter) -> Result<Vec<bookables::Model>> {
+/// One page of the non-deleted bookables `scope` reaches, in id order, with one row more
+/// than `limit` when there is a next page.
+pub async fn page(
+    tx: &TenantTx,
+    scope: &Scope,
+    after: Option<Uuid>,
+    limit: u64,
+    f: &ListFilter,
+) -> Result<Vec<bookables::Model>> {
+    let tenant = tx.tenant_id().0;
     let mut q = bookables::Entity::find()
-        .filter(bookables::Column::TenantId.eq(tx.tenant_id().0))
-        .filter(bookables::Column::DeletedAt.is_null());
+        .filter(bookables::Column::TenantId.eq(tenant))
+        .filter(bookables::Column::DeletedAt.is_null())
+        .filter(within(tenant, scope));
     if let Some(after) = after {
         q = q.filter(bookables::Column::Id.gt(after));
     }

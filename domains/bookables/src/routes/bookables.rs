@@ -15,7 +15,7 @@ use crate::views::{BookableCreate, BookableFilter, BookableView, DeletionReason,
 use crate::{READ, WRITE};
 
 /// Creates a bookable of any type, with its calendar.
-#[utoipa::path(tag = "bookables", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "bookables", security(("bearer_jwt" = ["bookables:write"]), ("api_key" = ["bookables:write"])),
     request_body(content = BookableCreate, examples(
         ("provider" = (summary = "A provider (a stylist)", value = json!(provider_example()))),
         ("company_provider" = (summary = "A company provider (needs a company household)", value = json!({
@@ -40,15 +40,15 @@ pub async fn bookables_create(
     dir: web::Data<dyn Directory>,
     body: Json<serde_json::Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let create = BookableCreate::from_json(body.into_inner())?.checked();
     let tx = ctx.write().await?;
-    let view = bookables::create(&tx, dir.get_ref(), &AuditActor::of(&ctx), create).await?;
+    let view = bookables::create(&tx, dir.get_ref(), &AuditActor::of(&ctx), &scope, create).await?;
     tx.commit().await?;
     Ok(created(format!("/v1/bookables/{}", view.meta.id), &view, Some(view.meta.version)))
 }
 
-#[utoipa::path(tag = "bookables", security(("bearer_jwt" = []), ("api_key" = [])), params(ListQuery, BookableFilter),
+#[utoipa::path(tag = "bookables", security(("bearer_jwt" = ["bookables:read"]), ("api_key" = ["bookables:read"])), params(ListQuery, BookableFilter),
     responses((status = 200, body = Page<BookableView>)))]
 #[get("/bookables")]
 pub async fn bookables_list(
@@ -56,29 +56,29 @@ pub async fn bookables_list(
     query: web::Query<ListQuery>,
     filter: web::Query<BookableFilter>,
 ) -> Result<web::Json<Page<BookableView>>, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let limit = query.limit()?;
     let after = query.cursor()?;
     let filter = filter.into_inner().checked()?;
     let tx = ctx.read().await?;
-    let views = bookables::list(&tx, after, limit, filter).await?;
+    let views = bookables::list(&tx, &scope, after, limit, filter).await?;
     Ok(web::Json(Page::from_overfetch(views, limit, |v: &BookableView| v.meta.id)))
 }
 
-#[utoipa::path(tag = "bookables", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "bookables", security(("bearer_jwt" = ["bookables:read"]), ("api_key" = ["bookables:read"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = BookableView)))]
 #[get("/bookables/{id}")]
 pub async fn bookables_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let tx = ctx.read().await?;
-    let view = bookables::get(&tx, *id).await?;
+    let view = bookables::get(&tx, &scope, *id).await?;
     Ok(ok_versioned(&view, view.meta.version))
 }
 
 /// Changes a bookable: a JSON merge patch (RFC 7396) over its input — send only what
 /// changes. The type cannot change; `status` moves among `active`, `inactive` and
 /// `maintenance`, and to `retired`, which is final.
-#[utoipa::path(tag = "bookables", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "bookables", security(("bearer_jwt" = ["bookables:write"]), ("api_key" = ["bookables:write"])), params(("id" = Uuid, Path)),
     request_body(content = BookableState, description = "A JSON merge patch (RFC 7396) of the bookable's input",
         example = json!({"status": "maintenance", "calendar": {"post_buffer_minutes": 15}})),
     responses((status = 200, body = BookableView)))]
@@ -90,18 +90,18 @@ pub async fn bookables_update(
     id: web::Path<Uuid>,
     body: Json<serde_json::Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let patch = body.into_inner();
     let tx = ctx.write().await?;
-    let b = bookables::find(&tx, *id).await?;
+    let b = bookables::find(&tx, &scope, *id).await?;
     check_if_match(&req, b.version)?;
-    let view = bookables::update(&tx, dir.get_ref(), &AuditActor::of(&ctx), b, patch).await?;
+    let view = bookables::update(&tx, dir.get_ref(), &AuditActor::of(&ctx), &scope, b, patch).await?;
     tx.commit().await?;
     Ok(ok_versioned(&view, view.meta.version))
 }
 
 /// Soft-deletes a bookable, keeping why.
-#[utoipa::path(tag = "bookables", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path), DeletionReason),
+#[utoipa::path(tag = "bookables", security(("bearer_jwt" = ["bookables:write"]), ("api_key" = ["bookables:write"])), params(("id" = Uuid, Path), DeletionReason),
     responses((status = 204, description = "Deleted")))]
 #[delete("/bookables/{id}")]
 pub async fn bookables_delete(
@@ -110,10 +110,10 @@ pub async fn bookables_delete(
     id: web::Path<Uuid>,
     reason: web::Query<DeletionReason>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let reason = reason.into_inner().checked()?;
     let tx = ctx.write().await?;
-    let b = bookables::find(&tx, *id).await?;
+    let b = bookables::find(&tx, &scope, *id).await?;
     check_if_match(&req, b.version)?;
     bookables::delete(&tx, &AuditActor::of(&ctx), b, reason).await?;
     tx.commit().await?;

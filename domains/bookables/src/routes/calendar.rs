@@ -26,7 +26,7 @@ pub struct DateRange {
     pub to: Option<NaiveDate>,
 }
 
-#[utoipa::path(tag = "bookables", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path), DateRange),
+#[utoipa::path(tag = "bookables", security(("bearer_jwt" = ["bookables:read"]), ("api_key" = ["bookables:read"])), params(("id" = Uuid, Path), DateRange),
     responses((status = 200, body = Vec<DateOverrideView>)))]
 #[get("/bookables/{id}/date-overrides")]
 pub async fn bookable_date_overrides_list(
@@ -34,12 +34,12 @@ pub async fn bookable_date_overrides_list(
     id: web::Path<Uuid>,
     range: web::Query<DateRange>,
 ) -> Result<web::Json<Vec<DateOverrideView>>, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let tx = ctx.read().await?;
-    Ok(web::Json(calendar::overrides(&tx, *id, range.from, range.to).await?))
+    Ok(web::Json(calendar::overrides(&tx, &scope, *id, range.from, range.to).await?))
 }
 
-#[utoipa::path(tag = "bookables", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "bookables", security(("bearer_jwt" = ["bookables:write"]), ("api_key" = ["bookables:write"])), params(("id" = Uuid, Path)),
     request_body = DateOverrideInput, responses((status = 201, body = DateOverrideView)))]
 #[post("/bookables/{id}/date-overrides")]
 pub async fn bookable_date_overrides_create(
@@ -47,38 +47,38 @@ pub async fn bookable_date_overrides_create(
     id: web::Path<Uuid>,
     body: Json<DateOverrideInput>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let input = body.into_inner();
     let tx = ctx.write().await?;
-    let view = calendar::create_override(&tx, &AuditActor::of(&ctx), *id, &input).await?;
+    let view = calendar::create_override(&tx, &AuditActor::of(&ctx), &scope, *id, &input).await?;
     tx.commit().await?;
     Ok(created(format!("/v1/bookables/{}/date-overrides/{}", view.bookable_id, view.id), &view, None))
 }
 
-#[utoipa::path(tag = "bookables", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "bookables", security(("bearer_jwt" = ["bookables:read"]), ("api_key" = ["bookables:read"])),
     params(("id" = Uuid, Path), ("override_id" = Uuid, Path)), responses((status = 200, body = DateOverrideView)))]
 #[get("/bookables/{id}/date-overrides/{override_id}")]
 pub async fn bookable_date_overrides_get(
     ctx: RequestContext,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<web::Json<DateOverrideView>, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let (bookable, id) = path.into_inner();
     let tx = ctx.read().await?;
-    Ok(web::Json(calendar::find_override(&tx, bookable, id).await?))
+    Ok(web::Json(calendar::find_override(&tx, &scope, bookable, id).await?))
 }
 
-#[utoipa::path(tag = "bookables", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "bookables", security(("bearer_jwt" = ["bookables:write"]), ("api_key" = ["bookables:write"])),
     params(("id" = Uuid, Path), ("override_id" = Uuid, Path)), responses((status = 204, description = "Removed")))]
 #[delete("/bookables/{id}/date-overrides/{override_id}")]
 pub async fn bookable_date_overrides_delete(
     ctx: RequestContext,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let (bookable, id) = path.into_inner();
     let tx = ctx.write().await?;
-    calendar::remove_override(&tx, &AuditActor::of(&ctx), bookable, id).await?;
+    calendar::remove_override(&tx, &AuditActor::of(&ctx), &scope, bookable, id).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -92,7 +92,7 @@ pub struct InstantRange {
     pub to: Option<DateTime<Utc>>,
 }
 
-#[utoipa::path(tag = "bookables", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path), InstantRange),
+#[utoipa::path(tag = "bookables", security(("bearer_jwt" = ["bookables:read"]), ("api_key" = ["bookables:read"])), params(("id" = Uuid, Path), InstantRange),
     responses((status = 200, body = Vec<BlockedTimeView>)))]
 #[get("/bookables/{id}/blocked-times")]
 pub async fn blocked_times_list(
@@ -100,12 +100,12 @@ pub async fn blocked_times_list(
     id: web::Path<Uuid>,
     range: web::Query<InstantRange>,
 ) -> Result<web::Json<Vec<BlockedTimeView>>, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let tx = ctx.read().await?;
-    Ok(web::Json(calendar::blocked_times(&tx, *id, range.from, range.to).await?))
+    Ok(web::Json(calendar::blocked_times(&tx, &scope, *id, range.from, range.to).await?))
 }
 
-#[utoipa::path(tag = "bookables", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "bookables", security(("bearer_jwt" = ["bookables:write"]), ("api_key" = ["bookables:write"])), params(("id" = Uuid, Path)),
     request_body = BlockedTimeInput, responses((status = 201, body = BlockedTimeView)))]
 #[post("/bookables/{id}/blocked-times")]
 pub async fn blocked_times_create(
@@ -113,38 +113,38 @@ pub async fn blocked_times_create(
     id: web::Path<Uuid>,
     body: Json<BlockedTimeInput>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let input = body.into_inner();
     let tx = ctx.write().await?;
-    let view = calendar::create_blocked_time(&tx, &AuditActor::of(&ctx), *id, &input).await?;
+    let view = calendar::create_blocked_time(&tx, &AuditActor::of(&ctx), &scope, *id, &input).await?;
     tx.commit().await?;
     Ok(created(format!("/v1/bookables/{}/blocked-times/{}", view.bookable_id, view.id), &view, None))
 }
 
-#[utoipa::path(tag = "bookables", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "bookables", security(("bearer_jwt" = ["bookables:read"]), ("api_key" = ["bookables:read"])),
     params(("id" = Uuid, Path), ("blocked_time_id" = Uuid, Path)), responses((status = 200, body = BlockedTimeView)))]
 #[get("/bookables/{id}/blocked-times/{blocked_time_id}")]
 pub async fn blocked_times_get(
     ctx: RequestContext,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<web::Json<BlockedTimeView>, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let (bookable, id) = path.into_inner();
     let tx = ctx.read().await?;
-    Ok(web::Json(calendar::find_blocked_time(&tx, bookable, id).await?))
+    Ok(web::Json(calendar::find_blocked_time(&tx, &scope, bookable, id).await?))
 }
 
-#[utoipa::path(tag = "bookables", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "bookables", security(("bearer_jwt" = ["bookables:write"]), ("api_key" = ["bookables:write"])),
     params(("id" = Uuid, Path), ("blocked_time_id" = Uuid, Path)), responses((status = 204, description = "Removed")))]
 #[delete("/bookables/{id}/blocked-times/{blocked_time_id}")]
 pub async fn blocked_times_delete(
     ctx: RequestContext,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let (bookable, id) = path.into_inner();
     let tx = ctx.write().await?;
-    calendar::remove_blocked_time(&tx, &AuditActor::of(&ctx), bookable, id).await?;
+    calendar::remove_blocked_time(&tx, &AuditActor::of(&ctx), &scope, bookable, id).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

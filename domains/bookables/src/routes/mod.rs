@@ -1,4 +1,7 @@
-//! `/v1/bookables` and what hangs under it.
+//! `/v1/bookables` and what hangs under it. Each handler asks for its permission's scope:
+//! a provider holding `bookables:read@own` reaches their own provider bookable, a
+//! location-scoped member the bookables of their locations (and creates or moves one
+//! only there); anything else answers 404.
 
 pub mod bookables;
 pub mod calendar;

@@ -1,4 +1,5 @@
-//! `/v1/households/{id}/members`.
+//! `/v1/households/{id}/members`. Under own scope the household's members read them and
+//! its primary members manage them.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use atrium_core::audit::AuditActor;
@@ -12,20 +13,21 @@ use crate::members;
 use crate::model::{MemberPatch, MemberState, MemberView};
 use crate::{READ, WRITE};
 
-#[utoipa::path(tag = "households", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "households", security(("bearer_jwt" = ["households:read"]), ("api_key" = ["households:read"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<MemberView>)))]
 #[get("/households/{id}/members")]
 pub async fn household_members_list(
     ctx: RequestContext,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Vec<MemberView>>, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let tx = ctx.read().await?;
-    Ok(web::Json(members::list(&tx, *id).await?))
+    Ok(web::Json(members::list(&tx, &scope, *id).await?))
 }
 
-/// Adds a member (a user who is a member of the tenant).
-#[utoipa::path(tag = "households", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+/// Adds a member (a user who is a member of the tenant). Under own scope only a primary
+/// member of the household adds one.
+#[utoipa::path(tag = "households", security(("bearer_jwt" = ["households:write"]), ("api_key" = ["households:write"])), params(("id" = Uuid, Path)),
     request_body = MemberState, responses((status = 201, body = MemberView)))]
 #[post("/households/{id}/members")]
 pub async fn household_members_create(
@@ -34,29 +36,29 @@ pub async fn household_members_create(
     id: web::Path<Uuid>,
     body: Json<MemberState>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let state = body.into_inner();
     let tx = ctx.write().await?;
-    let view = members::add(&tx, dir.get_ref(), &AuditActor::of(&ctx), *id, state).await?;
+    let view = members::add(&tx, dir.get_ref(), &AuditActor::of(&ctx), &scope, *id, state).await?;
     tx.commit().await?;
     Ok(created(format!("/v1/households/{}/members/{}", view.household_id, view.id), &view, Some(view.version)))
 }
 
-#[utoipa::path(tag = "households", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "households", security(("bearer_jwt" = ["households:read"]), ("api_key" = ["households:read"])),
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)), responses((status = 200, body = MemberView)))]
 #[get("/households/{id}/members/{member_id}")]
 pub async fn household_members_get(
     ctx: RequestContext,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let (household, member) = path.into_inner();
     let tx = ctx.read().await?;
-    let (_, m) = members::find(&tx, household, member).await?;
+    let (_, m) = members::find(&tx, &scope, household, member).await?;
     Ok(ok_versioned(&MemberView::of(&m)?, m.version))
 }
 
-#[utoipa::path(tag = "households", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "households", security(("bearer_jwt" = ["households:write"]), ("api_key" = ["households:write"])),
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)), request_body = MemberPatch, responses((status = 200, body = MemberView)))]
 #[patch("/households/{id}/members/{member_id}")]
 pub async fn household_members_update(
@@ -65,11 +67,11 @@ pub async fn household_members_update(
     path: web::Path<(Uuid, Uuid)>,
     body: Json<MemberPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let (household, member) = path.into_inner();
     let patch = body.into_inner();
     let tx = ctx.write().await?;
-    let (h, m) = members::find(&tx, household, member).await?;
+    let (h, m) = members::find_to_change(&tx, &scope, household, member).await?;
     check_if_match(&req, m.version)?;
     let view = members::update(&tx, &AuditActor::of(&ctx), &h, m, patch).await?;
     tx.commit().await?;
@@ -78,17 +80,17 @@ pub async fn household_members_update(
 
 /// Removes a member; not the household's contact, its last primary member, or someone
 /// who still manages another member.
-#[utoipa::path(tag = "households", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "households", security(("bearer_jwt" = ["households:write"]), ("api_key" = ["households:write"])),
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)), responses((status = 204, description = "Removed")))]
 #[delete("/households/{id}/members/{member_id}")]
 pub async fn household_members_delete(
     ctx: RequestContext,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let (household, member) = path.into_inner();
     let tx = ctx.write().await?;
-    members::remove(&tx, &AuditActor::of(&ctx), household, member).await?;
+    members::remove(&tx, &AuditActor::of(&ctx), &scope, household, member).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,5 +1,6 @@
 //! `/v1/service-templates`: CRUD (PATCH is a JSON merge patch over the full state) and
-//! `POST /v1/service-templates/{id}/quote`.
+//! `POST /v1/service-templates/{id}/quote`. A location-scoped member reaches the templates
+//! of their locations only, and creates or moves one only there.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use atrium_core::audit::AuditActor;
@@ -16,7 +17,7 @@ use crate::{READ, WRITE, service};
 
 /// Creates a service template. The body is the template's whole state; every problem
 /// with it is listed in one 422.
-#[utoipa::path(tag = "service-templates", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "service-templates", security(("bearer_jwt" = ["service-templates:write"]), ("api_key" = ["service-templates:write"])),
     request_body(content = ServiceTemplateState, examples(
         ("appointment" = (summary = "An appointment with time and holiday multipliers",
             value = json!(crate::examples::appointment()))),
@@ -31,16 +32,16 @@ pub async fn service_templates_create(
     dir: web::Data<dyn Directory>,
     body: Json<ServiceTemplateState>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let state = body.into_inner();
     let tx = ctx.write().await?;
-    let view = service::create(&tx, dir.get_ref(), &AuditActor::of(&ctx), state).await?;
+    let view = service::create(&tx, dir.get_ref(), &AuditActor::of(&ctx), &scope, state).await?;
     tx.commit().await?;
     Ok(created(format!("/v1/service-templates/{}", view.id), &view, Some(view.version)))
 }
 
 /// Lists the tenant's service templates (not deleted), oldest first.
-#[utoipa::path(tag = "service-templates", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "service-templates", security(("bearer_jwt" = ["service-templates:read"]), ("api_key" = ["service-templates:read"])),
     params(ListQuery, ServiceTemplateFilter), responses((status = 200, body = Page<ServiceTemplateView>)))]
 #[get("/service-templates")]
 pub async fn service_templates_list(
@@ -48,28 +49,28 @@ pub async fn service_templates_list(
     query: web::Query<ListQuery>,
     filter: web::Query<ServiceTemplateFilter>,
 ) -> Result<web::Json<Page<ServiceTemplateView>>, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let limit = query.limit()?;
     let filter = filter.into_inner().checked()?;
     let tx = ctx.read().await?;
-    let views = service::list(&tx, query.cursor()?, limit, &filter).await?;
+    let views = service::list(&tx, &scope, query.cursor()?, limit, &filter).await?;
     Ok(web::Json(Page::from_overfetch(views, limit, |t| t.id)))
 }
 
-#[utoipa::path(tag = "service-templates", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "service-templates", security(("bearer_jwt" = ["service-templates:read"]), ("api_key" = ["service-templates:read"])),
     params(("id" = Uuid, Path)), responses((status = 200, body = ServiceTemplateView)))]
 #[get("/service-templates/{id}")]
 pub async fn service_templates_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let tx = ctx.read().await?;
-    let m = service::find(&tx, *id).await?;
+    let m = service::find(&tx, &scope, *id).await?;
     Ok(ok_versioned(&ServiceTemplateView::of(&m)?, m.version))
 }
 
 /// Changes a service template with a JSON merge patch (RFC 7396) over its state: the
 /// fields given replace the stored ones (objects merge key by key), `null` removes an
 /// optional field, and the result is checked like a creation.
-#[utoipa::path(tag = "service-templates", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "service-templates", security(("bearer_jwt" = ["service-templates:write"]), ("api_key" = ["service-templates:write"])),
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag of the version this patch is for")),
     request_body(content = ServiceTemplateState,
         description = "A JSON merge patch over the template's state (any subset of its fields; `null` removes an optional one), e.g. `{\"status\": \"paused\", \"pricing\": {\"base_price\": \"65.00\"}}`"),
@@ -83,18 +84,18 @@ pub async fn service_templates_update(
     id: web::Path<Uuid>,
     body: Json<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let patch = serde_json::Value::Object(body.into_inner());
     let tx = ctx.write().await?;
-    let m = service::find(&tx, *id).await?;
+    let m = service::find(&tx, &scope, *id).await?;
     check_if_match(&req, m.version)?;
-    let after = service::update(&tx, dir.get_ref(), &AuditActor::of(&ctx), m, patch).await?;
+    let after = service::update(&tx, dir.get_ref(), &AuditActor::of(&ctx), &scope, m, patch).await?;
     tx.commit().await?;
     Ok(ok_versioned(&after, after.version))
 }
 
 /// Soft-deletes a service template; its slug may be used again.
-#[utoipa::path(tag = "service-templates", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "service-templates", security(("bearer_jwt" = ["service-templates:write"]), ("api_key" = ["service-templates:write"])),
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag of the version to delete")),
     responses((status = 204, description = "Deleted"), (status = 412, description = "`If-Match` names another version")))]
 #[delete("/service-templates/{id}")]
@@ -103,9 +104,9 @@ pub async fn service_templates_delete(
     ctx: RequestContext,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(WRITE)?;
+    let scope = ctx.require_scoped(WRITE)?;
     let tx = ctx.write().await?;
-    let m = service::find(&tx, *id).await?;
+    let m = service::find(&tx, &scope, *id).await?;
     check_if_match(&req, m.version)?;
     service::delete(&tx, &AuditActor::of(&ctx), m).await?;
     tx.commit().await?;
@@ -116,7 +117,7 @@ pub async fn service_templates_delete(
 /// template's `pricing`): the snapshot a booking stores. A request the template cannot
 /// take (a duration or participant count out of its range) is a 422 naming the field.
 /// Templates of any status quote; which statuses may be booked is the bookings' rule.
-#[utoipa::path(tag = "service-templates", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "service-templates", security(("bearer_jwt" = ["service-templates:read"]), ("api_key" = ["service-templates:read"])),
     params(("id" = Uuid, Path)), request_body = QuoteRequest, responses((status = 200, body = PricingSnapshot)))]
 #[post("/service-templates/{id}/quote")]
 pub async fn service_templates_quote(
@@ -124,7 +125,7 @@ pub async fn service_templates_quote(
     id: web::Path<Uuid>,
     body: Json<QuoteRequest>,
 ) -> Result<web::Json<PricingSnapshot>, ApiError> {
-    ctx.require(READ)?;
+    let scope = ctx.require_scoped(READ)?;
     let tx = ctx.read().await?;
-    Ok(web::Json(service::quote(&tx, *id, &body).await?))
+    Ok(web::Json(service::quote(&tx, &scope, *id, &body).await?))
 }
