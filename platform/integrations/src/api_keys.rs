@@ -108,11 +108,12 @@ impl NewApiKey {
     }
 }
 
-/// Scopes must be in the catalog and held by the caller; sorted, without repeats.
+/// Scopes must be grants of the catalog (`p`, or `p@own` where `p` has an own scope) and
+/// held by the caller; sorted, without repeats.
 fn check_scopes(catalog: &Catalog, caller: &Principal, scopes: &[String]) -> Result<Vec<String>> {
     let mut errors = Vec::new();
     for (i, s) in scopes.iter().enumerate() {
-        if catalog.permission(s).is_none() {
+        if !catalog.is_grant(s) {
             errors.push(FieldError::new(format!("scopes[{i}]"), format!("`{s}` is not in the permission catalog")));
         }
     }
