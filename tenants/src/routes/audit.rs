@@ -31,7 +31,7 @@ pub struct AuditEntryView {
     pub client_ip: Option<String>,
 }
 
-#[utoipa::path(tag = "audit", security(("bearer_jwt" = []), ("api_key" = [])), params(ListQuery, AuditFilter),
+#[utoipa::path(tag = "audit", security(("bearer_jwt" = ["tenants:audit_read"]), ("api_key" = ["tenants:audit_read"])), params(ListQuery, AuditFilter),
     responses((status = 200, body = Page<AuditEntryView>)))]
 #[get("/audit-log")]
 pub async fn audit_log_list(

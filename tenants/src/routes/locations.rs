@@ -22,7 +22,7 @@ pub struct LocationFilter {
     pub status: Option<LocationStatus>,
 }
 
-#[utoipa::path(tag = "locations", security(("bearer_jwt" = []), ("api_key" = [])), params(ListQuery, LocationFilter),
+#[utoipa::path(tag = "locations", security(("bearer_jwt" = ["tenants:locations_read"]), ("api_key" = ["tenants:locations_read"])), params(ListQuery, LocationFilter),
     responses((status = 200, body = Page<LocationView>)))]
 #[get("/locations")]
 pub async fn locations_list(
@@ -37,7 +37,7 @@ pub async fn locations_list(
     Ok(web::Json(Page::from_overfetch(views, limit, |l| l.id)))
 }
 
-#[utoipa::path(tag = "locations", security(("bearer_jwt" = []), ("api_key" = [])), request_body = LocationCreate,
+#[utoipa::path(tag = "locations", security(("bearer_jwt" = ["tenants:locations_write"]), ("api_key" = ["tenants:locations_write"])), request_body = LocationCreate,
     responses((status = 201, body = LocationView)))]
 #[post("/locations")]
 pub async fn locations_create(ctx: RequestContext, body: Json<LocationCreate>) -> Result<HttpResponse, ApiError> {
@@ -48,7 +48,7 @@ pub async fn locations_create(ctx: RequestContext, body: Json<LocationCreate>) -
     Ok(created(format!("/v1/locations/{}", view.id), &view, Some(view.version)))
 }
 
-#[utoipa::path(tag = "locations", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "locations", security(("bearer_jwt" = ["tenants:locations_read"]), ("api_key" = ["tenants:locations_read"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = LocationView)))]
 #[get("/locations/{id}")]
 pub async fn locations_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -58,7 +58,7 @@ pub async fn locations_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<H
     Ok(ok_versioned(&locations::view(&m)?, m.version))
 }
 
-#[utoipa::path(tag = "locations", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "locations", security(("bearer_jwt" = ["tenants:locations_write"]), ("api_key" = ["tenants:locations_write"])), params(("id" = Uuid, Path)),
     request_body = LocationPatch, responses((status = 200, body = LocationView)))]
 #[patch("/locations/{id}")]
 pub async fn locations_update(
@@ -77,7 +77,7 @@ pub async fn locations_update(
 }
 
 /// Soft-deletes a location.
-#[utoipa::path(tag = "locations", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "locations", security(("bearer_jwt" = ["tenants:locations_write"]), ("api_key" = ["tenants:locations_write"])), params(("id" = Uuid, Path)),
     responses((status = 204, description = "Deleted")))]
 #[delete("/locations/{id}")]
 pub async fn locations_delete(

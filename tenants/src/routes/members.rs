@@ -23,7 +23,7 @@ use crate::perm;
 use crate::views::{MemberView, TokenResponse, strings};
 
 /// Lists members, oldest first.
-#[utoipa::path(tag = "members", security(("bearer_jwt" = []), ("api_key" = [])), params(ListQuery),
+#[utoipa::path(tag = "members", security(("bearer_jwt" = ["tenants:members_read"]), ("api_key" = ["tenants:members_read"])), params(ListQuery),
     responses((status = 200, body = Page<MemberView>)))]
 #[get("/members")]
 pub async fn members_list(
@@ -37,7 +37,7 @@ pub async fn members_list(
     Ok(web::Json(Page::from_overfetch(views, limit, |m| m.id)))
 }
 
-#[utoipa::path(tag = "members", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "members", security(("bearer_jwt" = ["tenants:members_read"]), ("api_key" = ["tenants:members_read"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = MemberView)))]
 #[get("/members/{id}")]
 pub async fn members_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -72,7 +72,7 @@ pub struct InvitationView {
 }
 
 /// Invites someone by email with roles. The answer carries the invitation token once.
-#[utoipa::path(tag = "members", security(("bearer_jwt" = []), ("api_key" = [])), request_body = MemberInvite,
+#[utoipa::path(tag = "members", security(("bearer_jwt" = ["tenants:members_write"]), ("api_key" = ["tenants:members_write"])), request_body = MemberInvite,
     responses((status = 201, body = InvitationView), (status = 409, description = "Already a member",
         body = atrium_core::error::Problem, content_type = "application/problem+json")))]
 #[post("/members")]
@@ -112,7 +112,7 @@ pub struct MemberPatch {
 }
 
 /// Changes a member's roles or location scope. The last owner cannot be demoted.
-#[utoipa::path(tag = "members", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "members", security(("bearer_jwt" = ["tenants:members_write"]), ("api_key" = ["tenants:members_write"])), params(("id" = Uuid, Path)),
     request_body = MemberPatch, responses((status = 200, body = MemberView)))]
 #[patch("/members/{id}")]
 pub async fn members_update(
@@ -134,7 +134,7 @@ pub async fn members_update(
 }
 
 /// Removes a member and signs them out of this tenant. The last owner cannot be removed.
-#[utoipa::path(tag = "members", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "members", security(("bearer_jwt" = ["tenants:members_write"]), ("api_key" = ["tenants:members_write"])), params(("id" = Uuid, Path)),
     responses((status = 204, description = "Removed"), (status = 409, description = "The last owner",
         body = atrium_core::error::Problem, content_type = "application/problem+json")))]
 #[delete("/members/{id}")]

@@ -29,7 +29,7 @@ pub struct PermissionView {
 }
 
 /// The permission catalog of this server: every permission a role can hold.
-#[utoipa::path(tag = "roles", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "roles", security(("bearer_jwt" = ["tenants:roles_read"]), ("api_key" = ["tenants:roles_read"])),
     responses((status = 200, body = Vec<PermissionView>)))]
 #[get("/permissions")]
 pub async fn permissions_list(
@@ -52,7 +52,7 @@ pub async fn permissions_list(
 }
 
 /// Built-in roles first, then the tenant's custom roles by name.
-#[utoipa::path(tag = "roles", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "roles", security(("bearer_jwt" = ["tenants:roles_read"]), ("api_key" = ["tenants:roles_read"])),
     responses((status = 200, body = Vec<RoleView>)))]
 #[get("/roles")]
 pub async fn roles_list(
@@ -86,7 +86,7 @@ pub struct RolePatch {
 }
 
 /// Creates a custom role.
-#[utoipa::path(tag = "roles", security(("bearer_jwt" = []), ("api_key" = [])), request_body = RoleCreate,
+#[utoipa::path(tag = "roles", security(("bearer_jwt" = ["tenants:roles_write"]), ("api_key" = ["tenants:roles_write"])), request_body = RoleCreate,
     responses((status = 201, body = RoleView), (status = 409, description = "Name taken", body = atrium_core::error::Problem, content_type = "application/problem+json")))]
 #[post("/roles")]
 pub async fn roles_create(
@@ -103,7 +103,7 @@ pub async fn roles_create(
     Ok(created(format!("/v1/roles/{}", role.id), &RoleView::from(&role), Some(role.version)))
 }
 
-#[utoipa::path(tag = "roles", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "roles", security(("bearer_jwt" = ["tenants:roles_read"]), ("api_key" = ["tenants:roles_read"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = RoleView)))]
 #[get("/roles/{id}")]
 pub async fn roles_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -115,7 +115,7 @@ pub async fn roles_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpR
 
 /// Changes a custom role's description or permissions; takes effect on the next request
 /// of every member who holds it.
-#[utoipa::path(tag = "roles", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "roles", security(("bearer_jwt" = ["tenants:roles_write"]), ("api_key" = ["tenants:roles_write"])), params(("id" = Uuid, Path)),
     request_body = RolePatch, responses((status = 200, body = RoleView)))]
 #[patch("/roles/{id}")]
 pub async fn roles_update(
@@ -137,7 +137,7 @@ pub async fn roles_update(
 }
 
 /// Deletes a custom role that no member holds (409 otherwise).
-#[utoipa::path(tag = "roles", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "roles", security(("bearer_jwt" = ["tenants:roles_write"]), ("api_key" = ["tenants:roles_write"])), params(("id" = Uuid, Path)),
     responses((status = 204, description = "Deleted"), (status = 409, description = "Still held by members",
         body = atrium_core::error::Problem, content_type = "application/problem+json")))]
 #[delete("/roles/{id}")]

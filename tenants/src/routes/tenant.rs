@@ -17,7 +17,7 @@ use crate::tenant::{self, SettingsChange};
 use crate::views::{PublicBranding, TenantView};
 
 /// The caller's tenant.
-#[utoipa::path(tag = "tenant", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "tenant", security(("bearer_jwt" = ["tenants:read"]), ("api_key" = ["tenants:read"])),
     responses((status = 200, body = TenantView, headers(("ETag" = String, description = "The version, for If-Match")))))]
 #[get("/tenant")]
 pub async fn tenant_get(ctx: RequestContext) -> Result<HttpResponse, ApiError> {
@@ -28,7 +28,7 @@ pub async fn tenant_get(ctx: RequestContext) -> Result<HttpResponse, ApiError> {
 }
 
 /// Changes the tenant's settings. Honours `If-Match`.
-#[utoipa::path(tag = "tenant", security(("bearer_jwt" = []), ("api_key" = [])), request_body = TenantPatch,
+#[utoipa::path(tag = "tenant", security(("bearer_jwt" = ["tenants:write"]), ("api_key" = ["tenants:write"])), request_body = TenantPatch,
     params(("If-Match" = Option<String>, Header, description = "ETag of the version being changed")),
     responses((status = 200, body = TenantView), (status = 409, description = "A custom domain belongs to another tenant",
         body = atrium_core::error::Problem, content_type = "application/problem+json"),
@@ -62,7 +62,7 @@ pub struct PluginView {
 }
 
 /// The plugins of this server, and which are on for the caller's tenant.
-#[utoipa::path(tag = "tenant", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "tenant", security(("bearer_jwt" = ["tenants:read"]), ("api_key" = ["tenants:read"])),
     responses((status = 200, body = Vec<PluginView>)))]
 #[get("/plugins")]
 pub async fn plugins_list(

@@ -17,7 +17,7 @@ use crate::repo;
 use crate::views::{ApiKeySecret, ApiKeyView};
 
 /// Creates a key. The answer is the only place its secret ever appears.
-#[utoipa::path(tag = "api_keys", security(("bearer_jwt" = []), ("api_key" = [])), request_body = ApiKeyCreate,
+#[utoipa::path(tag = "api_keys", security(("bearer_jwt" = ["integrations:api_keys_write"]), ("api_key" = ["integrations:api_keys_write"])), request_body = ApiKeyCreate,
     responses((status = 201, body = ApiKeySecret)))]
 #[post("/api-keys")]
 pub async fn api_keys_create(
@@ -34,7 +34,7 @@ pub async fn api_keys_create(
     Ok(created(format!("/v1/api-keys/{}", key.id), &body, Some(key.version)))
 }
 
-#[utoipa::path(tag = "api_keys", security(("bearer_jwt" = []), ("api_key" = [])), params(ListQuery),
+#[utoipa::path(tag = "api_keys", security(("bearer_jwt" = ["integrations:api_keys_read"]), ("api_key" = ["integrations:api_keys_read"])), params(ListQuery),
     responses((status = 200, body = Page<ApiKeyView>)))]
 #[get("/api-keys")]
 pub async fn api_keys_list(
@@ -48,7 +48,7 @@ pub async fn api_keys_list(
     Ok(web::Json(Page::from_overfetch(rows.iter().map(ApiKeyView::from).collect(), limit, |k| k.id)))
 }
 
-#[utoipa::path(tag = "api_keys", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "api_keys", security(("bearer_jwt" = ["integrations:api_keys_read"]), ("api_key" = ["integrations:api_keys_read"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = ApiKeyView)))]
 #[get("/api-keys/{id}")]
 pub async fn api_keys_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<web::Json<ApiKeyView>, ApiError> {
@@ -58,7 +58,7 @@ pub async fn api_keys_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<we
 }
 
 /// Revokes a key at once (and the previous secret of a rotation with it).
-#[utoipa::path(tag = "api_keys", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "api_keys", security(("bearer_jwt" = ["integrations:api_keys_write"]), ("api_key" = ["integrations:api_keys_write"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = ApiKeyView)))]
 #[post("/api-keys/{id}/revoke")]
 pub async fn api_keys_revoke(ctx: RequestContext, id: web::Path<Uuid>) -> Result<web::Json<ApiKeyView>, ApiError> {
@@ -70,7 +70,7 @@ pub async fn api_keys_revoke(ctx: RequestContext, id: web::Path<Uuid>) -> Result
 }
 
 /// Issues a new secret; the old one keeps working for the grace period.
-#[utoipa::path(tag = "api_keys", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "api_keys", security(("bearer_jwt" = ["integrations:api_keys_write"]), ("api_key" = ["integrations:api_keys_write"])), params(("id" = Uuid, Path)),
     request_body = ApiKeyRotate, responses((status = 200, body = ApiKeySecret)))]
 #[post("/api-keys/{id}/rotate")]
 pub async fn api_keys_rotate(

@@ -19,7 +19,7 @@ use crate::views::{AttemptView, DeliveryView, EventTypeView, WebhookEndpointSecr
 use crate::webhooks::{self, EndpointChange, NewEndpoint, WebhookSettings};
 
 /// Registers an endpoint. The answer carries its signing secret.
-#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = []), ("api_key" = [])), request_body = WebhookEndpointCreate,
+#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = ["integrations:webhooks_write"]), ("api_key" = ["integrations:webhooks_write"])), request_body = WebhookEndpointCreate,
     responses((status = 201, body = WebhookEndpointSecret)))]
 #[post("/webhook-endpoints")]
 pub async fn webhook_endpoints_create(
@@ -37,7 +37,7 @@ pub async fn webhook_endpoints_create(
     Ok(created(format!("/v1/webhook-endpoints/{}", endpoint.id), &body, Some(endpoint.version)))
 }
 
-#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = []), ("api_key" = [])), params(ListQuery),
+#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = ["integrations:webhooks_read"]), ("api_key" = ["integrations:webhooks_read"])), params(ListQuery),
     responses((status = 200, body = Page<WebhookEndpointView>)))]
 #[get("/webhook-endpoints")]
 pub async fn webhook_endpoints_list(
@@ -51,7 +51,7 @@ pub async fn webhook_endpoints_list(
     Ok(web::Json(Page::from_overfetch(rows.iter().map(WebhookEndpointView::from).collect(), limit, |e| e.id)))
 }
 
-#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = ["integrations:webhooks_read"]), ("api_key" = ["integrations:webhooks_read"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = WebhookEndpointView)))]
 #[get("/webhook-endpoints/{id}")]
 pub async fn webhook_endpoints_get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -61,7 +61,7 @@ pub async fn webhook_endpoints_get(ctx: RequestContext, id: web::Path<Uuid>) -> 
     Ok(ok_versioned(&WebhookEndpointView::from(&e), e.version))
 }
 
-#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = ["integrations:webhooks_write"]), ("api_key" = ["integrations:webhooks_write"])), params(("id" = Uuid, Path)),
     request_body = WebhookEndpointPatch, responses((status = 200, body = WebhookEndpointView)))]
 #[patch("/webhook-endpoints/{id}")]
 pub async fn webhook_endpoints_update(
@@ -83,7 +83,7 @@ pub async fn webhook_endpoints_update(
 }
 
 /// Deletes an endpoint with its delivery log.
-#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = ["integrations:webhooks_write"]), ("api_key" = ["integrations:webhooks_write"])), params(("id" = Uuid, Path)),
     responses((status = 204, description = "Deleted")))]
 #[delete("/webhook-endpoints/{id}")]
 pub async fn webhook_endpoints_delete(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -95,7 +95,7 @@ pub async fn webhook_endpoints_delete(ctx: RequestContext, id: web::Path<Uuid>) 
 }
 
 /// Issues a new signing secret; for 24 hours deliveries carry signatures by both.
-#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = ["integrations:webhooks_write"]), ("api_key" = ["integrations:webhooks_write"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = WebhookEndpointSecret)))]
 #[post("/webhook-endpoints/{id}/rotate-secret")]
 pub async fn webhook_endpoints_rotate_secret(
@@ -111,7 +111,7 @@ pub async fn webhook_endpoints_rotate_secret(
 }
 
 /// Every delivery attempt to this endpoint, newest first.
-#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path), ListQuery),
+#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = ["integrations:webhooks_read"]), ("api_key" = ["integrations:webhooks_read"])), params(("id" = Uuid, Path), ListQuery),
     responses((status = 200, body = Page<AttemptView>)))]
 #[get("/webhook-endpoints/{id}/deliveries")]
 pub async fn webhook_endpoints_deliveries(
@@ -136,7 +136,7 @@ pub struct DeliveryFilter {
 }
 
 /// Deliveries, newest first.
-#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = []), ("api_key" = [])), params(ListQuery, DeliveryFilter),
+#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = ["integrations:webhooks_read"]), ("api_key" = ["integrations:webhooks_read"])), params(ListQuery, DeliveryFilter),
     responses((status = 200, body = Page<DeliveryView>)))]
 #[get("/webhook-deliveries")]
 pub async fn webhook_deliveries_list(
@@ -154,7 +154,7 @@ pub async fn webhook_deliveries_list(
 }
 
 /// Delivers again now (a failed delivery gets a new round of attempts).
-#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = ["integrations:webhooks_write"]), ("api_key" = ["integrations:webhooks_write"])), params(("id" = Uuid, Path)),
     responses((status = 202, body = DeliveryView)))]
 #[post("/webhook-deliveries/{id}/retry")]
 pub async fn webhook_deliveries_retry(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -166,7 +166,7 @@ pub async fn webhook_deliveries_retry(ctx: RequestContext, id: web::Path<Uuid>) 
 }
 
 /// Sends a `webhook.test` event to this endpoint only.
-#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = []), ("api_key" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = ["integrations:webhooks_write"]), ("api_key" = ["integrations:webhooks_write"])), params(("id" = Uuid, Path)),
     responses((status = 202, body = DeliveryView)))]
 #[post("/webhook-endpoints/{id}/test")]
 pub async fn webhook_endpoints_test(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -178,7 +178,7 @@ pub async fn webhook_endpoints_test(ctx: RequestContext, id: web::Path<Uuid>) ->
 }
 
 /// Every event type this server can emit, with the JSON schema of its `data`.
-#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = []), ("api_key" = [])),
+#[utoipa::path(tag = "webhooks", security(("bearer_jwt" = ["integrations:webhooks_read"]), ("api_key" = ["integrations:webhooks_read"])),
     responses((status = 200, body = Vec<EventTypeView>)))]
 #[get("/event-types")]
 pub async fn event_types_list(
