@@ -15,7 +15,7 @@ fn compiled() -> atrium_server::PluginRegistry {
 fn public_requests(spec: &Value, slug: &str) -> Vec<(Method, String)> {
     let mut out = vec![(Method::GET, "/openapi.json".to_owned()), (Method::GET, "/no/such/route".to_owned())];
     for (path, item) in spec["paths"].as_object().unwrap() {
-        for (method, op) in item.as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap().iter().filter(|(_, op)| op.is_object()) {
             let public = op["security"].as_array().is_none_or(|s| s.is_empty());
             if !public || matches!(path.as_str(), "/health" | "/ready" | "/metrics") {
                 continue;
@@ -55,6 +55,31 @@ async fn security_4_anonymous_routes_are_rate_limited_per_address() {
     // The health probe is not counted, and an authenticated route has the plan's budget.
     assert_eq!(app.get("/health").await.status(), 200);
     assert_eq!(app.get_as(&tenant.token, "/v1/tenant").await.status(), 200);
+    // No authenticated route draws on the spent anonymous budget.
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap().iter().filter(|(_, op)| op.is_object()) {
+            if op["security"].as_array().is_none_or(|s| s.is_empty() || s.iter().any(|r| r == &json!({}))) {
+                continue;
+            }
+            let filled = path
+                .split('/')
+                .map(|s| if s.starts_with('{') { uuid::Uuid::new_v4().to_string() } else { s.to_owned() })
+                .collect::<Vec<_>>()
+                .join("/");
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let res = app.as_token(m, &filled, &tenant.token).json(&json!({})).send().await.unwrap();
+            let status = res.status();
+            assert_ne!(status, 429, "{method} {path} drew on the anonymous budget: {}", res.text().await.unwrap());
+        }
+    }
+    // A made-up credential is anonymous after all: its 401s spend the budget.
+    let fresh = spawn_app_with(|c| c.anonymous_rate_limit_per_minute = 5, compiled()).await;
+    for _ in 0..5 {
+        let res = fresh.as_token(Method::GET, "/v1/tenant", "made-up-token").send().await.unwrap();
+        assert_eq!(res.status(), 401);
+    }
+    assert_problem(fresh.request(Method::GET, "/v1/public/nobody/branding").send().await.unwrap(), 429, "rate_limited")
+        .await;
 }
 
 /// #4 and #5: behind a trusted proxy each forwarded-for client has its own budget; from an
@@ -199,5 +224,85 @@ async fn security_9_a_far_future_reschedule_is_a_422_not_a_panic() {
         let res = app.send_as(&t.token, Method::POST, "/v1/recurring-rules", &body).await;
         let status = res.status().as_u16();
         assert!(status == 422 || status == 400, "{new_date}: {status} {}", res.text().await.unwrap());
+    }
+}
+
+/// #11: a tenant whose offer sweep fails (the database refuses its changes) does not stop
+/// the others' lapsed offers from being swept. The healthy tenant is made between two
+/// failing ones, so whichever order the sweeper takes them in, a failing one comes first.
+#[tokio::test]
+async fn security_11_one_tenants_failing_offer_sweep_does_not_stop_the_others() {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let app = spawn_app().await;
+    let mut tenants = Vec::new();
+    for slug in ["broken-first", "healthy-between", "broken-last"] {
+        let (t, _, tpl) = crate::support::world(&app, slug).await;
+        let (customer, _) = app.add_member(&t, &format!("c@{slug}.example"), &["customer"]).await;
+        let start = crate::support::hour_from_now(30);
+        let booking = crate::support::post(
+            &app,
+            &t.token,
+            "/v1/bookings",
+            &json!({"service_template_id": tpl, "start": crate::support::at(start)}),
+        )
+        .await;
+        let entry = crate::support::post(
+            &app,
+            &customer,
+            "/v1/waitlist",
+            &json!({"service_template_id": tpl, "preferred_date": start.date_naive().to_string()}),
+        )
+        .await;
+        let id = booking["id"].as_str().unwrap();
+        let res = app.send_as(&t.token, Method::POST, &format!("/v1/bookings/{id}/cancel"), &json!({})).await;
+        assert_eq!(res.status(), 200);
+        let e = crate::support::get(&app, &customer, &format!("/v1/waitlist/{}", entry["id"].as_str().unwrap())).await;
+        assert_eq!(e["status"], "offered");
+        tenants.push(t);
+    }
+    let db = Database::connect(app.superuser_database_url().as_str()).await.unwrap();
+    let backend = db.get_database_backend();
+    let sql = |s: &str| Statement::from_string(backend, s.to_owned());
+    // Both offers lapse now, and the database refuses every change to the first tenant's
+    // waitlist entries (a trigger), so its sweep fails each time.
+    db.execute_raw(sql("UPDATE waitlist_entries SET offer_expires_at = offered_at")).await.unwrap();
+    let broken: Vec<uuid::Uuid> =
+        [&tenants[0], &tenants[2]].iter().map(|t| uuid::Uuid::parse_str(&t.id).unwrap()).collect();
+    let refuse = if app.is_postgres() {
+        let list = broken.iter().map(|b| format!("'{b}'::uuid")).collect::<Vec<_>>().join(", ");
+        vec![
+            format!(
+                "CREATE FUNCTION refuse_broken() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF OLD.tenant_id IN ({list}) THEN RAISE EXCEPTION 'refused for the test'; END IF; \
+                 RETURN NEW; END $$"
+            ),
+            "CREATE TRIGGER refuse_broken BEFORE UPDATE ON waitlist_entries FOR EACH ROW EXECUTE FUNCTION refuse_broken()"
+                .to_owned(),
+        ]
+    } else {
+        // SQLite keeps uuids as 16-byte blobs.
+        let list = broken.iter().map(|b| format!("X'{}'", b.simple())).collect::<Vec<_>>().join(", ");
+        vec![format!(
+            "CREATE TRIGGER refuse_broken BEFORE UPDATE ON waitlist_entries WHEN OLD.tenant_id IN ({list}) \
+             BEGIN SELECT RAISE(ABORT, 'refused for the test'); END"
+        )]
+    };
+    for statement in refuse {
+        db.execute_raw(sql(&statement)).await.unwrap();
+    }
+    let healthy = &tenants[1];
+    let mut swept = false;
+    for _ in 0..100 {
+        let log = crate::support::get(&app, &healthy.token, "/v1/audit-log?action=waitlist.offer_expired").await;
+        if !log["data"].as_array().unwrap().is_empty() {
+            swept = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(swept, "the healthy tenant's lapsed offer was swept despite the other tenants' failure");
+    for t in [&tenants[0], &tenants[2]] {
+        let log = crate::support::get(&app, &t.token, "/v1/audit-log?action=waitlist.offer_expired").await;
+        assert_eq!(log["data"], json!([]), "{}: the database refused its sweep", t.slug);
     }
 }

@@ -33,9 +33,10 @@ pub struct Kernel {
     pub authz: std::sync::Arc<crate::authz::Authz>,
 }
 
-/// Requests to public routes (no credential: sign-up, sign-in, public pages, the docs)
-/// and to no route at all draw on a budget per client address; authenticated routes have
-/// the per-credential budget of the tenant's plan instead.
+/// Requests to public routes (sign-up, sign-in, public pages, the docs), requests that
+/// carry no credential, and requests whose credential fails (charged once answered 401) draw
+/// on a budget per client address; authenticated requests have the per-credential budget of
+/// the tenant's plan instead.
 pub struct AnonymousBudget {
     pub per_minute: u32,
     /// Route patterns (`/v1/public/{tenant_slug}/branding`) that take no credential.
@@ -44,14 +45,24 @@ pub struct AnonymousBudget {
 }
 
 impl AnonymousBudget {
-    /// `None` when `route` does not draw on it (authenticated routes, the probes).
-    fn take(&self, route: Option<&str>, addr: std::net::IpAddr) -> Option<Result<RateLimitInfo, RateLimitInfo>> {
+    /// `None` when the request does not draw on it (credentialed requests to authenticated
+    /// routes, the probes).
+    fn take(
+        &self,
+        route: Option<&str>,
+        credentialed: bool,
+        addr: std::net::IpAddr,
+    ) -> Option<Result<RateLimitInfo, RateLimitInfo>> {
         let counted = match route {
             Some("/health" | "/ready" | "/metrics") => false,
-            Some(route) => self.public_routes.contains(route),
-            None => true,
+            Some(route) if self.public_routes.contains(route) => true,
+            _ => !credentialed,
         };
-        (counted && self.per_minute > 0).then(|| self.limiter.take(&format!("anon:{addr}"), self.per_minute))
+        counted.then(|| self.charge(addr)).flatten()
+    }
+
+    fn charge(&self, addr: std::net::IpAddr) -> Option<Result<RateLimitInfo, RateLimitInfo>> {
+        (self.per_minute > 0).then(|| self.limiter.take(&format!("anon:{addr}"), self.per_minute))
     }
 }
 
@@ -76,11 +87,14 @@ pub async fn kernel(
     }
     let kernel = req.app_data::<web::Data<Kernel>>().cloned();
     let mut anonymous = None;
+    let mut client_addr = None;
     if let (Some(kernel), Some(peer)) = (&kernel, req.peer_addr()) {
         let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
         let addr = client::resolve(peer.ip(), forwarded, &kernel.trusted_proxies);
         req.extensions_mut().insert(ClientAddr(addr));
-        match kernel.anonymous.take(req.match_pattern().as_deref(), addr) {
+        client_addr = Some(ClientAddr(addr));
+        let credentialed = req.headers().contains_key(header::AUTHORIZATION);
+        match kernel.anonymous.take(req.match_pattern().as_deref(), credentialed, addr) {
             Some(Ok(info)) => anonymous = Some(info),
             Some(Err(info)) => {
                 let err = request_id::scope(id.clone(), async { rate_limited(info) }).await;
@@ -120,6 +134,14 @@ pub async fn kernel(
     };
     if let Some(kernel) = kernel {
         kernel.metrics.observe(method.as_str(), &route, status.as_u16(), elapsed);
+        // A credential that failed makes the request anonymous after all: it is charged, so
+        // made-up tokens cannot go around the budget.
+        if status == StatusCode::UNAUTHORIZED
+            && anonymous.is_none()
+            && let Some(ClientAddr(addr)) = client_addr
+        {
+            let _ = kernel.anonymous.charge(addr);
+        }
     }
     span.in_scope(|| log(status, &route, elapsed));
     let mut res = result?;
