@@ -305,7 +305,9 @@ fn public_routes(spec: &Value) -> std::collections::HashSet<String> {
     let mut public: std::collections::HashSet<String> =
         ["/openapi.json", "/docs", "/docs/{tail:.*}"].into_iter().map(str::to_owned).collect();
     for (path, item) in spec["paths"].as_object().into_iter().flatten() {
-        let anonymous = item.as_object().into_iter().flatten().any(|(_, op)| {
+        let operations =
+            item.as_object().into_iter().flatten().filter(|(key, _)| openapi::HTTP_METHODS.contains(&key.as_str()));
+        let anonymous = operations.into_iter().any(|(_, op)| {
             op.get("security")
                 .and_then(Value::as_array)
                 .is_none_or(|s| s.is_empty() || s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())))

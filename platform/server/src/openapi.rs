@@ -38,8 +38,27 @@ pub fn document(collected: utoipa::openapi::OpenApi, registry: &PluginRegistry, 
     doc.merge(registry.openapi());
     let mut spec = serde_json::to_value(&doc).unwrap_or_else(|_| json!({}));
     finish(&mut spec, title);
+    mark_plugins(&mut spec, registry);
     spec
 }
+
+/// `info.x-atrium-plugins` lists the plugins compiled in, and each path an optional plugin
+/// serves says which (`x-atrium-plugin`): a tenant reaches it only with that plugin on, and
+/// CI checks that a build with fewer plugins serves exactly their paths.
+fn mark_plugins(spec: &mut Value, registry: &PluginRegistry) {
+    spec["info"]["x-atrium-plugins"] = json!(registry.names());
+    let owners = registry.route_plugins();
+    let Some(paths) = spec["paths"].as_object_mut() else { return };
+    for (path, item) in paths.iter_mut() {
+        if let (Some(plugin), Some(item)) = (owners.get(path), item.as_object_mut()) {
+            item.insert("x-atrium-plugin".into(), json!(plugin));
+        }
+    }
+}
+
+/// The keys of an OpenAPI path item that are operations (the others are `parameters`,
+/// `x-atrium-plugin` and the like).
+pub const HTTP_METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 fn finish(spec: &mut Value, title: &str) {
     spec["openapi"] = json!("3.1.0");
@@ -137,7 +156,12 @@ impl RouteTable {
             for (path, item) in paths {
                 let methods = item
                     .as_object()
-                    .map(|ops| ops.keys().map(|m| m.to_ascii_uppercase()).collect())
+                    .map(|ops| {
+                        ops.keys()
+                            .filter(|m| HTTP_METHODS.contains(&m.as_str()))
+                            .map(|m| m.to_ascii_uppercase())
+                            .collect()
+                    })
                     .unwrap_or_default();
                 table.add(path, methods);
             }
