@@ -25,6 +25,8 @@ pub enum TenantsError {
     Conflict(String),
     #[error("the tenant is suspended")]
     Suspended,
+    #[error("this tenant does not take customer registrations; ask it for an invitation")]
+    RegistrationClosed,
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
     /// A stored JSON column that no longer reads as its type: a fault, never the client's.
@@ -54,6 +56,7 @@ impl From<TenantsError> for ApiError {
             TenantsError::Forbidden(_) | TenantsError::Suspended => {
                 ApiError::new(ErrorCode::Forbidden).with_detail(detail)
             }
+            TenantsError::RegistrationClosed => ApiError::new(ErrorCode::RegistrationClosed).with_detail(detail),
             TenantsError::Invalid(errors) => ApiError::validation(errors),
             TenantsError::Stored(err) => ApiError::internal(err),
             TenantsError::Hashing(message) => ApiError::internal(message),

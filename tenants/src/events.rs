@@ -36,6 +36,12 @@ pub enum TenantsEvent {
     LocationUpdated,
     /// `location.deleted`: A location was deleted.
     LocationDeleted,
+    /// `customer.registered`: Someone registered as a customer.
+    CustomerRegistered,
+    /// `customer.left`: A customer left the tenant.
+    CustomerLeft,
+    /// `user.password_changed`: A member changed their password; their other sessions ended.
+    PasswordChanged,
 }
 
 impl EventKind for TenantsEvent {
@@ -53,6 +59,9 @@ impl EventKind for TenantsEvent {
             Self::LocationCreated => "location.created",
             Self::LocationUpdated => "location.updated",
             Self::LocationDeleted => "location.deleted",
+            Self::CustomerRegistered => "customer.registered",
+            Self::CustomerLeft => "customer.left",
+            Self::PasswordChanged => "user.password_changed",
         }
     }
 
@@ -70,13 +79,22 @@ impl EventKind for TenantsEvent {
             Self::LocationCreated => "A location was created",
             Self::LocationUpdated => "A location changed",
             Self::LocationDeleted => "A location was deleted",
+            Self::CustomerRegistered => "Someone registered as a customer",
+            Self::CustomerLeft => "A customer left the tenant",
+            Self::PasswordChanged => "A member changed their password; their other sessions ended",
         }
     }
 
     fn read_permission(self) -> Permission {
         match self {
             Self::TenantCreated | Self::TenantUpdated => TENANT_READ,
-            Self::MemberAdded | Self::MemberUpdated | Self::MemberRemoved | Self::InvitationCreated => MEMBERS_READ,
+            Self::MemberAdded
+            | Self::MemberUpdated
+            | Self::MemberRemoved
+            | Self::InvitationCreated
+            | Self::CustomerRegistered
+            | Self::CustomerLeft
+            | Self::PasswordChanged => MEMBERS_READ,
             Self::RoleCreated | Self::RoleUpdated | Self::RoleDeleted => ROLES_READ,
             Self::LocationCreated | Self::LocationUpdated | Self::LocationDeleted => LOCATIONS_READ,
         }

@@ -3,6 +3,7 @@
 //! custom roles, locations, the audit log, and declarative tenant manifests.
 
 pub mod commands;
+pub mod customers;
 pub mod directory;
 pub mod entities;
 pub mod error;
@@ -52,7 +53,11 @@ impl DomainPlugin for TenantsPlugin {
             .service(routes::auth::auth_token_create)
             .service(routes::auth::auth_refresh_create)
             .service(routes::auth::auth_logout_create)
-            .service(routes::auth::me_get)
+            .service(routes::me::me_get)
+            .service(routes::me::me_update)
+            .service(routes::me::me_memberships_list)
+            .service(routes::me::me_memberships_delete)
+            .service(routes::customers::customers_register)
             .service(routes::tenant::tenant_get)
             .service(routes::tenant::tenant_update)
             .service(routes::tenant::plugins_list)

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::entities::{locations, tenants};
 use crate::error::{Result, TenantsError};
 use crate::events::TenantsEvent;
-use crate::model::{Branding, DefaultConfig, LocationCreate, Plan, TenantStatus, TenantType};
+use crate::model::{Branding, CustomerRegistration, DefaultConfig, LocationCreate, Plan, TenantStatus, TenantType};
 use crate::roles::valid_role_name;
 use crate::views::strings;
 use crate::{plugins, repo};
@@ -53,6 +53,10 @@ pub struct TenantSpec {
     pub branding: Branding,
     #[serde(default)]
     pub default_config: DefaultConfig,
+    #[serde(default)]
+    pub customer_registration: CustomerRegistration,
+    #[serde(default)]
+    pub customer_guests_allowed: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,8 +176,8 @@ pub async fn apply(
                     branding: Set(want_branding),
                     custom_domains: Set(want_domains),
                     plan: Set(serde_json::to_value(Plan::default()).unwrap_or_default()),
-                    customer_registration: Set("open".to_owned()),
-                    customer_guests_allowed: Set(false),
+                    customer_registration: Set(m.tenant.customer_registration.as_str().to_owned()),
+                    customer_guests_allowed: Set(m.tenant.customer_guests_allowed),
                     version: Set(1),
                     created_at: Set(now),
                     updated_at: Set(now),
@@ -191,7 +195,9 @@ pub async fn apply(
                 || t.enabled_plugins != want_plugins
                 || t.custom_domains != want_domains
                 || t.branding != want_branding
-                || t.default_config != want_config;
+                || t.default_config != want_config
+                || t.customer_registration != m.tenant.customer_registration.as_str()
+                || t.customer_guests_allowed != m.tenant.customer_guests_allowed;
             if differs {
                 let version = t.version + 1;
                 let mut am = t.into_active_model();
@@ -203,6 +209,8 @@ pub async fn apply(
                 am.custom_domains = Set(want_domains);
                 am.branding = Set(want_branding);
                 am.default_config = Set(want_config);
+                am.customer_registration = Set(m.tenant.customer_registration.as_str().to_owned());
+                am.customer_guests_allowed = Set(m.tenant.customer_guests_allowed);
                 am.version = Set(version);
                 am.updated_at = Set(Utc::now());
                 repo::update_tenant(&tx, am).await?;

@@ -127,7 +127,9 @@ pub async fn invite(
         by.require_owner()?;
     }
     check_location(tx, location, "location_id").await?;
-    repo::check_seats(tx, 1, true).await?;
+    if !crate::customers::is_customer_only(&roles) {
+        repo::check_seats(tx, 1, true).await?;
+    }
     if let Some(user) = repo::user_by_email(tx.conn(), email.as_str()).await?
         && repo::membership_of(tx, UserId(user.id)).await?.is_some()
     {
@@ -185,6 +187,10 @@ pub async fn update(
     };
     if is_owner(&current) && !roles.iter().any(|r| r == "owner") && other_owners(tx, current.id).await? == 0 {
         return Err(TenantsError::LastOwner);
+    }
+    // A customer made staff now takes a seat.
+    if crate::customers::is_customer_only(&strings(&current.roles)) && !crate::customers::is_customer_only(&roles) {
+        repo::check_seats(tx, 1, true).await?;
     }
     let user = user_of(tx, &current).await?;
     let before = MemberView::new(&current, &user);
@@ -290,8 +296,10 @@ pub async fn accept_invitation(
     if repo::membership_of(tx, user_id).await?.is_some() {
         return Err(TenantsError::Conflict("already a member".into()));
     }
-    repo::check_seats(tx, 1, false).await?;
     let roles = strings(&inv.roles);
+    if !crate::customers::is_customer_only(&roles) {
+        repo::check_seats(tx, 1, false).await?;
+    }
     let membership = repo::insert_membership(tx, user_id, &roles, inv.location_id).await?;
     audit::record(
         tx,

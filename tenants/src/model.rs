@@ -44,6 +44,18 @@ macro_rules! str_enum {
 str_enum!(TenantType { Individual = "individual", SmallBusiness = "small_business", Enterprise = "enterprise" });
 str_enum!(TenantStatus { Active = "active", Suspended = "suspended" });
 
+/// Whether customers may register themselves (`POST /v1/public/{slug}/customers`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerRegistration {
+    #[default]
+    Open,
+    /// Customers join only by invitation.
+    Closed,
+}
+
+str_enum!(CustomerRegistration { Open = "open", Closed = "closed" });
+
 /// White-label branding, shown on the tenant's public pages.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -129,6 +141,9 @@ pub struct TenantPatch {
     pub enabled_plugins: Option<Vec<String>>,
     #[schema(example = json!(["book.acme.example"]))]
     pub custom_domains: Option<Vec<String>>,
+    pub customer_registration: Option<CustomerRegistration>,
+    /// Customers may name guests (people without an account) as participants.
+    pub customer_guests_allowed: Option<bool>,
 }
 
 /// Limits of the tenant's plan; set by the platform, not by the tenant.

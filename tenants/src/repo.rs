@@ -16,6 +16,7 @@ use atrium_core::audit::entity as audit_entries;
 use crate::entities::{invitations, locations, memberships, refresh_tokens, roles, tenants, users};
 use crate::error::Result;
 use crate::model::AuditFilter;
+use crate::views::strings;
 
 // ---- tenants (directory) ----
 
@@ -94,6 +95,7 @@ pub async fn insert_user(
         password_hash: Set(password_hash),
         name: Set(name.to_owned()),
         phone: Set(None),
+        password_changed_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -178,13 +180,14 @@ pub async fn delete_membership(tx: &TenantTx, id: Uuid) -> Result<()> {
 }
 
 /// The plan's seats, when `more` people would join (members and pending invitations
-/// count): `Err` when the plan has no room for them.
+/// count, customers do not): `Err` when the plan has no room for them.
 pub async fn check_seats(tx: &TenantTx, more: u64, count_invitations: bool) -> Result<()> {
     let tenant = tenant_by_id(tx.conn(), tx.tenant_id()).await?.ok_or(crate::error::TenantsError::NotFound)?;
     let seats = serde_json::from_value::<crate::model::Plan>(tenant.plan).unwrap_or_default().seats;
     let mut taken = member_count(tx).await?;
     if count_invitations {
-        taken += pending_invitations(tx).await?.len() as u64;
+        let invited = pending_invitations(tx).await?;
+        taken += invited.iter().filter(|i| !crate::customers::is_customer_only(&strings(&i.roles))).count() as u64;
     }
     if taken + more > u64::from(seats) {
         return Err(crate::error::TenantsError::Conflict(format!(
@@ -194,8 +197,17 @@ pub async fn check_seats(tx: &TenantTx, more: u64, count_invitations: bool) -> R
     Ok(())
 }
 
+/// Members who take a seat: all but those who are only customers.
 pub async fn member_count(tx: &TenantTx) -> Result<u64> {
-    Ok(memberships::Entity::find().filter(memberships::Column::TenantId.eq(tx.tenant_id().0)).count(tx.conn()).await?)
+    let only_customer = match tx.conn().get_database_backend() {
+        sea_orm::DbBackend::Postgres => r#"roles <> '["customer"]'::jsonb"#,
+        _ => r#"roles <> '["customer"]'"#,
+    };
+    Ok(memberships::Entity::find()
+        .filter(memberships::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(sea_orm::sea_query::Expr::cust(only_customer))
+        .count(tx.conn())
+        .await?)
 }
 
 // ---- custom roles ----

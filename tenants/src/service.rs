@@ -197,6 +197,11 @@ pub async fn refresh(db: &DatabaseConnection, keys: &TokenKeys, token: &str) -> 
     if repo::membership_of(&tx, user).await?.is_none_or(|m| m.status != "active") {
         return Err(TenantsError::InvalidCredentials);
     }
+    // A password change ends every session begun before it, in every tenant.
+    let changed = repo::user_by_id(tx.conn(), user).await?.and_then(|u| u.password_changed_at);
+    if changed.is_some_and(|at| stored.created_at <= at) {
+        return Err(TenantsError::InvalidCredentials);
+    }
     let family = stored.family_id;
     if !repo::mark_refresh_rotated(&tx, &stored).await? {
         // Two refreshes raced with one token: treat the loser as a replay.

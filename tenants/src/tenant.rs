@@ -13,7 +13,7 @@ use sea_orm::{DatabaseConnection, IntoActiveModel, Set};
 use crate::entities::tenants;
 use crate::error::{Result, TenantsError};
 use crate::events::TenantsEvent;
-use crate::model::{Branding, DefaultConfig, TenantPatch, check_currency, check_timezone};
+use crate::model::{Branding, CustomerRegistration, DefaultConfig, TenantPatch, check_currency, check_timezone};
 use crate::views::{TenantView, strings};
 use crate::{plugins, repo};
 
@@ -38,6 +38,8 @@ pub struct SettingsChange {
     enabled_plugins: Option<Vec<String>>,
     /// Lower-cased, sorted, without repeats.
     custom_domains: Option<Vec<String>>,
+    customer_registration: Option<CustomerRegistration>,
+    customer_guests_allowed: Option<bool>,
 }
 
 impl SettingsChange {
@@ -90,6 +92,8 @@ impl SettingsChange {
             branding: patch.branding,
             enabled_plugins: patch.enabled_plugins.map(sorted),
             custom_domains: patch.custom_domains.map(|_| sorted(domains)),
+            customer_registration: patch.customer_registration,
+            customer_guests_allowed: patch.customer_guests_allowed,
         })
     }
 }
@@ -131,6 +135,12 @@ pub async fn update(
     }
     if let Some(domains) = change.custom_domains {
         am.custom_domains = Set(serde_json::json!(domains));
+    }
+    if let Some(registration) = change.customer_registration {
+        am.customer_registration = Set(registration.as_str().to_owned());
+    }
+    if let Some(allowed) = change.customer_guests_allowed {
+        am.customer_guests_allowed = Set(allowed);
     }
     am.version = Set(version);
     am.updated_at = Set(Utc::now());

@@ -20,6 +20,39 @@ impl Default for SignInThrottle {
     }
 }
 
+/// The throttle's keys for one attempt: the account (by e-mail, whatever tenant the
+/// attempt names) and the client address.
+pub struct AttemptKeys {
+    account: String,
+    address: String,
+}
+
+impl SignInThrottle {
+    pub fn keys(&self, email: &str, client_ip: Option<&str>) -> AttemptKeys {
+        AttemptKeys {
+            account: format!("acct:{}", email.trim().to_lowercase()),
+            address: format!("ip:{}", client_ip.unwrap_or_default()),
+        }
+    }
+
+    /// `Err(seconds to wait)` when the account or the address failed too often.
+    pub fn check(&self, keys: &AttemptKeys) -> Result<(), u64> {
+        self.accounts.check(&keys.account)?;
+        self.addresses.check(&keys.address)
+    }
+
+    /// A wrong password: counts against both.
+    pub fn fail(&self, keys: &AttemptKeys) {
+        self.accounts.fail(&keys.account);
+        self.addresses.fail(&keys.address);
+    }
+
+    /// The right password: the account's count starts over.
+    pub fn succeed(&self, keys: &AttemptKeys) {
+        self.accounts.reset(&keys.account);
+    }
+}
+
 pub struct Throttle {
     window: Duration,
     max_failures: u32,

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::entities::{locations, memberships, roles, tenants, users};
-use crate::model::{Branding, DefaultConfig, LocationCreate, Plan, TenantStatus, TenantType};
+use crate::model::{Branding, CustomerRegistration, DefaultConfig, LocationCreate, Plan, TenantStatus, TenantType};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TenantView {
@@ -29,6 +29,9 @@ pub struct TenantView {
     pub branding: Branding,
     #[schema(example = json!(["book.acme.example"]))]
     pub custom_domains: Vec<String>,
+    pub customer_registration: CustomerRegistration,
+    /// Customers may name guests (people without an account) as participants.
+    pub customer_guests_allowed: bool,
     pub plan: Plan,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -49,6 +52,8 @@ impl From<&tenants::Model> for TenantView {
             default_config: serde_json::from_value(t.default_config.clone()).unwrap_or_default(),
             branding: serde_json::from_value(t.branding.clone()).unwrap_or_default(),
             custom_domains: strings(&t.custom_domains),
+            customer_registration: CustomerRegistration::parse(&t.customer_registration).unwrap_or_default(),
+            customer_guests_allowed: t.customer_guests_allowed,
             plan: serde_json::from_value(t.plan.clone()).unwrap_or_default(),
             version: t.version,
             created_at: t.created_at,
@@ -84,12 +89,20 @@ pub struct UserView {
     pub email: String,
     #[schema(example = "Ana Lima")]
     pub name: String,
+    #[schema(example = "+33612345678")]
+    pub phone: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
 impl From<&users::Model> for UserView {
     fn from(u: &users::Model) -> Self {
-        Self { id: u.id, email: u.email.clone(), name: u.name.clone(), created_at: u.created_at }
+        Self {
+            id: u.id,
+            email: u.email.clone(),
+            name: u.name.clone(),
+            phone: u.phone.clone(),
+            created_at: u.created_at,
+        }
     }
 }
 

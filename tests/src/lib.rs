@@ -330,6 +330,19 @@ impl TestApp {
         (access, membership)
     }
 
+    /// Registers `email` as a customer of `tenant_slug` (`POST /v1/public/{slug}/customers`)
+    /// with the tests' password; returns the answer (user and tokens).
+    pub async fn register_customer(&self, tenant_slug: &str, email: &str) -> Value {
+        let res = self
+            .post_json(
+                &format!("/v1/public/{tenant_slug}/customers"),
+                &serde_json::json!({"email": email, "password": PASSWORD, "name": "Customer"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "register {email} at {tenant_slug}");
+        res.json().await.unwrap()
+    }
+
     /// [`Self::add_member`] confined to one location (`location_id` of the invitation):
     /// a location-scoped membership.
     pub async fn add_member_at(&self, tenant: &Tenant, email: &str, roles: &[&str], location: &str) -> String {

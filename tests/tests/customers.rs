@@ -8,6 +8,8 @@ use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use atrium_tests::PASSWORD;
+
 use crate::support::{at, calendar, get, hour_from_now, post, template};
 
 async fn user_id(app: &TestApp, token: &str) -> String {
@@ -57,7 +59,8 @@ async fn salon(app: &TestApp, slug: &str) -> (atrium_tests::Tenant, String, Stri
 async fn a_customer_searches_holds_books_and_cancels_within_the_terms_and_sees_only_their_own() {
     let app = spawn_app().await;
     let (t, _, tpl) = salon(&app, "salon").await;
-    let (ann, _) = app.add_member(&t, "ann@salon.example", &["customer"]).await;
+    // Ann registers by herself; Bob was invited by the staff.
+    let ann = app.register_customer("salon", "ann@salon.example").await["access_token"].as_str().unwrap().to_owned();
     let (bob, _) = app.add_member(&t, "bob@salon.example", &["customer"]).await;
 
     // Ann searches and holds a slot three days ahead; Bob cannot see her hold.
@@ -130,13 +133,26 @@ async fn a_customer_searches_holds_books_and_cancels_within_the_terms_and_sees_o
         )
         .await;
     assert_eq!(assert_problem(res, 422, "validation_failed").await["errors"][0]["field"], "participants[0].name");
+    // Once the tenant allows guests, she brings a friend.
+    let res = app.send_as(&t.token, Method::PATCH, "/v1/tenant", &json!({"customer_guests_allowed": true})).await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .send_as(
+            &ann,
+            Method::POST,
+            "/v1/bookings",
+            &json!({"service_template_id": tpl, "start": at(other), "participants": [{"name": "A friend"}]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
 }
 
 #[tokio::test]
 async fn household_rules_apply_to_customers_even_without_household_id() {
     let app = spawn_app().await;
     let (t, _, tpl) = salon(&app, "family").await;
-    let (parent, _) = app.add_member(&t, "parent@family.example", &["customer"]).await;
+    let parent =
+        app.register_customer(&t.slug, "parent@family.example").await["access_token"].as_str().unwrap().to_owned();
     let (child, _) = app.add_member(&t, "child@family.example", &["customer"]).await;
     let (teen, _) = app.add_member(&t, "teen@family.example", &["customer"]).await;
     let (stranger, _) = app.add_member(&t, "stranger@family.example", &["customer"]).await;
@@ -385,4 +401,204 @@ async fn sixty_four_customers_booking_one_slot_one_wins() {
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 63, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s < 500), "{statuses:?}");
+}
+
+fn register_body(email: &str, password: &str) -> Value {
+    json!({"email": email, "password": password, "name": "Léa Martin", "phone": "+33 6 12 34 56 78"})
+}
+
+/// Registration: a new e-mail gets an account and a customer membership; the same e-mail
+/// joins a second tenant with its password; a wrong password answers exactly like a failed
+/// sign-in and is throttled like one; a closed tenant answers 403; customers take no seat.
+#[tokio::test]
+async fn customers_register_at_a_tenant_and_join_another_with_their_password() {
+    let app =
+        atrium_tests::spawn_app_with(|c| c.signup_seats = 2, atrium_server::PluginRegistry::compiled().unwrap()).await;
+    let a = app.signup("tenant-a").await;
+    let b = app.signup("tenant-b").await;
+    let res = app.post_json("/v1/public/tenant-a/customers", &register_body("Lea@Example.com", PASSWORD)).await;
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    assert_eq!(created["user"]["email"], "lea@example.com");
+    assert_eq!(created["user"]["phone"], "+33612345678");
+    assert_eq!(created["token_type"], "Bearer");
+    let lea = created["access_token"].as_str().unwrap();
+    let me = get(&app, lea, "/v1/me").await;
+    assert_eq!(me["roles"], json!(["customer"]));
+    assert_eq!(me["tenant"]["slug"], "tenant-a");
+    assert!(me["permissions"].as_array().unwrap().contains(&json!("bookings:read@own")), "{me}");
+    let log = get(&app, &a.token, "/v1/audit-log?action=customer.registered").await;
+    assert_eq!(log["data"].as_array().unwrap().len(), 1, "{log}");
+    // Registering twice at the same tenant is a conflict, and needs the password first.
+    let res = app.post_json("/v1/public/tenant-a/customers", &register_body("lea@example.com", PASSWORD)).await;
+    assert_problem(res, 409, "conflict").await;
+
+    // A wrong password for the existing account: the very answer of a failed sign-in.
+    let failed_sign_in = app
+        .post_json(
+            "/v1/auth/token",
+            &json!({"email": "lea@example.com", "password": "wrong password!", "tenant": "tenant-a"}),
+        )
+        .await;
+    let (sign_in_status, sign_in_body): (u16, Value) =
+        (failed_sign_in.status().as_u16(), failed_sign_in.json().await.unwrap());
+    let res =
+        app.post_json("/v1/public/tenant-b/customers", &register_body("lea@example.com", "wrong password!")).await;
+    let (status, body): (u16, Value) = (res.status().as_u16(), res.json().await.unwrap());
+    assert_eq!(status, sign_in_status);
+    for key in ["type", "title", "status", "code", "detail"] {
+        assert_eq!(body[key], sign_in_body[key], "{key}");
+    }
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&body), keys(&sign_in_body));
+    // With its password she joins tenant B, and signs in to either.
+    let res = app.post_json("/v1/public/tenant-b/customers", &register_body("lea@example.com", PASSWORD)).await;
+    assert_eq!(res.status(), 201);
+    let at_b: Value = res.json().await.unwrap();
+    assert_eq!(at_b["user"]["id"], created["user"]["id"]);
+    assert_eq!(get(&app, at_b["access_token"].as_str().unwrap(), "/v1/me").await["tenant"]["slug"], "tenant-b");
+    app.sign_in("lea@example.com", "tenant-a").await;
+
+    // Bad input: each field named; an unknown tenant is 404.
+    let res = app
+        .post_json(
+            "/v1/public/tenant-a/customers",
+            &json!({"email": "nope", "password": "short", "name": "", "phone": "12"}),
+        )
+        .await;
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["email", "password", "name", "phone"]);
+    let res = app.post_json("/v1/public/no-such-tenant/customers", &register_body("x@example.com", PASSWORD)).await;
+    assert_problem(res, 404, "not_found").await;
+
+    // Customers take no seat: the plan's 2 seats hold the owner and one member of staff,
+    // and 5 customers still register.
+    app.add_member(&a, "staff@tenant-a.example", &["staff"]).await;
+    for i in 0..5 {
+        app.register_customer("tenant-a", &format!("c{i}@example.com")).await;
+    }
+    let res = app
+        .send_as(&a.token, Method::POST, "/v1/members", &json!({"email": "more@x.example", "roles": ["staff"]}))
+        .await;
+    assert_problem(res, 409, "conflict").await;
+
+    // A tenant that closes registration answers 403.
+    let res = app.send_as(&b.token, Method::PATCH, "/v1/tenant", &json!({"customer_registration": "closed"})).await;
+    assert_eq!(res.status(), 200);
+    let tenant: Value = res.json().await.unwrap();
+    assert_eq!(tenant["customer_registration"], "closed");
+    let res = app.post_json("/v1/public/tenant-b/customers", &register_body("new@example.com", PASSWORD)).await;
+    assert_problem(res, 403, "registration_closed").await;
+    let res = app.send_as(&b.token, Method::PATCH, "/v1/tenant", &json!({"customer_registration": "sometimes"})).await;
+    assert_problem(res, 422, "validation_failed").await;
+}
+
+/// Wrong passwords at registration are throttled like failed sign-ins: after 10 for one
+/// e-mail, even the right password waits.
+#[tokio::test]
+async fn wrong_passwords_at_registration_are_throttled_like_failed_sign_ins() {
+    let app = spawn_app().await;
+    app.signup("throttled-a").await;
+    app.signup("throttled-b").await;
+    app.register_customer("throttled-a", "guess@example.com").await;
+    for _ in 0..10 {
+        let res = app
+            .post_json("/v1/public/throttled-b/customers", &register_body("guess@example.com", "not the password"))
+            .await;
+        assert_eq!(res.status(), 401);
+    }
+    let res = app.post_json("/v1/public/throttled-b/customers", &register_body("guess@example.com", PASSWORD)).await;
+    let res = assert_problem(res, 429, "rate_limited").await;
+    assert!(res["detail"].as_str().unwrap().contains("retry"), "{res}");
+}
+
+/// Profile self-service: name and phone; a password change needs the current password,
+/// ends the other sessions and hands this one a fresh pair; a customer leaves a tenant.
+#[tokio::test]
+async fn a_customer_changes_their_profile_and_password_and_leaves_a_tenant() {
+    let app = spawn_app().await;
+    let t = app.signup("profile").await;
+    let first = app.register_customer("profile", "pat@example.com").await;
+    let token = first["access_token"].as_str().unwrap().to_owned();
+    let other_session = app.sign_in("pat@example.com", "profile").await;
+
+    let me =
+        app.send_as(&token, Method::PATCH, "/v1/me", &json!({"name": "Pat Lee", "phone": "+1 (415) 555-0100"})).await;
+    assert_eq!(me.status(), 200);
+    let me: Value = me.json().await.unwrap();
+    assert_eq!(me["user"]["name"], "Pat Lee");
+    assert_eq!(me["user"]["phone"], "+14155550100");
+    assert!(me.get("tokens").is_none());
+    let me: Value = app.send_as(&token, Method::PATCH, "/v1/me", &json!({"phone": null})).await.json().await.unwrap();
+    assert_eq!(me["user"]["phone"], Value::Null);
+    for (body, field) in [
+        (json!({"phone": "555"}), "phone"),
+        (json!({"name": ""}), "name"),
+        (json!({"new_password": "another long password"}), "current_password"),
+        (json!({"new_password": "short", "current_password": PASSWORD}), "new_password"),
+    ] {
+        let res = app.send_as(&token, Method::PATCH, "/v1/me", &body).await;
+        assert_eq!(assert_problem(res, 422, "validation_failed").await["errors"][0]["field"], field, "{body}");
+    }
+    let res = app.send_as(&token, Method::PATCH, "/v1/me", &json!({"nickname": "P"})).await;
+    assert_eq!(res.status(), 422, "an unknown field");
+
+    // A wrong current password is a failed sign-in; the right one changes it.
+    let wrong = json!({"current_password": "not my password", "new_password": "a brand new password"});
+    assert_problem(app.send_as(&token, Method::PATCH, "/v1/me", &wrong).await, 401, "unauthenticated").await;
+    let change = json!({"current_password": PASSWORD, "new_password": "a brand new password"});
+    let res = app.send_as(&token, Method::PATCH, "/v1/me", &change).await;
+    assert_eq!(res.status(), 200);
+    let changed: Value = res.json().await.unwrap();
+    let fresh = changed["tokens"]["refresh_token"].as_str().unwrap();
+    // The other session's refresh token, and the first one, no longer work; the fresh one does.
+    for old in [&other_session["refresh_token"], &first["refresh_token"]] {
+        let res = app.post_json("/v1/auth/refresh", &json!({"refresh_token": old})).await;
+        assert_eq!(res.status(), 401, "{old}");
+    }
+    let res = app.post_json("/v1/auth/refresh", &json!({"refresh_token": fresh})).await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .post_json(
+            "/v1/auth/token",
+            &json!({"email": "pat@example.com", "password": "a brand new password", "tenant": "profile"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let token = changed["tokens"]["access_token"].as_str().unwrap().to_owned();
+
+    // An API key has no profile to change; staff do not leave by themselves; another
+    // tenant's id is 404.
+    let key = post(&app, &t.token, "/v1/api-keys", &json!({"name": "k", "scopes": ["tenants:read"]})).await;
+    let res = app.send_as(key["secret"].as_str().unwrap(), Method::PATCH, "/v1/me", &json!({"name": "Key"})).await;
+    assert_problem(res, 403, "forbidden").await;
+    let res = app.send_as(&t.token, Method::DELETE, &format!("/v1/me/memberships/{}", t.id), &json!({})).await;
+    assert_problem(res, 409, "conflict").await;
+    let other = app.signup("elsewhere").await;
+    let res = app.send_as(&token, Method::DELETE, &format!("/v1/me/memberships/{}", other.id), &json!({})).await;
+    assert_problem(res, 404, "not_found").await;
+
+    let mine = get(&app, &token, "/v1/me/memberships").await;
+    assert_eq!(mine["data"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["data"][0]["id"], t.id.as_str());
+    assert_eq!(mine["data"][0]["roles"], json!(["customer"]));
+
+    // Pat leaves: signing in there fails, the tenant no longer lists Pat, and the audit log
+    // says so.
+    let res = app.send_as(&token, Method::DELETE, &format!("/v1/me/memberships/{}", t.id), &json!({})).await;
+    assert_eq!(res.status(), 204);
+    let res = app
+        .post_json(
+            "/v1/auth/token",
+            &json!({"email": "pat@example.com", "password": "a brand new password", "tenant": "profile"}),
+        )
+        .await;
+    assert_eq!(res.status(), 401);
+    let members = get(&app, &t.token, "/v1/members?limit=200").await;
+    assert!(!members.to_string().contains("pat@example.com"), "{members}");
+    let log = get(&app, &t.token, "/v1/audit-log?action=customer.left").await;
+    assert_eq!(log["data"].as_array().unwrap().len(), 1);
+    assert!(app.get_as(&token, "/v1/me").await.status().is_client_error());
 }

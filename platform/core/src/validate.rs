@@ -50,6 +50,18 @@ string_type!(Timezone);
 string_type!(CurrencyCode);
 string_type!(Name);
 string_type!(DomainName);
+string_type!(Phone);
+
+impl Phone {
+    /// E.164 (`+33612345678`); spaces, dots, hyphens and parentheses are dropped first.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let kept: String = value.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect();
+        let digits = kept.strip_prefix('+').unwrap_or("");
+        let ok =
+            (7..=15).contains(&digits.len()) && !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit());
+        if ok { Ok(Self(kept)) } else { Err("must be an international number: `+`, then 7–15 digits (E.164)".into()) }
+    }
+}
 
 impl Slug {
     /// DNS-safe: 3–63 of `a-z 0-9 -`, starting with a letter, not ending with `-`.

@@ -9,6 +9,7 @@ pub struct Model {
     pub password_hash: String,
     pub name: String,
     pub phone: Option<String>,
+    pub password_changed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,13 +1,12 @@
-//! Signup, sign-in, token refresh, sign-out, and `GET /v1/me`.
+//! Signup, sign-in, token refresh and sign-out.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use atrium_core::all_valid;
 use atrium_core::auth::TokenKeys;
-use atrium_core::context::RequestContext;
 use atrium_core::error::{ApiError, FieldError};
 use atrium_core::extract::Json;
 use atrium_core::secret::Secret;
 use atrium_core::validate::{CurrencyCode, Email, Name, Slug, Timezone, check_password};
-use atrium_core::{all_valid, ids::UserId};
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,7 +16,6 @@ use crate::model::TenantType;
 use crate::service::{self, NewTenant};
 use crate::throttle::SignInThrottle;
 use crate::views::{TenantView, TokenResponse, UserView};
-use crate::{perm, repo};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -206,34 +204,4 @@ pub async fn auth_logout_create(
 ) -> Result<HttpResponse, ApiError> {
     service::logout(&db, &body.refresh_token).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MeView {
-    pub user: UserView,
-    pub tenant: TenantView,
-    #[schema(example = json!(["owner"]))]
-    pub roles: Vec<String>,
-    /// Everything the caller may do in this tenant.
-    #[schema(example = json!(["tenants:read", "tenants:write"]))]
-    pub permissions: Vec<String>,
-}
-
-/// The signed-in user, their tenant, roles and effective permissions.
-#[utoipa::path(tag = "auth", security(("bearer_jwt" = []), ("api_key" = [])), responses((status = 200, body = MeView)))]
-#[get("/me")]
-pub async fn me_get(ctx: RequestContext) -> Result<web::Json<MeView>, ApiError> {
-    ctx.require(perm::TENANT_READ)?;
-    let tx = ctx.read().await?;
-    let user =
-        repo::user_by_id(tx.conn(), UserId(ctx.principal().user_id().0)).await?.ok_or_else(ApiError::not_found)?;
-    let tenant = repo::tenant_by_id(tx.conn(), ctx.tenant_id()).await?.ok_or_else(ApiError::not_found)?;
-    let mut permissions: Vec<String> = ctx.principal().permissions.iter().map(str::to_owned).collect();
-    permissions.sort();
-    Ok(web::Json(MeView {
-        user: (&user).into(),
-        tenant: (&tenant).into(),
-        roles: ctx.principal().roles.clone(),
-        permissions,
-    }))
 }

@@ -2,7 +2,9 @@
 
 pub mod audit;
 pub mod auth;
+pub mod customers;
 pub mod locations;
+pub mod me;
 pub mod members;
 pub mod roles;
 pub mod tenant;
