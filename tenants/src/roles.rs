@@ -3,7 +3,7 @@
 //! permission they do not hold, and a role still held by someone cannot be deleted.
 
 use atrium_core::audit::{self, AuditActor, Change};
-use atrium_core::context::Principal;
+use atrium_core::context::{Principal, grant_text, parse_grant};
 use atrium_core::db::TenantTx;
 use atrium_core::error::FieldError;
 use atrium_core::plugin::{BuiltinRole, Catalog};
@@ -26,12 +26,15 @@ pub fn valid_role_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-/// Names not in the catalog become field errors; the result is sorted and deduplicated.
+/// Grants (`bookings:read`, `bookings:read@own`) not in the catalog, or at a scope their
+/// permission does not allow, become field errors; the result is sorted and deduplicated.
 fn check_permissions(catalog: &Catalog, permissions: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
     for (i, p) in permissions.iter().enumerate() {
-        if catalog.permission(p).is_none() {
-            errors
-                .push(FieldError::new(format!("permissions[{i}]"), format!("`{p}` is not in the permission catalog")));
+        if !catalog.is_grant(p) {
+            errors.push(FieldError::new(
+                format!("permissions[{i}]"),
+                format!("`{p}` is not in the permission catalog (or cannot be granted for own records)"),
+            ));
         }
     }
     let mut unique = permissions.to_vec();
@@ -48,10 +51,17 @@ fn check_description(description: &str, errors: &mut Vec<FieldError>) {
 
 /// The caller may hand out only what it holds itself.
 fn check_within_caller(caller: &Principal, permissions: &[String]) -> Result<()> {
-    match permissions.iter().find(|p| !caller.permissions.contains(p)) {
+    match permissions.iter().find(|p| !holds(caller, p)) {
         Some(p) => Err(TenantsError::Forbidden(format!("you cannot grant `{p}`, which you do not hold"))),
         None => Ok(()),
     }
+}
+
+/// Whether `caller` holds `grant` at its scope or a wider one (`bookings:read` covers
+/// `bookings:read@own`).
+fn holds(caller: &Principal, grant: &str) -> bool {
+    let (permission, wanted) = parse_grant(grant);
+    caller.permissions.scope_of(permission).is_some_and(|held| held >= wanted)
 }
 
 /// A custom role about to be created: its name and permissions checked, and within the
@@ -123,7 +133,11 @@ pub async fn all(tx: &TenantTx, catalog: &Catalog) -> Result<Vec<RoleView>> {
             name: role.as_str().to_owned(),
             description: format!("Built-in role `{}`", role.as_str()),
             builtin: true,
-            permissions: catalog.builtin_grants(role).into_iter().map(str::to_owned).collect(),
+            permissions: catalog
+                .builtin_scoped_grants(role)
+                .into_iter()
+                .map(|(permission, scope)| grant_text(permission, scope))
+                .collect(),
             version: None,
         })
         .collect();

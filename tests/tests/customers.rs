@@ -602,3 +602,49 @@ async fn a_customer_changes_their_profile_and_password_and_leaves_a_tenant() {
     assert_eq!(log["data"].as_array().unwrap().len(), 1);
     assert!(app.get_as(&token, "/v1/me").await.status().is_client_error());
 }
+
+/// The role APIs show scopes: the catalog says what "own" means and who holds it so; the
+/// built-in customer role lists its own-scoped grants; a custom role may grant either
+/// scope (and only where the permission allows own), and its members get exactly that.
+#[tokio::test]
+async fn roles_show_and_grant_own_scopes() {
+    let app = spawn_app().await;
+    let (t, _, tpl) = salon(&app, "scopes").await;
+    let catalog = get(&app, &t.token, "/v1/permissions").await;
+    let read = catalog.as_array().unwrap().iter().find(|p| p["name"] == "bookings:read").unwrap().clone();
+    assert!(read["own"].is_string(), "{read}");
+    assert!(read["own_granted_to"].as_array().unwrap().contains(&json!("customer")), "{read}");
+    let members_write = catalog.as_array().unwrap().iter().find(|p| p["name"] == "tenants:members_write").unwrap();
+    assert_eq!(members_write["own"], Value::Null);
+    let roles = get(&app, &t.token, "/v1/roles").await;
+    let customer = roles.as_array().unwrap().iter().find(|r| r["name"] == "customer").unwrap();
+    assert!(customer["permissions"].as_array().unwrap().contains(&json!("bookings:read@own")), "{customer}");
+
+    let res = app
+        .send_as(
+            &t.token,
+            Method::POST,
+            "/v1/roles",
+            &json!({"name": "bad", "permissions": ["tenants:members_write@own"]}),
+        )
+        .await;
+    assert_eq!(assert_problem(res, 422, "validation_failed").await["errors"][0]["field"], "permissions[0]");
+    let role = json!({"name": "regular", "permissions": ["tenants:read", "bookings:read@own", "bookings:write@own"]});
+    let res = app.send_as(&t.token, Method::POST, "/v1/roles", &role).await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let (regular, _) = app.add_member(&t, "regular@scopes.example", &["regular"]).await;
+    let me = get(&app, &regular, "/v1/me").await;
+    assert!(me["permissions"].as_array().unwrap().contains(&json!("bookings:read@own")), "{me}");
+    // The owner's booking is not the regular's; the regular's own is.
+    let owners =
+        post(&app, &t.token, "/v1/bookings", &json!({"service_template_id": tpl, "start": at(hour_from_now(50))}))
+            .await;
+    let mine =
+        post(&app, &regular, "/v1/bookings", &json!({"service_template_id": tpl, "start": at(hour_from_now(53))}))
+            .await;
+    let listed = get(&app, &regular, "/v1/bookings").await;
+    let ids: Vec<&Value> = listed["data"].as_array().unwrap().iter().map(|b| &b["id"]).collect();
+    assert_eq!(ids, [&mine["id"]]);
+    let res = app.get_as(&regular, &format!("/v1/bookings/{}", owners["id"].as_str().unwrap())).await;
+    assert_problem(res, 404, "not_found").await;
+}

@@ -23,9 +23,16 @@ pub struct PermissionView {
     #[schema(example = "tenants")]
     pub plugin: &'static str,
     pub description: &'static str,
-    /// Built-in roles that hold it.
+    /// Built-in roles that hold it for the whole tenant.
     #[schema(example = json!(["owner", "admin"]))]
     pub granted_to: Vec<&'static str>,
+    /// What "own records" are for this permission, when it can be granted for them only
+    /// (as `name@own`); `null` when it cannot.
+    #[schema(example = "bookings the caller made or takes part in")]
+    pub own: Option<&'static str>,
+    /// Built-in roles that hold it for their own records only.
+    #[schema(example = json!(["customer"]))]
+    pub own_granted_to: Vec<&'static str>,
 }
 
 /// The permission catalog of this server: every permission a role can hold.
@@ -46,6 +53,8 @@ pub async fn permissions_list(
                 plugin,
                 description: p.description,
                 granted_to: p.granted_to.iter().map(|r| r.as_str()).collect(),
+                own: p.own,
+                own_granted_to: p.own_granted_to.iter().map(|r| r.as_str()).collect(),
             })
             .collect(),
     ))
