@@ -14,13 +14,10 @@ use uuid::Uuid;
 use crate::entities::{memberships, users};
 use crate::error::{Result, TenantsError, taken};
 use crate::events::TenantsEvent;
-use crate::model::{CustomerRegistration, TenantStatus};
+use crate::model::{CUSTOMER, CustomerRegistration, TenantStatus, is_customer_only};
 use crate::repo;
 use crate::service::issue_tokens;
 use crate::views::{TokenResponse, strings};
-
-/// The one role a customer who registered holds.
-pub const CUSTOMER: &str = "customer";
 
 /// A validated registration.
 pub struct NewCustomer {
@@ -33,12 +30,6 @@ pub struct NewCustomer {
 pub struct Registered {
     pub user: users::Model,
     pub tokens: TokenResponse,
-}
-
-/// Whether `roles` make a customer and nothing more (customers take no seat of the plan
-/// and may leave by themselves).
-pub fn is_customer_only(roles: &[String]) -> bool {
-    !roles.is_empty() && roles.iter().all(|r| r == CUSTOMER)
 }
 
 /// Registers `input` as a customer of the tenant `slug`. An e-mail with an account joins

@@ -127,7 +127,7 @@ pub async fn invite(
         by.require_owner()?;
     }
     check_location(tx, location, "location_id").await?;
-    if !crate::customers::is_customer_only(&roles) {
+    if !crate::model::is_customer_only(&roles) {
         repo::check_seats(tx, 1, true).await?;
     }
     if let Some(user) = repo::user_by_email(tx.conn(), email.as_str()).await?
@@ -189,7 +189,7 @@ pub async fn update(
         return Err(TenantsError::LastOwner);
     }
     // A customer made staff now takes a seat.
-    if crate::customers::is_customer_only(&strings(&current.roles)) && !crate::customers::is_customer_only(&roles) {
+    if crate::model::is_customer_only(&strings(&current.roles)) && !crate::model::is_customer_only(&roles) {
         repo::check_seats(tx, 1, true).await?;
     }
     let user = user_of(tx, &current).await?;
@@ -297,7 +297,7 @@ pub async fn accept_invitation(
         return Err(TenantsError::Conflict("already a member".into()));
     }
     let roles = strings(&inv.roles);
-    if !crate::customers::is_customer_only(&roles) {
+    if !crate::model::is_customer_only(&roles) {
         repo::check_seats(tx, 1, false).await?;
     }
     let membership = repo::insert_membership(tx, user_id, &roles, inv.location_id).await?;

@@ -56,6 +56,15 @@ pub enum CustomerRegistration {
 
 str_enum!(CustomerRegistration { Open = "open", Closed = "closed" });
 
+/// The one role a customer who registered holds.
+pub const CUSTOMER: &str = "customer";
+
+/// Whether `roles` make a customer and nothing more (customers take no seat of the plan
+/// and may leave by themselves).
+pub fn is_customer_only(roles: &[String]) -> bool {
+    !roles.is_empty() && roles.iter().all(|r| r == CUSTOMER)
+}
+
 /// White-label branding, shown on the tenant's public pages.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

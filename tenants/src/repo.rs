@@ -187,7 +187,7 @@ pub async fn check_seats(tx: &TenantTx, more: u64, count_invitations: bool) -> R
     let mut taken = member_count(tx).await?;
     if count_invitations {
         let invited = pending_invitations(tx).await?;
-        taken += invited.iter().filter(|i| !crate::customers::is_customer_only(&strings(&i.roles))).count() as u64;
+        taken += invited.iter().filter(|i| !crate::model::is_customer_only(&strings(&i.roles))).count() as u64;
     }
     if taken + more > u64::from(seats) {
         return Err(crate::error::TenantsError::Conflict(format!(
