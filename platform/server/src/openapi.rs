@@ -39,6 +39,7 @@ pub fn document(collected: utoipa::openapi::OpenApi, registry: &PluginRegistry, 
     let mut spec = serde_json::to_value(&doc).unwrap_or_else(|_| json!({}));
     finish(&mut spec, title);
     mark_plugins(&mut spec, registry);
+    describe_scopes(&mut spec, registry);
     spec
 }
 
@@ -52,6 +53,29 @@ fn mark_plugins(spec: &mut Value, registry: &PluginRegistry) {
     for (path, item) in paths.iter_mut() {
         if let (Some(plugin), Some(item)) = (owners.get(path), item.as_object_mut()) {
             item.insert("x-atrium-plugin".into(), json!(plugin));
+        }
+    }
+}
+
+/// Each operation whose permission can be held for own records only says what they are
+/// (`x-atrium-own`): a caller holding `<permission>@own` reaches only those, and another's
+/// record answers 404.
+fn describe_scopes(spec: &mut Value, registry: &PluginRegistry) {
+    let catalog = registry.catalog();
+    let Some(paths) = spec["paths"].as_object_mut() else { return };
+    for item in paths.values_mut().filter_map(Value::as_object_mut) {
+        for (_, operation) in item.iter_mut().filter(|(method, _)| HTTP_METHODS.contains(&method.as_str())) {
+            let permission = operation["security"]
+                .as_array()
+                .and_then(|requirements| {
+                    requirements.iter().find_map(|r| r.as_object()?.values().next()?.get(0)?.as_str())
+                })
+                .map(str::to_owned);
+            if let Some(own) = permission.and_then(|p| catalog.permission(&p)?.own)
+                && let Some(operation) = operation.as_object_mut()
+            {
+                operation.insert("x-atrium-own".into(), json!(own));
+            }
         }
     }
 }
@@ -74,9 +98,13 @@ fn finish(spec: &mut Value, title: &str) {
     let components = &mut spec["components"];
     components["securitySchemes"] = json!({
         BEARER_JWT: { "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                      "description": "Access token from `POST /v1/auth/token`." },
+                      "description": "Access token from `POST /v1/auth/token` (or a customer's \
+                        registration). Each operation's requirement names the permission it needs \
+                        (`GET /v1/permissions`); a role holding it as `<permission>@own` reaches \
+                        only the records `x-atrium-own` describes." },
         API_KEY: { "type": "http", "scheme": "bearer", "bearerFormat": "atr_…",
-                   "description": "API key (`atr_…`), sent as a bearer token." }
+                   "description": "API key (`atr_…`), sent as a bearer token. Its scopes, each \
+                     `<permission>` or `<permission>@own`, narrowed to its creator's grants." }
     });
     let mut responses = serde_json::Map::new();
     for (status, description) in V1_ERRORS.iter().chain(BODY_ERRORS.iter()) {
