@@ -404,3 +404,61 @@ async fn a_stay_spans_its_nights() {
     let after = at(day + Duration::days(2) + Duration::hours(15));
     post(&app, &t.token, "/v1/bookings", &json!({"service_template_id": tpl["id"], "start": after, "nights": 1})).await;
 }
+
+/// The engine locks only what a booking occupies: with three providers able to serve a
+/// slot, 48 clients that name none get exactly three bookings, one per provider (a client
+/// whose pick was taken first picks again); clients naming different providers all win.
+#[tokio::test]
+async fn forty_eight_clients_share_three_providers_exactly() {
+    let app = spawn_app().await;
+    let t = app.signup("trio").await;
+    app.enable_all_plugins(&t).await;
+    let mut providers = Vec::new();
+    for name in ["Ana", "Bo", "Cy"] {
+        let body = json!({"type": "provider", "name": name, "email": format!("{name}@trio.example"), "tags": ["trio"],
+            "calendar": calendar()});
+        providers.push(post(&app, &t.token, "/v1/bookables", &body).await["id"].as_str().unwrap().to_owned());
+    }
+    let tpl = post(
+        &app,
+        &t.token,
+        "/v1/service-templates",
+        &template(
+            json!({"bookable_type": "provider",
+        "criteria": {"tags": ["trio"]}}),
+            json!({}),
+        ),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let start = hour_from_now(24 * 3);
+    let body = json!({"service_template_id": tpl, "start": at(start)});
+    let results = join_all((0..48).map(|_| app.send_as(&t.token, Method::POST, "/v1/bookings", &body))).await;
+    let mut won = Vec::new();
+    for res in results {
+        match res.status().as_u16() {
+            201 => won.push(res.json::<Value>().await.unwrap()),
+            409 => assert_eq!(res.json::<Value>().await.unwrap()["code"], "slot_unavailable"),
+            other => panic!("{other}: {}", res.text().await.unwrap()),
+        }
+    }
+    assert_eq!(won.len(), 3, "{won:?}");
+    let mut used: Vec<String> = won.iter().map(|b| b.to_string()).collect();
+    used.retain(|b| providers.iter().any(|p| b.contains(p.as_str())));
+    assert_eq!(used.len(), 3, "each booking names one of the providers");
+    for p in &providers {
+        assert_eq!(won.iter().filter(|b| b.to_string().contains(p.as_str())).count(), 1, "{p} booked once");
+    }
+    // Naming a provider each, at another hour, every client wins.
+    let later = start + Duration::hours(2);
+    let bodies: Vec<Value> = providers
+        .iter()
+        .map(|p| json!({"service_template_id": tpl, "start": at(later), "bookable_ids": [[p]]}))
+        .collect();
+    let named = bodies
+        .iter()
+        .map(|body| async { app.send_as(&t.token, Method::POST, "/v1/bookings", body).await.status().as_u16() });
+    assert_eq!(join_all(named).await, [201, 201, 201]);
+}

@@ -4,7 +4,7 @@
 //! SQLite's serialized write transactions), and on PostgreSQL enforced again by the
 //! exclusion constraint on `booking_allocations`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use atrium_bookables::model::{BookableDetails, CompanyProviderFields, DispatchMethod, name_of};
 use atrium_bookables::service::{BookableSchedule, CandidateFilter, OverrideKind, lock, schedules};
@@ -327,30 +327,61 @@ pub async fn allocate(
         bookable_id: None,
         location_id: None,
     };
-    // Lock every candidate first, then read what occupies them: a competitor that
-    // committed before we got the locks is seen; one after us waits for our commit.
     let (filters, found) = candidates(tx, template, &ask).await?;
-    let ids: Vec<Uuid> = found.iter().map(|s| s.bookable.id).collect();
-    lock(tx, &ids).await?;
-    // Holds past their expiry stop occupying the candidates now, before the sweeper gets to them.
-    repo::allocations::release_expired_holds(tx, &ids, now).await?;
-    let inputs = inputs_from(tx, template, &ask, now, &filters, found).await?;
-    let chosen = match claim.chosen.take() {
-        Some(chosen) => chosen,
-        None => {
-            let slots = crate::availability::search(&inputs.search, &inputs.calendars, &inputs.existing);
-            let slot = slots
-                .into_iter()
-                .find(|s| s.start == claim.start)
-                .ok_or(BookingsError::SlotUnavailable("no bookable is free for this slot"))?;
-            pick(&inputs.search, &slot.options)?
+    // Named bookables are locked as they are. Otherwise the engine picks from what the
+    // candidates look like now, unlocked, and locks only its pick; a competitor that took
+    // the pick in between is seen after the lock, and the engine picks again.
+    let named = claim.chosen.take();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let chosen = match &named {
+            Some(chosen) => chosen.clone(),
+            None => {
+                let inputs = inputs_from(tx, template, &ask, now, &filters, found.clone()).await?;
+                let slots = crate::availability::search(&inputs.search, &inputs.calendars, &inputs.existing);
+                let slot = slots
+                    .into_iter()
+                    .find(|s| s.start == claim.start)
+                    .ok_or(BookingsError::SlotUnavailable("no bookable is free for this slot"))?;
+                pick(&inputs.search, &slot.options)?
+            }
+        };
+        // Lock what the booking will occupy, in id order (no deadlock between two bookings
+        // of overlapping sets), then read what occupies it: a competitor that committed
+        // before we got the locks is seen; one after us waits for our commit.
+        let wanted: HashSet<Uuid> = chosen.iter().flatten().copied().collect();
+        let mut ids: Vec<Uuid> = wanted.iter().copied().collect();
+        ids.sort();
+        lock(tx, &ids).await?;
+        // Holds past their expiry stop occupying them now, before the sweeper gets to them.
+        repo::allocations::release_expired_holds(tx, &ids, now).await?;
+        let mine = found.iter().filter(|s| wanted.contains(&s.bookable.id)).cloned().collect();
+        let inputs = inputs_from(tx, template, &ask, now, &filters, mine).await?;
+        match check(&inputs.search, &inputs.calendars, &inputs.existing, claim.start, &chosen) {
+            Ok(()) => return occupy_all(tx, template, &inputs, &claim, &chosen, now).await,
+            Err(Unavailable::Taken | Unavailable::DailyLimit | Unavailable::SeatsFull)
+                if named.is_none() && attempts < PICK_ATTEMPTS => {}
+            Err(why) => return Err(slot_unavailable(why)),
         }
-    };
-    check(&inputs.search, &inputs.calendars, &inputs.existing, claim.start, &chosen).map_err(slot_unavailable)?;
+    }
+}
+
+/// How often the engine picks again when a competitor took its pick first.
+const PICK_ATTEMPTS: u32 = 3;
+
+async fn occupy_all(
+    tx: &TenantTx,
+    template: &Template,
+    inputs: &Inputs,
+    claim: &Claim,
+    chosen: &[Vec<Uuid>],
+    now: DateTime<Utc>,
+) -> Result<Vec<allocations::Model>, BookingsError> {
     let mut rows = Vec::new();
-    for (requirement, ids) in template.state.required_bookables.iter().zip(&chosen) {
+    for (requirement, ids) in template.state.required_bookables.iter().zip(chosen) {
         for id in ids {
-            rows.push(occupy(tx, template, &inputs, &claim, name_of(&requirement.role), *id, now).await?);
+            rows.push(occupy(tx, template, inputs, claim, name_of(&requirement.role), *id, now).await?);
         }
     }
     Ok(rows)
