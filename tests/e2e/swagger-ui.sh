@@ -35,4 +35,10 @@ check 'class="swagger-ui' "Swagger UI mounted"
 check 'opblock-summary-path' "operations rendered from /openapi.json"
 check 'data-path="/health"' "the /health operation is listed"
 check 'btn authorize' "the Authorize button is offered"
+check 'href="./favicon.svg"' "the deployment's icon, not Swagger's"
+absent() { if grep -q -- "$1" <<<"$dom"; then echo "PRESENT: $2" >&2; fail=1; else echo "ok: $2"; fi; }
+absent 'class="topbar' "no Swagger top bar (logo, Explore box)"
+absent 'favicon-32x32' "no Swagger favicon"
+curl -sf "$base/docs/favicon.svg" | grep -q '>A</text>' && echo "ok: the icon shows the title's letter" \
+  || { echo "MISSING: the icon shows the title's letter" >&2; fail=1; }
 exit $fail

@@ -67,6 +67,12 @@ async fn swagger_ui_is_served_offline_under_the_deployment_title() {
     }
     let init = app.get("/docs/swagger-initializer.js").await.text().await.unwrap();
     assert!(init.contains("/openapi.json"), "{init}");
+    // White label: no Swagger top bar (logo and "Explore" box), the deployment's icon.
+    assert!(init.contains("BaseLayout") && !init.contains("StandaloneLayout"), "{init}");
+    assert!(!html.contains("favicon-32x32") && html.contains("href=\"./favicon.svg\""), "{html}");
+    let icon = app.get("/docs/favicon.svg").await;
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    assert!(icon.text().await.unwrap().contains(">A</text>"));
     let spec: Value = app.get("/openapi.json").await.json().await.unwrap();
     assert_eq!(spec["info"]["title"], "Acme <Bookings>");
 }
