@@ -5,7 +5,7 @@
 
 use atrium_core::audit::{self, AuditActor, Change};
 use atrium_core::auth;
-use atrium_core::context::Principal;
+use atrium_core::context::{PermissionSet, Principal, grant_text, parse_grant};
 use atrium_core::db::TenantTx;
 use atrium_core::error::FieldError;
 use atrium_core::ids::{TenantId, UserId};
@@ -66,7 +66,23 @@ pub async fn verify(db: &DatabaseConnection, presented: &PresentedKey<'_>) -> Re
         let current = k.secret_hash == hash;
         let previous = k.previous_secret_hash.as_deref() == Some(hash.as_str())
             && k.previous_valid_until.is_some_and(|until| until > now);
-        (current || previous) && k.revoked_at.is_none() && k.expires_at.is_none_or(|e| e > now)
+        (current || previous) && is_live(k, now)
+    }))
+}
+
+/// Whether the key may act at `now`: neither revoked nor expired.
+pub fn is_live(key: &entity::Model, now: DateTime<Utc>) -> bool {
+    key.revoked_at.is_none() && key.expires_at.is_none_or(|e| e > now)
+}
+
+/// What a key may do: its scopes ∩ its creator's current permissions, each at the
+/// narrower of the two scopes. A key never exceeds what its creator may do now.
+pub fn permissions(key: &entity::Model, creator: &PermissionSet) -> PermissionSet {
+    let scopes = atrium_core::json::strings(&key.scopes);
+    PermissionSet::new(scopes.iter().filter_map(|grant| {
+        let (permission, wanted) = parse_grant(grant);
+        let held = creator.scope_of(permission)?;
+        Some(grant_text(permission, wanted.min(held)))
     }))
 }
 

@@ -14,9 +14,11 @@ use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use atrium_core::audit::{self, AuditActor, Change};
+use atrium_core::context::{MemberPermissions, PermissionSet};
 use atrium_core::db::TenantTx;
 use atrium_core::events::{self, entity as event_entity};
-use atrium_core::ids::TenantId;
+use atrium_core::ids::{TenantId, UserId};
+use atrium_core::plugin::Catalog;
 use chrono::{Duration, Utc};
 use rand::Rng;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, IntoActiveModel, Set};
@@ -27,8 +29,8 @@ use crate::entities::{webhook_attempts as attempts, webhook_deliveries as delive
 use crate::events::IntegrationsEvent;
 use crate::repo::{self, outbox};
 use crate::views::WebhookEndpointView;
-use crate::webhooks::{new_delivery, subscribed};
-use crate::{signing, ssrf};
+use crate::webhooks::{may_receive, new_delivery, subscribed};
+use crate::{api_keys, signing, ssrf};
 
 /// The settings live with the webhook domain (the handlers use them too); named here as
 /// well because the server builds them for the worker.
@@ -59,10 +61,19 @@ pub struct Worker {
     db: DatabaseConnection,
     settings: Arc<WebhookSettings>,
     client: reqwest::Client,
+    /// Each event type's read permission, checked at fan-out.
+    catalog: Arc<Catalog>,
+    /// Subscribers' current rights.
+    members: Arc<dyn MemberPermissions>,
 }
 
 impl Worker {
-    pub fn new(db: DatabaseConnection, settings: Arc<WebhookSettings>) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        db: DatabaseConnection,
+        settings: Arc<WebhookSettings>,
+        catalog: Arc<Catalog>,
+        members: Arc<dyn MemberPermissions>,
+    ) -> Result<Self, reqwest::Error> {
         let mut client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(settings.timeout)
@@ -71,7 +82,7 @@ impl Worker {
         if !settings.allow_private {
             client = client.dns_resolver(Arc::new(ssrf::GuardedResolver));
         }
-        Ok(Self { db, settings, client: client.build()? })
+        Ok(Self { db, settings, client: client.build()?, catalog, members })
     }
 
     /// Runs until `shutdown`: a few loops side by side, so one batch's database work
@@ -139,11 +150,17 @@ impl Worker {
         let tx = TenantTx::begin(&self.db, tenant, false).await?;
         let events = outbox::events(&tx, ids).await?;
         let targets = outbox::enabled_endpoints(&tx).await?;
+        let rights = self.subscriber_rights(&tx, &targets).await?;
         tx.commit().await?;
         let mut deliveries = Vec::new();
         for event in &events {
-            // Endpoints receive what happens after they were registered.
-            let targets = targets.iter().filter(|e| e.created_at <= event.occurred_at);
+            // Endpoints receive what happens after they were registered, and only what
+            // their subscriber may read now.
+            let targets = targets.iter().filter(|e| e.created_at <= event.occurred_at).filter(|e| {
+                rights
+                    .get(&e.id)
+                    .is_none_or(|held| held.as_ref().is_some_and(|p| may_receive(&self.catalog, p, &event.event_type)))
+            });
             deliveries.extend(
                 targets.filter(|e| subscribed(e, &event.event_type)).map(|e| new_delivery(tenant.0, e.id, event.id)),
             );
@@ -155,6 +172,45 @@ impl Worker {
             events: events.into_iter().map(|e| (e.id, e)).collect(),
             fresh: true,
         })
+    }
+
+    /// What each endpoint's subscriber may read now: the member's current permissions,
+    /// through the API key they used (which must still be live), if any. `None` for a
+    /// subscriber who may read nothing (no longer a member, a revoked key); endpoints
+    /// from before subscribers were recorded are absent (not restricted).
+    async fn subscriber_rights(
+        &self,
+        tx: &TenantTx,
+        targets: &[endpoints::Model],
+    ) -> Result<HashMap<Uuid, Option<PermissionSet>>, DbErr> {
+        let tenant = tx.tenant_id();
+        let mut members: HashMap<Uuid, Option<Arc<PermissionSet>>> = HashMap::new();
+        let mut rights = HashMap::new();
+        for endpoint in targets {
+            let Some(user) = endpoint.subscribed_by else { continue };
+            let member = match members.get(&user) {
+                Some(held) => held.clone(),
+                None => {
+                    let held = self
+                        .members
+                        .member_permissions(tenant, UserId(user))
+                        .await
+                        .map_err(|e| DbErr::Custom(format!("the subscriber's permissions: {e}")))?;
+                    members.insert(user, held.clone());
+                    held
+                }
+            };
+            let held = match (member, endpoint.subscribed_by_key) {
+                (None, _) => None,
+                (Some(member), None) => Some(member.as_ref().clone()),
+                (Some(member), Some(key)) => repo::api_keys::find(tx, key)
+                    .await?
+                    .filter(|k| k.created_by == user && api_keys::is_live(k, Utc::now()))
+                    .map(|k| api_keys::permissions(&k, &member)),
+            };
+            rights.insert(endpoint.id, held);
+        }
+        Ok(rights)
     }
 
     /// Runs `work` while renewing the lease on `events` every half lease, so that a batch

@@ -146,7 +146,8 @@ impl Application {
         let shutdown = CancellationToken::new();
         let mut background = Vec::new();
         if config.webhook_worker {
-            let worker = Worker::new(db.clone(), webhooks.clone()).map_err(|e| StartError::Worker(e.to_string()))?;
+            let worker = Worker::new(db.clone(), webhooks.clone(), catalog.clone(), authz.clone())
+                .map_err(|e| StartError::Worker(e.to_string()))?;
             background.extend(worker.spawn(shutdown.clone()));
         }
         if config.jobs {

@@ -73,7 +73,7 @@ pub async fn webhook_endpoints_update(
     body: Json<WebhookEndpointPatch>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(WEBHOOKS_WRITE)?;
-    let change = EndpointChange::parse(&settings, &catalog, body.into_inner()).await?;
+    let change = EndpointChange::parse(&settings, &catalog, ctx.principal(), body.into_inner()).await?;
     let tx = ctx.write().await?;
     let e = webhooks::find(&tx, *id).await?;
     check_if_match(&req, e.version)?;
