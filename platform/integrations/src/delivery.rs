@@ -3,7 +3,9 @@
 //! deliveries — in their final state — and marks the events dispatched; then delivers
 //! what else is due (retries, and deliveries a dead worker left behind) —
 //! signed per Standard Webhooks, 15 s timeout, no redirects followed, 2xx is success —
-//! and records every attempt. Failures are retried on the configured schedule with
+//! and records every attempt. At most a configured number of requests are in flight to
+//! one host; a delivery that finds its host busy is not attempted and waits for a later
+//! poll. Failures are retried on the configured schedule with
 //! ±10 % jitter; a 410 disables the endpoint at once, and so do failures lasting longer
 //! than the configured limit. Events and deliveries are claimed with a lease (on
 //! PostgreSQL through `FOR UPDATE SKIP LOCKED`), so instances share the queue and a killed
@@ -57,7 +59,52 @@ struct Batch {
     fresh: bool,
 }
 
+/// Requests in flight per host, shared by the worker's loops: at most `limit` each, so
+/// one change fanned out to many endpoints on one host does not become a flood of
+/// simultaneous requests to it. A delivery that finds its host busy waits for a later poll.
+struct HostSlots {
+    limit: usize,
+    busy: std::sync::Mutex<HashMap<String, usize>>,
+}
+
+/// One request's place among its host's; given back when dropped.
+struct HostSlot<'a> {
+    slots: &'a HostSlots,
+    host: String,
+}
+
+impl HostSlots {
+    fn new(limit: usize) -> Self {
+        Self { limit: limit.max(1), busy: Default::default() }
+    }
+
+    /// A place for a request to `url`'s host, if it has one free.
+    fn take(&self, url: &str) -> Option<HostSlot<'_>> {
+        let host = reqwest::Url::parse(url).ok()?.host_str()?.to_ascii_lowercase();
+        let mut busy = self.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = busy.entry(host.clone()).or_default();
+        if *n >= self.limit {
+            return None;
+        }
+        *n += 1;
+        Some(HostSlot { slots: self, host })
+    }
+}
+
+impl Drop for HostSlot<'_> {
+    fn drop(&mut self) {
+        let mut busy = self.slots.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = busy.get_mut(&self.host) {
+            *n -= 1;
+            if *n == 0 {
+                busy.remove(&self.host);
+            }
+        }
+    }
+}
+
 pub struct Worker {
+    hosts: HostSlots,
     db: DatabaseConnection,
     settings: Arc<WebhookSettings>,
     client: reqwest::Client,
@@ -82,7 +129,14 @@ impl Worker {
         if !settings.allow_private {
             client = client.dns_resolver(Arc::new(ssrf::GuardedResolver));
         }
-        Ok(Self { db, settings, client: client.build()?, catalog, members })
+        Ok(Self {
+            hosts: HostSlots::new(settings.max_in_flight_per_host),
+            db,
+            settings,
+            client: client.build()?,
+            catalog,
+            members,
+        })
     }
 
     /// Runs until `shutdown`: a few loops side by side, so one batch's database work
@@ -265,7 +319,10 @@ impl Worker {
                 async move {
                     match (target, message) {
                         (Some((e, secrets)), Some(m)) if e.enabled && d.state == "pending" => {
-                            self.send(&e.url, secrets, m).await
+                            match self.hosts.take(&e.url) {
+                                Some(_slot) => self.send(&e.url, secrets, m).await,
+                                None => Outcome::Deferred,
+                            }
                         }
                         _ => Outcome::Skipped,
                     }
@@ -294,9 +351,16 @@ impl Worker {
         let mut stored = Vec::new();
         let mut attempts_rows = Vec::new();
         let mut others = Vec::new();
+        // Deliveries whose host was busy: not attempted, due again at the next poll.
+        let later = now + Duration::from_std(self.settings.poll_interval).unwrap_or(Duration::zero());
+        let mut deferred = Vec::new();
         for (delivery, outcome) in claimed.iter().zip(outcomes) {
             let healthy = endpoints.get(&delivery.endpoint_id).is_some_and(|e| e.failing_since.is_none());
             match outcome {
+                Outcome::Deferred if fresh => {
+                    stored.push(deliveries::Model { next_attempt_at: later, ..delivery.clone() });
+                }
+                Outcome::Deferred => deferred.push(delivery.id),
                 Outcome::Answered { status, excerpt, latency } if (200..300).contains(&status) && healthy => {
                     attempts_rows.push(attempt_row(tenant, delivery, now, Some(status), None, latency, Some(excerpt)));
                     if fresh {
@@ -324,6 +388,7 @@ impl Worker {
         for (status, ids) in succeeded {
             outbox::mark_succeeded(&tx, ids, i32::from(status), now).await?;
         }
+        outbox::defer(&tx, deferred, later, now).await?;
         if fresh {
             outbox::mark_dispatched(&tx, events.keys().copied(), now).await?;
         }
@@ -412,13 +477,13 @@ impl Worker {
                 (Some(i32::from(*status)), None, *latency, Some(excerpt.clone()))
             }
             Outcome::Failed { error, latency } => (None, Some(error.clone()), *latency, None),
-            Outcome::Skipped => (None, None, StdDuration::ZERO, None),
+            Outcome::Skipped | Outcome::Deferred => (None, None, StdDuration::ZERO, None),
         };
         let mut am = delivery.clone().into_active_model();
         am.leased_until = Set(None);
         am.updated_at = Set(now);
         let endpoint = match (&outcome, endpoints.get(&delivery.endpoint_id)) {
-            (Outcome::Skipped, _) | (_, None) => {
+            (Outcome::Skipped | Outcome::Deferred, _) | (_, None) => {
                 am.state = Set("failed".into());
                 repo::webhooks::update_delivery(tx, am).await?;
                 return Ok(());
@@ -533,9 +598,18 @@ impl Message {
 }
 
 enum Outcome {
-    Answered { status: u16, excerpt: String, latency: StdDuration },
-    Failed { error: String, latency: StdDuration },
+    Answered {
+        status: u16,
+        excerpt: String,
+        latency: StdDuration,
+    },
+    Failed {
+        error: String,
+        latency: StdDuration,
+    },
     Skipped,
+    /// Not sent: the host had as many requests in flight as it may.
+    Deferred,
 }
 
 /// `(tenant_id, id)` rows, grouped by tenant.

@@ -34,6 +34,11 @@ pub struct WebhookSettings {
     pub poll_interval: StdDuration,
     /// A claim lasts this long; a delivery claimed by a worker that died is retried then.
     pub lease: Duration,
+    /// Endpoints one tenant may register.
+    pub endpoints_per_tenant: u32,
+    /// Requests in flight to one host at most (per worker instance); deliveries beyond it
+    /// wait for a later poll.
+    pub max_in_flight_per_host: usize,
 }
 
 /// Until then the secret before the last rotation signs too.
@@ -185,8 +190,20 @@ impl NewEndpoint {
     }
 }
 
-/// Registers the endpoint; returns it with its signing secret (shown now, and on rotation).
-pub async fn create(tx: &TenantTx, actor: &AuditActor, new: NewEndpoint) -> Result<(webhook_endpoints::Model, String)> {
+/// Registers the endpoint, within the tenant's cap; returns it with its signing secret
+/// (shown now, and on rotation).
+pub async fn create(
+    tx: &TenantTx,
+    settings: &WebhookSettings,
+    actor: &AuditActor,
+    new: NewEndpoint,
+) -> Result<(webhook_endpoints::Model, String)> {
+    let cap = settings.endpoints_per_tenant;
+    if repo::webhooks::count_endpoints_for_insert(tx).await? >= u64::from(cap) {
+        return Err(IntegrationsError::LimitReached(format!(
+            "the tenant has {cap} webhook endpoints, the most it may have; delete one to register another"
+        )));
+    }
     let now = Utc::now();
     let endpoint = repo::webhooks::insert_endpoint(
         tx,

@@ -142,6 +142,8 @@ impl Application {
             disable_after: chrono::Duration::hours(config.webhook_disable_after_hours as i64),
             poll_interval: std::time::Duration::from_millis(config.webhook_poll_interval_ms),
             lease: chrono::Duration::seconds(config.webhook_lease_seconds.max(1) as i64),
+            endpoints_per_tenant: config.webhook_endpoints_per_tenant,
+            max_in_flight_per_host: config.webhook_max_in_flight_per_host.max(1),
         });
         let shutdown = CancellationToken::new();
         let mut background = Vec::new();

@@ -84,6 +84,11 @@ pub struct Config {
     /// Whether this instance runs the delivery worker (instances that only serve the API
     /// turn it off; at least one instance must run it).
     pub webhook_worker: bool,
+    /// Webhook endpoints one tenant may register.
+    pub webhook_endpoints_per_tenant: u32,
+    /// Requests the delivery worker has in flight to one host at most (per instance);
+    /// deliveries beyond it wait for a later poll.
+    pub webhook_max_in_flight_per_host: usize,
     /// Proxies (CIDR blocks or addresses) whose `X-Forwarded-For` is believed: throttles,
     /// rate limits and the audit log then use the client's address they forwarded for.
     pub trusted_proxies: Vec<String>,
@@ -168,6 +173,8 @@ impl Default for Config {
             webhook_poll_interval_ms: 100,
             webhook_lease_seconds: 60,
             webhook_worker: true,
+            webhook_endpoints_per_tenant: 20,
+            webhook_max_in_flight_per_host: 4,
             trusted_proxies: Vec::new(),
             anonymous_rate_limit_per_minute: 300,
             metrics_token: None,
@@ -302,6 +309,8 @@ impl Config {
         set(&var, "ATRIUM_WEBHOOK_POLL_INTERVAL_MS", &mut self.webhook_poll_interval_ms)?;
         set(&var, "ATRIUM_WEBHOOK_LEASE_SECONDS", &mut self.webhook_lease_seconds)?;
         set(&var, "ATRIUM_WEBHOOK_WORKER", &mut self.webhook_worker)?;
+        set(&var, "ATRIUM_WEBHOOK_ENDPOINTS_PER_TENANT", &mut self.webhook_endpoints_per_tenant)?;
+        set(&var, "ATRIUM_WEBHOOK_MAX_IN_FLIGHT_PER_HOST", &mut self.webhook_max_in_flight_per_host)?;
         set(&var, "ATRIUM_JOBS", &mut self.jobs)?;
         if let Some(list) = var("ATRIUM_TRUSTED_PROXIES") {
             self.trusted_proxies =
@@ -361,6 +370,9 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "webhook_retry_schedule_ms needs at least one attempt and the poll interval must be positive".into(),
             ));
+        }
+        if self.webhook_max_in_flight_per_host == 0 {
+            return Err(ConfigError::Invalid("ATRIUM_WEBHOOK_MAX_IN_FLIGHT_PER_HOST must be positive".into()));
         }
         if let Err(message) = self.trusted_proxy_blocks() {
             return Err(ConfigError::Invalid(format!("ATRIUM_TRUSTED_PROXIES: {message}")));

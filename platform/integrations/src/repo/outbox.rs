@@ -163,6 +163,23 @@ pub async fn mark_succeeded(tx: &TenantTx, ids: Vec<Uuid>, status: i32, at: Date
         .map(drop)
 }
 
+/// Releases the stored deliveries `ids` unattempted (their host was busy): due again
+/// `due`.
+pub async fn defer(tx: &TenantTx, ids: Vec<Uuid>, due: DateTime<Utc>, at: DateTime<Utc>) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    webhook_deliveries::Entity::update_many()
+        .col_expr(webhook_deliveries::Column::NextAttemptAt, Expr::value(due))
+        .col_expr(webhook_deliveries::Column::LeasedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(webhook_deliveries::Column::UpdatedAt, Expr::value(at))
+        .filter(webhook_deliveries::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(webhook_deliveries::Column::Id.is_in(ids))
+        .exec(tx.conn())
+        .await
+        .map(drop)
+}
+
 /// Marks `events` dispatched and releases their lease.
 pub async fn mark_dispatched(
     tx: &TenantTx,
