@@ -517,3 +517,119 @@ async fn security_7_deliveries_to_one_host_are_limited_in_flight() {
         assert_eq!(statuses, [&json!(200)], "one successful attempt, no recorded wait: {log}");
     }
 }
+
+/// Whether `delivery` carries a valid signature by `secret` (the HMAC checked here, and
+/// with the `standardwebhooks` library when it is installed).
+fn signed_by(secret: &str, delivery: &atrium_tests::receiver::Received) -> bool {
+    let (Some(id), Some(ts), Some(sig)) =
+        (delivery.header("webhook-id"), delivery.header("webhook-timestamp"), delivery.header("webhook-signature"))
+    else {
+        return false;
+    };
+    let Ok(ts) = ts.parse::<i64>() else { return false };
+    let expected = atrium_integrations::signing::sign(secret, id, ts, delivery.body.as_bytes()).unwrap();
+    let ours = sig.split(' ').any(|s| s == expected);
+    match atrium_tests::receiver::verify_with_standardwebhooks(&[(secret.to_owned(), delivery.clone())]) {
+        Some(verdicts) => ours && verdicts == ["ok"],
+        None => ours,
+    }
+}
+
+fn secrets(list: &[&str]) -> Vec<atrium_core::secret::Secret> {
+    list.iter().map(|s| atrium_core::secret::Secret::new(*s)).collect()
+}
+
+/// A sibling of `first` running the delivery worker with these keys, and its owner's
+/// token for tenant `slug`.
+async fn rotated_instance(
+    first: &atrium_tests::TestApp,
+    slug: &str,
+    jwt: &str,
+    previous: &[&str],
+    keys: &[&str],
+) -> (atrium_tests::TestApp, String) {
+    let app = first
+        .spawn_sibling_with(
+            |c| {
+                c.webhooks_allow_private = true;
+                c.webhook_poll_interval_ms = 20;
+                c.webhook_retry_schedule_ms = vec![0, 60_000];
+                c.jwt_secret = Some(atrium_core::secret::Secret::new(jwt));
+                c.jwt_previous_secrets = secrets(previous);
+                c.encryption_keys = secrets(keys);
+            },
+            compiled(),
+        )
+        .await;
+    let token = app.sign_in(&format!("owner@{slug}.example"), slug).await["access_token"].as_str().unwrap().to_owned();
+    (app, token)
+}
+
+const KEY_1: &str = "encryption-key-one-0123456789abcdef0123456789";
+const KEY_2: &str = "encryption-key-two-0123456789abcdef0123456789";
+const KEY_3: &str = "encryption-key-three-0123456789abcdef01234567";
+const JWT_2: &str = "a-second-jwt-secret-0123456789abcdef012345";
+
+/// #3: webhook secrets at rest have their own keyring. A JWT key rotation leaves
+/// deliveries signed; so does an encryption key rotation (and the secret is re-sealed
+/// with the new key); a secret no configured key opens makes a recorded failed attempt,
+/// never an unsigned request.
+#[tokio::test]
+async fn security_3_webhook_secrets_survive_key_rotations_and_never_go_out_unsigned() {
+    use atrium_tests::receiver::Receiver;
+    let first = webhook_app(|c| {
+        c.webhook_worker = false;
+        c.encryption_keys = secrets(&[KEY_1]);
+    })
+    .await;
+    let t = first.signup("rotating").await;
+    let receiver = Receiver::start(&[]).await;
+    let res = create_endpoint(&first, &t.token, &receiver.url, json!(["location.created"])).await;
+    assert_eq!(res.status(), 201);
+    let ep: Value = res.json().await.unwrap();
+    let secret = ep["secret"].as_str().unwrap().to_owned();
+    let id = ep["id"].as_str().unwrap().to_owned();
+
+    // 1. A new JWT secret, the old one still verifying: deliveries stay signed.
+    let (jwt_rotated, token) =
+        rotated_instance(&first, "rotating", JWT_2, &[atrium_tests::TEST_JWT_SECRET], &[KEY_1]).await;
+    new_location(&jwt_rotated, &token, "After the JWT rotation").await;
+    let got = receiver.wait_for(1).await;
+    assert!(signed_by(&secret, &got[0]), "signed after a JWT rotation: {:?}", got[0].headers);
+    drop(jwt_rotated);
+    // A stopped instance's worker winds down.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // 2. A new encryption key first, the old one second: signed, and re-sealed.
+    let (key_rotated, token) = rotated_instance(&first, "rotating", JWT_2, &[], &[KEY_2, KEY_1]).await;
+    new_location(&key_rotated, &token, "After the key rotation").await;
+    let got = receiver.wait_for(2).await;
+    assert!(signed_by(&secret, &got[1]), "signed after an encryption key rotation: {:?}", got[1].headers);
+    drop(key_rotated);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // 3. The old key gone: the secret was re-sealed with the new one, so still signed.
+    let (old_key_gone, token) = rotated_instance(&first, "rotating", JWT_2, &[], &[KEY_2]).await;
+    new_location(&old_key_gone, &token, "With the new key alone").await;
+    let got = receiver.wait_for(3).await;
+    assert!(signed_by(&secret, &got[2]), "re-sealed with the new key: {:?}", got[2].headers);
+    drop(old_key_gone);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // 4. No key that opens it: a recorded failed attempt, and nothing reaches the receiver.
+    let (lost, token) = rotated_instance(&first, "rotating", JWT_2, &[], &[KEY_3]).await;
+    new_location(&lost, &token, "With an unrelated key").await;
+    let mut log = Value::Null;
+    for _ in 0..100 {
+        log = lost.get_as(&token, &format!("/v1/webhook-endpoints/{id}/deliveries")).await.json().await.unwrap();
+        if log["data"].as_array().unwrap().len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let newest = &log["data"][0];
+    assert!(newest["status_code"].is_null(), "{log}");
+    assert!(newest["error"].as_str().unwrap_or_default().contains("secret"), "{log}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 3, "nothing was sent, signed or not");
+}

@@ -310,7 +310,10 @@ impl Worker {
         let tenant = *tenant;
         // Each event's body is serialized once, each endpoint's secrets opened once.
         let bodies: HashMap<Uuid, Message> = events.values().map(|e| (e.id, Message::of(e))).collect();
-        let secrets: HashMap<Uuid, Vec<String>> = endpoints.values().map(|e| (e.id, self.secrets(e))).collect();
+        let mut secrets: HashMap<Uuid, Option<Vec<String>>> = HashMap::new();
+        for e in endpoints.values() {
+            secrets.insert(e.id, self.secrets(tenant, e).await);
+        }
         let sends: Vec<_> = claimed
             .iter()
             .map(|d| {
@@ -318,7 +321,13 @@ impl Worker {
                 let message = bodies.get(&d.event_id);
                 async move {
                     match (target, message) {
-                        (Some((e, secrets)), Some(m)) if e.enabled && d.state == "pending" => {
+                        (Some((e, None)), Some(_)) if e.enabled && d.state == "pending" => Outcome::Failed {
+                            error: "not sent: the endpoint's signing secret cannot be opened with the configured \
+                                    encryption keys (ATRIUM_ENCRYPTION_KEYS)"
+                                .into(),
+                            latency: StdDuration::ZERO,
+                        },
+                        (Some((e, Some(secrets))), Some(m)) if e.enabled && d.state == "pending" => {
                             match self.hosts.take(&e.url) {
                                 Some(_slot) => self.send(&e.url, secrets, m).await,
                                 None => Outcome::Deferred,
@@ -399,18 +408,48 @@ impl Worker {
     }
 
     /// The secrets that sign for `endpoint` now: its current one, and the previous one
-    /// during a rotation's grace period.
-    fn secrets(&self, endpoint: &endpoints::Model) -> Vec<String> {
-        let mut secrets = Vec::new();
-        if let Some(s) = self.settings.sealer.open(&endpoint.secret) {
-            secrets.push(String::from_utf8_lossy(&s).into_owned());
+    /// during a rotation's grace period. `None` when the current one cannot be opened (no
+    /// configured key sealed it): the endpoint then gets no request at all, never an
+    /// unsigned one. Secrets opened with an earlier key are re-sealed with the current
+    /// one (recorded before sending, unless the endpoint changed meanwhile).
+    async fn secrets(&self, tenant: TenantId, endpoint: &endpoints::Model) -> Option<Vec<String>> {
+        let keyring = &self.settings.keyring;
+        let current = keyring.open(&endpoint.secret)?;
+        let mut secrets = vec![String::from_utf8_lossy(&current.plain).into_owned()];
+        let previous = endpoint.previous_secret.as_deref().and_then(|s| keyring.open(s));
+        let mut stale = !current.current;
+        if let Some(p) = &previous {
+            stale |= !p.current;
+            if endpoint.previous_valid_until.is_some_and(|until| until > Utc::now()) {
+                secrets.push(String::from_utf8_lossy(&p.plain).into_owned());
+            }
         }
-        if endpoint.previous_valid_until.is_some_and(|until| until > Utc::now())
-            && let Some(s) = endpoint.previous_secret.as_deref().and_then(|s| self.settings.sealer.open(s))
-        {
-            secrets.push(String::from_utf8_lossy(&s).into_owned());
+        if stale && let Err(err) = self.reseal(tenant, endpoint, &current.plain, previous.map(|p| p.plain)).await {
+            tracing::warn!(error = %err, endpoint = %endpoint.id, "webhook worker: re-sealing a secret");
         }
-        secrets
+        Some(secrets)
+    }
+
+    /// Stores `endpoint`'s secrets sealed with the current key, if they are still those it
+    /// read (a rotation meanwhile wins).
+    async fn reseal(
+        &self,
+        tenant: TenantId,
+        endpoint: &endpoints::Model,
+        current: &[u8],
+        previous: Option<Vec<u8>>,
+    ) -> Result<(), DbErr> {
+        let keyring = &self.settings.keyring;
+        let sealing = || DbErr::Custom("cannot seal with the current encryption key".into());
+        let secret = keyring.seal(current).ok_or_else(sealing)?;
+        let previous_secret = match (previous, &endpoint.previous_secret) {
+            (Some(plain), _) => Some(keyring.seal(&plain).ok_or_else(sealing)?),
+            // One that no key opens stays as it is.
+            (None, kept) => kept.clone(),
+        };
+        let tx = TenantTx::begin(&self.db, tenant, true).await?;
+        outbox::reseal(&tx, endpoint, secret, previous_secret).await?;
+        tx.commit().await
     }
 
     async fn send(&self, url: &str, secrets: &[String], message: &Message) -> Outcome {

@@ -7,7 +7,7 @@ use std::time::Duration as StdDuration;
 
 use atrium_core::audit::{self, AuditActor, Change};
 use atrium_core::context::{Actor, PermissionSet, Principal};
-use atrium_core::crypto::Sealer;
+use atrium_core::crypto::Keyring;
 use atrium_core::db::TenantTx;
 use atrium_core::error::FieldError;
 use atrium_core::events::entity as event_entity;
@@ -27,7 +27,8 @@ use crate::{repo, signing, ssrf};
 /// worker (retries, timeouts, leases).
 pub struct WebhookSettings {
     pub allow_private: bool,
-    pub sealer: Sealer,
+    /// Seals signing secrets at rest (the deployment's encryption keys).
+    pub keyring: Keyring,
     pub schedule: Vec<StdDuration>,
     pub timeout: StdDuration,
     pub disable_after: Duration,
@@ -145,7 +146,7 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 /// A new secret, and the same sealed for storage.
 fn new_secret(settings: &WebhookSettings) -> Result<(String, String)> {
     let secret = signing::new_secret();
-    let sealed = settings.sealer.seal(secret.as_bytes()).ok_or(IntegrationsError::Sealing)?;
+    let sealed = settings.keyring.seal(secret.as_bytes()).ok_or(IntegrationsError::Sealing)?;
     Ok((secret, sealed))
 }
 

@@ -43,6 +43,11 @@ pub struct Config {
     pub jwt_secret: Option<Secret>,
     /// Secrets that signed earlier: their tokens still verify (key rotation).
     pub jwt_previous_secrets: Vec<Secret>,
+    /// Keys that seal secrets at rest (webhook signing secrets, stored idempotent
+    /// responses), the current one first, then earlier ones that still open what they
+    /// sealed (re-sealed with the current one when next used). Generated and kept in the
+    /// database when absent.
+    pub encryption_keys: Vec<Secret>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub jwt_access_ttl_seconds: u64,
@@ -147,6 +152,7 @@ impl Default for Config {
             migration_database_url: None,
             jwt_secret: None,
             jwt_previous_secrets: Vec::new(),
+            encryption_keys: Vec::new(),
             jwt_issuer: "atrium".into(),
             jwt_audience: "atrium-api".into(),
             jwt_access_ttl_seconds: 15 * 60,
@@ -276,6 +282,9 @@ impl Config {
             self.jwt_previous_secrets =
                 list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Secret::new).collect();
         }
+        if let Some(list) = var("ATRIUM_ENCRYPTION_KEYS") {
+            self.encryption_keys = list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Secret::new).collect();
+        }
         set(&var, "ATRIUM_JWT_ISSUER", &mut self.jwt_issuer)?;
         set(&var, "ATRIUM_JWT_AUDIENCE", &mut self.jwt_audience)?;
         set(&var, "ATRIUM_JWT_ACCESS_TTL_SECONDS", &mut self.jwt_access_ttl_seconds)?;
@@ -362,6 +371,9 @@ impl Config {
             && secret.expose().len() < 32
         {
             return Err(ConfigError::Invalid("ATRIUM_JWT_SECRET must be at least 32 bytes".into()));
+        }
+        if self.encryption_keys.iter().any(|k| k.expose().len() < 32) {
+            return Err(ConfigError::Invalid("each of ATRIUM_ENCRYPTION_KEYS must be at least 32 bytes".into()));
         }
         if self.body_limit_bytes == 0 || self.request_timeout_seconds == 0 {
             return Err(ConfigError::Invalid("body_limit_bytes and request_timeout_seconds must be positive".into()));

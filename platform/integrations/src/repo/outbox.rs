@@ -180,6 +180,28 @@ pub async fn defer(tx: &TenantTx, ids: Vec<Uuid>, due: DateTime<Utc>, at: DateTi
         .map(drop)
 }
 
+/// Stores `endpoint`'s secrets sealed anew, if its row still holds the ones it was read
+/// with (a rotation of its secret meanwhile is kept). Not a change of the endpoint: its
+/// version stays.
+pub async fn reseal(
+    tx: &TenantTx,
+    endpoint: &webhook_endpoints::Model,
+    secret: String,
+    previous_secret: Option<String>,
+) -> Result<(), DbErr> {
+    let mut q = webhook_endpoints::Entity::update_many()
+        .col_expr(webhook_endpoints::Column::Secret, Expr::value(secret))
+        .col_expr(webhook_endpoints::Column::PreviousSecret, Expr::value(previous_secret))
+        .filter(webhook_endpoints::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(webhook_endpoints::Column::Id.eq(endpoint.id))
+        .filter(webhook_endpoints::Column::Secret.eq(endpoint.secret.clone()));
+    q = match &endpoint.previous_secret {
+        Some(p) => q.filter(webhook_endpoints::Column::PreviousSecret.eq(p.clone())),
+        None => q.filter(webhook_endpoints::Column::PreviousSecret.is_null()),
+    };
+    q.exec(tx.conn()).await.map(drop)
+}
+
 /// Marks `events` dispatched and releases their lease.
 pub async fn mark_dispatched(
     tx: &TenantTx,
