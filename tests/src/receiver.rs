@@ -2,6 +2,7 @@
 //! and answers with scripted statuses (then 200).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -28,6 +29,9 @@ struct State {
     script: Mutex<VecDeque<u16>>,
     /// How long each answer takes.
     delay: std::time::Duration,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
 }
 
 pub struct Receiver {
@@ -48,14 +52,15 @@ impl Receiver {
     }
 
     async fn start_with(script: &[u16], delay: std::time::Duration) -> Receiver {
-        let state =
-            Arc::new(State { received: Mutex::default(), script: Mutex::new(script.iter().copied().collect()), delay });
+        let state = Arc::new(State { script: Mutex::new(script.iter().copied().collect()), delay, ..State::default() });
         let shared = state.clone();
         let server = HttpServer::new(move || {
             let state = shared.clone();
             App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
                 let state = state.clone();
                 async move {
+                    let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    state.max_in_flight.fetch_max(now, Ordering::SeqCst);
                     let headers = req
                         .headers()
                         .iter()
@@ -68,6 +73,7 @@ impl Receiver {
                         .push(Received { headers, body: String::from_utf8_lossy(&body).into() });
                     let status = state.script.lock().unwrap().pop_front().unwrap_or(200);
                     tokio::time::sleep(state.delay).await;
+                    state.in_flight.fetch_sub(1, Ordering::SeqCst);
                     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
                         .body(format!("answered {status}"))
                 }
@@ -81,6 +87,11 @@ impl Receiver {
         let handle = server.handle();
         tokio::spawn(server);
         Receiver { url: format!("http://127.0.0.1:{port}/hook"), state, handle }
+    }
+
+    /// The most requests this receiver was answering at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
     }
 
     pub fn received(&self) -> Vec<Received> {

@@ -306,3 +306,330 @@ async fn security_11_one_tenants_failing_offer_sweep_does_not_stop_the_others() 
         assert_eq!(log["data"], json!([]), "{}: the database refused its sweep", t.slug);
     }
 }
+
+/// A webhook test app: private addresses allowed (the receiver is local), fast polls.
+async fn webhook_app(tweak: impl FnOnce(&mut atrium_server::Config)) -> atrium_tests::TestApp {
+    spawn_app_with(
+        |c| {
+            c.webhooks_allow_private = true;
+            c.webhook_poll_interval_ms = 20;
+            c.webhook_retry_schedule_ms = vec![0, 200, 200];
+            tweak(c);
+        },
+        compiled(),
+    )
+    .await
+}
+
+async fn create_endpoint(app: &atrium_tests::TestApp, token: &str, url: &str, types: Value) -> reqwest::Response {
+    app.send_as(token, Method::POST, "/v1/webhook-endpoints", &json!({"url": url, "event_types": types})).await
+}
+
+async fn new_location(app: &atrium_tests::TestApp, token: &str, name: &str) {
+    let body = json!({"name": name, "type": "virtual", "timezone": "UTC"});
+    assert_eq!(app.send_as(token, Method::POST, "/v1/locations", &body).await.status(), 201);
+}
+
+/// #1: a subscription is checked when it is changed as when it is made, and at fan-out
+/// against what the one who subscribed may read now (a narrowed role, a revoked key).
+#[tokio::test]
+async fn security_1_a_webhook_subscription_cannot_be_widened_and_follows_current_rights() {
+    use atrium_tests::receiver::Receiver;
+    let app = webhook_app(|_| {}).await;
+    let t = app.signup("widen").await;
+    let receiver = Receiver::start(&[]).await;
+
+    // A key that may manage webhooks only: refused `*` at creation and on update alike.
+    let res = app
+        .send_as(
+            &t.token,
+            Method::POST,
+            "/v1/api-keys",
+            &json!({"name": "hooks", "scopes": ["integrations:webhooks_read", "integrations:webhooks_write"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let hooks_key: Value = res.json().await.unwrap();
+    let hooks_key = hooks_key["secret"].as_str().unwrap().to_owned();
+    assert_problem(create_endpoint(&app, &hooks_key, &receiver.url, json!(["*"])).await, 403, "forbidden").await;
+    let res = create_endpoint(&app, &hooks_key, &receiver.url, json!(["webhook_endpoint.created"])).await;
+    assert_eq!(res.status(), 201);
+    let ep: Value = res.json().await.unwrap();
+    let path = format!("/v1/webhook-endpoints/{}", ep["id"].as_str().unwrap());
+    for types in [json!(["*"]), json!(["member.added"]), json!(["api_key.created", "webhook_endpoint.created"])] {
+        let res = app.send_as(&hooks_key, Method::PATCH, &path, &json!({"event_types": types})).await;
+        assert_problem(res, 403, "forbidden").await;
+    }
+    let view: Value = app.get_as(&t.token, &path).await.json().await.unwrap();
+    assert_eq!(view["event_types"], json!(["webhook_endpoint.created"]), "the refused changes left it as it was");
+    // A change within its rights passes.
+    let res =
+        app.send_as(&hooks_key, Method::PATCH, &path, &json!({"event_types": ["webhook_endpoint.updated"]})).await;
+    assert_eq!(res.status(), 200);
+
+    // At fan-out: a member whose role loses a permission, and a revoked key, no longer get
+    // the events it covered.
+    let res = app
+        .send_as(
+            &t.token,
+            Method::POST,
+            "/v1/roles",
+            &json!({"name": "integrator", "permissions": ["integrations:webhooks_read",
+                "integrations:webhooks_write", "tenants:read", "tenants:locations_read"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let role: Value = res.json().await.unwrap();
+    let (integrator, _) = app.add_member(&t, "int@widen.example", &["integrator"]).await;
+    let by_member = Receiver::start(&[]).await;
+    let res = create_endpoint(&app, &integrator, &by_member.url, json!(["location.created", "tenant.updated"])).await;
+    assert_eq!(res.status(), 201);
+    let res = app
+        .send_as(
+            &t.token,
+            Method::POST,
+            "/v1/api-keys",
+            &json!({"name": "locations", "scopes": ["integrations:webhooks_read", "integrations:webhooks_write",
+                "tenants:locations_read"]}),
+        )
+        .await;
+    let loc_key: Value = res.json().await.unwrap();
+    let by_key = Receiver::start(&[]).await;
+    let res =
+        create_endpoint(&app, loc_key["secret"].as_str().unwrap(), &by_key.url, json!(["location.created"])).await;
+    assert_eq!(res.status(), 201);
+
+    new_location(&app, &t.token, "Before").await;
+    by_member.wait_for(1).await;
+    by_key.wait_for(1).await;
+
+    let role_path = format!("/v1/roles/{}", role["id"].as_str().unwrap());
+    let res = app
+        .send_as(
+            &t.token,
+            Method::PATCH,
+            &role_path,
+            &json!({"permissions": ["integrations:webhooks_read", "integrations:webhooks_write", "tenants:read"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let res = app
+        .send_as(
+            &t.token,
+            Method::POST,
+            &format!("/v1/api-keys/{}/revoke", loc_key["id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await;
+    assert!(res.status().is_success());
+
+    new_location(&app, &t.token, "After").await;
+    let res = app.send_as(&t.token, Method::PATCH, "/v1/tenant", &json!({"name": "Widen Renamed"})).await;
+    assert_eq!(res.status(), 200);
+    // The tenant change comes after the location: once it arrived, the location's event
+    // has been fanned out too.
+    let got = by_member.wait_for(2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let got_types: Vec<Value> = by_member.received().iter().map(|r| r.json()["type"].clone()).collect();
+    assert_eq!(got_types, [json!("location.created"), json!("tenant.updated")], "{got:?}");
+    assert_eq!(by_key.received().len(), 1, "a revoked key's endpoint gets nothing more");
+    // The `*`-wide receiver of the first key got none of it either.
+    assert!(
+        receiver.received().iter().all(|r| r.json()["type"].as_str().unwrap().starts_with("webhook_endpoint.")),
+        "{:?}",
+        receiver.received()
+    );
+}
+
+/// #17: the SSRF guard sees through IPv6 forms that embed an IPv4 address (6to4, Teredo,
+/// NAT64): an internal address inside is refused like the address itself.
+#[tokio::test]
+async fn security_17_ipv6_forms_embedding_an_internal_ipv4_are_refused() {
+    let app = spawn_app_with(|c| c.webhooks_allow_private = false, compiled()).await;
+    let t = app.signup("ssrf").await;
+    for url in [
+        "http://[2002:7f00:1::]/",
+        "http://[2002:a9fe:a9fe::1]/latest/meta-data",
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
+        "http://[64:ff9b:1::a00:1]/",
+        "http://[64:ff9b::a9fe:a9fe]/",
+    ] {
+        let res = create_endpoint(&app, &t.token, url, json!(["tenant.updated"])).await;
+        let problem = assert_problem(res, 422, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], "url", "{url}");
+    }
+}
+
+/// #7: a tenant's webhook endpoints are capped (20 by default): one more is a 409
+/// `limit_reached`, and deleting one makes room.
+#[tokio::test]
+async fn security_7_webhook_endpoints_per_tenant_are_capped() {
+    let app = webhook_app(|_| {}).await;
+    let t = app.signup("capped").await;
+    let mut last = None;
+    for i in 0..20 {
+        let res =
+            create_endpoint(&app, &t.token, &format!("http://127.0.0.1:9/hook{i}"), json!(["tenant.updated"])).await;
+        assert_eq!(res.status(), 201, "endpoint {i}");
+        last = Some(res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    let res = create_endpoint(&app, &t.token, "http://127.0.0.1:9/one-more", json!(["tenant.updated"])).await;
+    let problem = assert_problem(res, 409, "limit_reached").await;
+    assert!(problem["detail"].as_str().unwrap().contains("20"), "{problem}");
+    let other = app.signup("uncapped").await;
+    let res = create_endpoint(&app, &other.token, "http://127.0.0.1:9/hook", json!(["tenant.updated"])).await;
+    assert_eq!(res.status(), 201, "the cap is per tenant");
+    let res = app
+        .request(Method::DELETE, &format!("/v1/webhook-endpoints/{}", last.unwrap()))
+        .bearer_auth(&t.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let res = create_endpoint(&app, &t.token, "http://127.0.0.1:9/room", json!(["tenant.updated"])).await;
+    assert_eq!(res.status(), 201, "a deletion makes room");
+}
+
+/// #7: the delivery worker has at most 4 requests (by default) in flight to one host; the
+/// others wait for a later poll and are delivered then, without a failed attempt.
+#[tokio::test]
+async fn security_7_deliveries_to_one_host_are_limited_in_flight() {
+    use atrium_tests::receiver::Receiver;
+    let app = webhook_app(|_| {}).await;
+    let t = app.signup("fanout").await;
+    let receiver = Receiver::slow(std::time::Duration::from_millis(400)).await;
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        let url = format!("{}{i}", receiver.url);
+        let res = create_endpoint(&app, &t.token, &url, json!(["location.created"])).await;
+        assert_eq!(res.status(), 201);
+        ids.push(res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    new_location(&app, &t.token, "Fan out").await;
+    receiver.wait_for(10).await;
+    assert!(receiver.max_in_flight() <= 4, "{} requests in flight to one host", receiver.max_in_flight());
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(receiver.received().len(), 10, "each endpoint got the event once");
+    for id in ids {
+        let log: Value =
+            app.get_as(&t.token, &format!("/v1/webhook-endpoints/{id}/deliveries")).await.json().await.unwrap();
+        let statuses: Vec<&Value> = log["data"].as_array().unwrap().iter().map(|a| &a["status_code"]).collect();
+        assert_eq!(statuses, [&json!(200)], "one successful attempt, no recorded wait: {log}");
+    }
+}
+
+/// Whether `delivery` carries a valid signature by `secret` (the HMAC checked here, and
+/// with the `standardwebhooks` library when it is installed).
+fn signed_by(secret: &str, delivery: &atrium_tests::receiver::Received) -> bool {
+    let (Some(id), Some(ts), Some(sig)) =
+        (delivery.header("webhook-id"), delivery.header("webhook-timestamp"), delivery.header("webhook-signature"))
+    else {
+        return false;
+    };
+    let Ok(ts) = ts.parse::<i64>() else { return false };
+    let expected = atrium_integrations::signing::sign(secret, id, ts, delivery.body.as_bytes()).unwrap();
+    let ours = sig.split(' ').any(|s| s == expected);
+    match atrium_tests::receiver::verify_with_standardwebhooks(&[(secret.to_owned(), delivery.clone())]) {
+        Some(verdicts) => ours && verdicts == ["ok"],
+        None => ours,
+    }
+}
+
+fn secrets(list: &[&str]) -> Vec<atrium_core::secret::Secret> {
+    list.iter().map(|s| atrium_core::secret::Secret::new(*s)).collect()
+}
+
+/// A sibling of `first` running the delivery worker with these keys, and its owner's
+/// token for tenant `slug`.
+async fn rotated_instance(
+    first: &atrium_tests::TestApp,
+    slug: &str,
+    jwt: &str,
+    previous: &[&str],
+    keys: &[&str],
+) -> (atrium_tests::TestApp, String) {
+    let app = first
+        .spawn_sibling_with(
+            |c| {
+                c.webhooks_allow_private = true;
+                c.webhook_poll_interval_ms = 20;
+                c.webhook_retry_schedule_ms = vec![0, 60_000];
+                c.jwt_secret = Some(atrium_core::secret::Secret::new(jwt));
+                c.jwt_previous_secrets = secrets(previous);
+                c.encryption_keys = secrets(keys);
+            },
+            compiled(),
+        )
+        .await;
+    let token = app.sign_in(&format!("owner@{slug}.example"), slug).await["access_token"].as_str().unwrap().to_owned();
+    (app, token)
+}
+
+const KEY_1: &str = "encryption-key-one-0123456789abcdef0123456789";
+const KEY_2: &str = "encryption-key-two-0123456789abcdef0123456789";
+const KEY_3: &str = "encryption-key-three-0123456789abcdef01234567";
+const JWT_2: &str = "a-second-jwt-secret-0123456789abcdef012345";
+
+/// #3: webhook secrets at rest have their own keyring. A JWT key rotation leaves
+/// deliveries signed; so does an encryption key rotation (and the secret is re-sealed
+/// with the new key); a secret no configured key opens makes a recorded failed attempt,
+/// never an unsigned request.
+#[tokio::test]
+async fn security_3_webhook_secrets_survive_key_rotations_and_never_go_out_unsigned() {
+    use atrium_tests::receiver::Receiver;
+    let first = webhook_app(|c| {
+        c.webhook_worker = false;
+        c.encryption_keys = secrets(&[KEY_1]);
+    })
+    .await;
+    let t = first.signup("rotating").await;
+    let receiver = Receiver::start(&[]).await;
+    let res = create_endpoint(&first, &t.token, &receiver.url, json!(["location.created"])).await;
+    assert_eq!(res.status(), 201);
+    let ep: Value = res.json().await.unwrap();
+    let secret = ep["secret"].as_str().unwrap().to_owned();
+    let id = ep["id"].as_str().unwrap().to_owned();
+
+    // 1. A new JWT secret, the old one still verifying: deliveries stay signed.
+    let (jwt_rotated, token) =
+        rotated_instance(&first, "rotating", JWT_2, &[atrium_tests::TEST_JWT_SECRET], &[KEY_1]).await;
+    new_location(&jwt_rotated, &token, "After the JWT rotation").await;
+    let got = receiver.wait_for(1).await;
+    assert!(signed_by(&secret, &got[0]), "signed after a JWT rotation: {:?}", got[0].headers);
+    drop(jwt_rotated);
+    // A stopped instance's worker winds down.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // 2. A new encryption key first, the old one second: signed, and re-sealed.
+    let (key_rotated, token) = rotated_instance(&first, "rotating", JWT_2, &[], &[KEY_2, KEY_1]).await;
+    new_location(&key_rotated, &token, "After the key rotation").await;
+    let got = receiver.wait_for(2).await;
+    assert!(signed_by(&secret, &got[1]), "signed after an encryption key rotation: {:?}", got[1].headers);
+    drop(key_rotated);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // 3. The old key gone: the secret was re-sealed with the new one, so still signed.
+    let (old_key_gone, token) = rotated_instance(&first, "rotating", JWT_2, &[], &[KEY_2]).await;
+    new_location(&old_key_gone, &token, "With the new key alone").await;
+    let got = receiver.wait_for(3).await;
+    assert!(signed_by(&secret, &got[2]), "re-sealed with the new key: {:?}", got[2].headers);
+    drop(old_key_gone);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // 4. No key that opens it: a recorded failed attempt, and nothing reaches the receiver.
+    let (lost, token) = rotated_instance(&first, "rotating", JWT_2, &[], &[KEY_3]).await;
+    new_location(&lost, &token, "With an unrelated key").await;
+    let mut log = Value::Null;
+    for _ in 0..100 {
+        log = lost.get_as(&token, &format!("/v1/webhook-endpoints/{id}/deliveries")).await.json().await.unwrap();
+        if log["data"].as_array().unwrap().len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let newest = &log["data"][0];
+    assert!(newest["status_code"].is_null(), "{log}");
+    assert!(newest["error"].as_str().unwrap_or_default().contains("secret"), "{log}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 3, "nothing was sent, signed or not");
+}

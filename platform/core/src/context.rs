@@ -267,6 +267,16 @@ pub trait PolicyInvalidation: Send + Sync + 'static {
     fn invalidate(&self, tenant: TenantId);
 }
 
+/// What a member may do now, for work outside a request: the webhook worker checks each
+/// subscription against its subscriber's current rights when it fans an event out.
+/// Provided by the server (its cached per-tenant policy).
+#[async_trait::async_trait]
+pub trait MemberPermissions: Send + Sync + 'static {
+    /// `user`'s current permissions in `tenant`; `None` when the user is not a member of
+    /// it (any more) or the tenant is not active.
+    async fn member_permissions(&self, tenant: TenantId, user: UserId) -> Result<Option<Arc<PermissionSet>>, String>;
+}
+
 /// Commits `tx` and invalidates the tenant's cached decisions: through
 /// `pg_notify('atrium_policy', tenant)` in the same transaction on PostgreSQL (so every
 /// instance hears of it exactly when it commits), and in this process right after.

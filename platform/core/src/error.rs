@@ -45,6 +45,9 @@ pub enum ErrorCode {
     CancellationNotAllowed,
     /// The tenant does not let customers register themselves.
     RegistrationClosed,
+    /// A limit on how many of these a tenant may have is reached (webhook endpoints);
+    /// delete one to make room.
+    LimitReached,
     /// A request with this `Idempotency-Key` is still being processed.
     IdempotencyInProgress,
     /// This `Idempotency-Key` was used with another request body, method or path.
@@ -76,9 +79,12 @@ impl ErrorCode {
             Forbidden | RegistrationClosed => StatusCode::FORBIDDEN,
             NotFound | RouteNotFound | PluginDisabled => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Conflict | InvalidTransition | SlotUnavailable | CancellationNotAllowed | IdempotencyInProgress => {
-                StatusCode::CONFLICT
-            }
+            Conflict
+            | InvalidTransition
+            | SlotUnavailable
+            | CancellationNotAllowed
+            | IdempotencyInProgress
+            | LimitReached => StatusCode::CONFLICT,
             IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -107,6 +113,7 @@ impl ErrorCode {
             SlotUnavailable => "slot_unavailable",
             CancellationNotAllowed => "cancellation_not_allowed",
             RegistrationClosed => "registration_closed",
+            LimitReached => "limit_reached",
             IdempotencyInProgress => "idempotency_in_progress",
             IdempotencyKeyReused => "idempotency_key_reused",
             PreconditionFailed => "precondition_failed",
@@ -136,6 +143,7 @@ impl ErrorCode {
             SlotUnavailable => "Slot no longer available",
             CancellationNotAllowed => "Cancellation not allowed",
             RegistrationClosed => "Registration closed",
+            LimitReached => "Limit reached",
             IdempotencyInProgress => "A request with this Idempotency-Key is in progress",
             IdempotencyKeyReused => "Idempotency-Key reused with another request",
             PreconditionFailed => "Precondition failed",

@@ -5,7 +5,7 @@
 
 use atrium_core::audit::{self, AuditActor, Change};
 use atrium_core::auth;
-use atrium_core::context::Principal;
+use atrium_core::context::{PermissionSet, Principal, grant_text, parse_grant};
 use atrium_core::db::TenantTx;
 use atrium_core::error::FieldError;
 use atrium_core::ids::{TenantId, UserId};
@@ -60,13 +60,34 @@ pub async fn verify(db: &DatabaseConnection, presented: &PresentedKey<'_>) -> Re
     let tx = TenantTx::begin(db, presented.tenant, false).await?;
     let row = repo::api_keys::find(&tx, presented.key_id).await?;
     tx.commit().await?;
-    let now = Utc::now();
     let hash = auth::sha256_hex(presented.whole);
-    Ok(row.filter(|k| {
-        let current = k.secret_hash == hash;
-        let previous = k.previous_secret_hash.as_deref() == Some(hash.as_str())
-            && k.previous_valid_until.is_some_and(|until| until > now);
-        (current || previous) && k.revoked_at.is_none() && k.expires_at.is_none_or(|e| e > now)
+    Ok(row.filter(|k| secret_matches(k, &hash, Utc::now())))
+}
+
+/// Whether `hash` (of a presented key) is the key's current secret's, or its previous
+/// one's within the grace period, and the key is live at `now`. Digests are compared in
+/// constant time, both of them always: no early exit tells how much of one matched.
+fn secret_matches(key: &entity::Model, hash: &str, now: DateTime<Utc>) -> bool {
+    let current = auth::constant_time_eq(key.secret_hash.as_bytes(), hash.as_bytes());
+    let previous =
+        key.previous_secret_hash.as_deref().is_some_and(|p| auth::constant_time_eq(p.as_bytes(), hash.as_bytes()))
+            && key.previous_valid_until.is_some_and(|until| until > now);
+    (current | previous) && is_live(key, now)
+}
+
+/// Whether the key may act at `now`: neither revoked nor expired.
+pub fn is_live(key: &entity::Model, now: DateTime<Utc>) -> bool {
+    key.revoked_at.is_none() && key.expires_at.is_none_or(|e| e > now)
+}
+
+/// What a key may do: its scopes ∩ its creator's current permissions, each at the
+/// narrower of the two scopes. A key never exceeds what its creator may do now.
+pub fn permissions(key: &entity::Model, creator: &PermissionSet) -> PermissionSet {
+    let scopes = atrium_core::json::strings(&key.scopes);
+    PermissionSet::new(scopes.iter().filter_map(|grant| {
+        let (permission, wanted) = parse_grant(grant);
+        let held = creator.scope_of(permission)?;
+        Some(grant_text(permission, wanted.min(held)))
     }))
 }
 
@@ -239,4 +260,49 @@ pub async fn rotate(
     let key = repo::api_keys::update(tx, am).await?;
     record(tx, actor, IntegrationsEvent::ApiKeyRotated, &key).await?;
     Ok((key, secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(hash: &str) -> entity::Model {
+        entity::Model {
+            tenant_id: Uuid::nil(),
+            id: Uuid::nil(),
+            name: "k".into(),
+            prefix: "atr_…".into(),
+            secret_hash: hash.into(),
+            previous_secret_hash: Some(auth::sha256_hex("old")),
+            previous_valid_until: Some(Utc::now() + Duration::hours(1)),
+            scopes: serde_json::json!([]),
+            created_by: Uuid::nil(),
+            created_at: Utc::now(),
+            last_used_at: None,
+            expires_at: None,
+            revoked_at: None,
+            version: 1,
+        }
+    }
+
+    /// #13.19: a presented key's digest is compared with the stored ones in constant time
+    /// (through `auth::constant_time_eq`), current and previous alike.
+    #[test]
+    fn security_19_digests_are_compared_in_constant_time() {
+        let now = Utc::now();
+        let k = key(&auth::sha256_hex("current"));
+        assert!(secret_matches(&k, &auth::sha256_hex("current"), now));
+        assert!(secret_matches(&k, &auth::sha256_hex("old"), now));
+        assert!(!secret_matches(&k, &auth::sha256_hex("other"), now));
+        // A digest differing in its last character only, or a prefix of it, does not match.
+        let mut near = auth::sha256_hex("current");
+        near.pop();
+        assert!(!secret_matches(&k, &near, now));
+        near.push('x');
+        assert!(!secret_matches(&k, &near, now));
+        // The previous secret lapses with its grace period; a revoked key matches nothing.
+        assert!(!secret_matches(&k, &auth::sha256_hex("old"), now + Duration::hours(2)));
+        let revoked = entity::Model { revoked_at: Some(now), ..k };
+        assert!(!secret_matches(&revoked, &auth::sha256_hex("current"), now));
+    }
 }

@@ -3,7 +3,9 @@
 //! deliveries — in their final state — and marks the events dispatched; then delivers
 //! what else is due (retries, and deliveries a dead worker left behind) —
 //! signed per Standard Webhooks, 15 s timeout, no redirects followed, 2xx is success —
-//! and records every attempt. Failures are retried on the configured schedule with
+//! and records every attempt. At most a configured number of requests are in flight to
+//! one host; a delivery that finds its host busy is not attempted and waits for a later
+//! poll. Failures are retried on the configured schedule with
 //! ±10 % jitter; a 410 disables the endpoint at once, and so do failures lasting longer
 //! than the configured limit. Events and deliveries are claimed with a lease (on
 //! PostgreSQL through `FOR UPDATE SKIP LOCKED`), so instances share the queue and a killed
@@ -14,9 +16,11 @@ use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use atrium_core::audit::{self, AuditActor, Change};
+use atrium_core::context::{MemberPermissions, PermissionSet};
 use atrium_core::db::TenantTx;
 use atrium_core::events::{self, entity as event_entity};
-use atrium_core::ids::TenantId;
+use atrium_core::ids::{TenantId, UserId};
+use atrium_core::plugin::Catalog;
 use chrono::{Duration, Utc};
 use rand::Rng;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, IntoActiveModel, Set};
@@ -27,8 +31,8 @@ use crate::entities::{webhook_attempts as attempts, webhook_deliveries as delive
 use crate::events::IntegrationsEvent;
 use crate::repo::{self, outbox};
 use crate::views::WebhookEndpointView;
-use crate::webhooks::{new_delivery, subscribed};
-use crate::{signing, ssrf};
+use crate::webhooks::{may_receive, new_delivery, subscribed};
+use crate::{api_keys, signing, ssrf};
 
 /// The settings live with the webhook domain (the handlers use them too); named here as
 /// well because the server builds them for the worker.
@@ -55,14 +59,68 @@ struct Batch {
     fresh: bool,
 }
 
+/// Requests in flight per host, shared by the worker's loops: at most `limit` each, so
+/// one change fanned out to many endpoints on one host does not become a flood of
+/// simultaneous requests to it. A delivery that finds its host busy waits for a later poll.
+struct HostSlots {
+    limit: usize,
+    busy: std::sync::Mutex<HashMap<String, usize>>,
+}
+
+/// One request's place among its host's; given back when dropped.
+struct HostSlot<'a> {
+    slots: &'a HostSlots,
+    host: String,
+}
+
+impl HostSlots {
+    fn new(limit: usize) -> Self {
+        Self { limit: limit.max(1), busy: Default::default() }
+    }
+
+    /// A place for a request to `url`'s host, if it has one free.
+    fn take(&self, url: &str) -> Option<HostSlot<'_>> {
+        let host = reqwest::Url::parse(url).ok()?.host_str()?.to_ascii_lowercase();
+        let mut busy = self.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = busy.entry(host.clone()).or_default();
+        if *n >= self.limit {
+            return None;
+        }
+        *n += 1;
+        Some(HostSlot { slots: self, host })
+    }
+}
+
+impl Drop for HostSlot<'_> {
+    fn drop(&mut self) {
+        let mut busy = self.slots.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = busy.get_mut(&self.host) {
+            *n -= 1;
+            if *n == 0 {
+                busy.remove(&self.host);
+            }
+        }
+    }
+}
+
 pub struct Worker {
+    hosts: HostSlots,
     db: DatabaseConnection,
     settings: Arc<WebhookSettings>,
     client: reqwest::Client,
+    /// Each event type's read permission, checked at fan-out.
+    catalog: Arc<Catalog>,
+    /// Subscribers' current rights.
+    members: Arc<dyn MemberPermissions>,
 }
 
 impl Worker {
-    pub fn new(db: DatabaseConnection, settings: Arc<WebhookSettings>) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        db: DatabaseConnection,
+        settings: Arc<WebhookSettings>,
+        catalog: Arc<Catalog>,
+        members: Arc<dyn MemberPermissions>,
+    ) -> Result<Self, reqwest::Error> {
         let mut client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(settings.timeout)
@@ -71,7 +129,14 @@ impl Worker {
         if !settings.allow_private {
             client = client.dns_resolver(Arc::new(ssrf::GuardedResolver));
         }
-        Ok(Self { db, settings, client: client.build()? })
+        Ok(Self {
+            hosts: HostSlots::new(settings.max_in_flight_per_host),
+            db,
+            settings,
+            client: client.build()?,
+            catalog,
+            members,
+        })
     }
 
     /// Runs until `shutdown`: a few loops side by side, so one batch's database work
@@ -139,11 +204,17 @@ impl Worker {
         let tx = TenantTx::begin(&self.db, tenant, false).await?;
         let events = outbox::events(&tx, ids).await?;
         let targets = outbox::enabled_endpoints(&tx).await?;
+        let rights = self.subscriber_rights(&tx, &targets).await?;
         tx.commit().await?;
         let mut deliveries = Vec::new();
         for event in &events {
-            // Endpoints receive what happens after they were registered.
-            let targets = targets.iter().filter(|e| e.created_at <= event.occurred_at);
+            // Endpoints receive what happens after they were registered, and only what
+            // their subscriber may read now.
+            let targets = targets.iter().filter(|e| e.created_at <= event.occurred_at).filter(|e| {
+                rights
+                    .get(&e.id)
+                    .is_none_or(|held| held.as_ref().is_some_and(|p| may_receive(&self.catalog, p, &event.event_type)))
+            });
             deliveries.extend(
                 targets.filter(|e| subscribed(e, &event.event_type)).map(|e| new_delivery(tenant.0, e.id, event.id)),
             );
@@ -155,6 +226,45 @@ impl Worker {
             events: events.into_iter().map(|e| (e.id, e)).collect(),
             fresh: true,
         })
+    }
+
+    /// What each endpoint's subscriber may read now: the member's current permissions,
+    /// through the API key they used (which must still be live), if any. `None` for a
+    /// subscriber who may read nothing (no longer a member, a revoked key); endpoints
+    /// from before subscribers were recorded are absent (not restricted).
+    async fn subscriber_rights(
+        &self,
+        tx: &TenantTx,
+        targets: &[endpoints::Model],
+    ) -> Result<HashMap<Uuid, Option<PermissionSet>>, DbErr> {
+        let tenant = tx.tenant_id();
+        let mut members: HashMap<Uuid, Option<Arc<PermissionSet>>> = HashMap::new();
+        let mut rights = HashMap::new();
+        for endpoint in targets {
+            let Some(user) = endpoint.subscribed_by else { continue };
+            let member = match members.get(&user) {
+                Some(held) => held.clone(),
+                None => {
+                    let held = self
+                        .members
+                        .member_permissions(tenant, UserId(user))
+                        .await
+                        .map_err(|e| DbErr::Custom(format!("the subscriber's permissions: {e}")))?;
+                    members.insert(user, held.clone());
+                    held
+                }
+            };
+            let held = match (member, endpoint.subscribed_by_key) {
+                (None, _) => None,
+                (Some(member), None) => Some(member.as_ref().clone()),
+                (Some(member), Some(key)) => repo::api_keys::find(tx, key)
+                    .await?
+                    .filter(|k| k.created_by == user && api_keys::is_live(k, Utc::now()))
+                    .map(|k| api_keys::permissions(&k, &member)),
+            };
+            rights.insert(endpoint.id, held);
+        }
+        Ok(rights)
     }
 
     /// Runs `work` while renewing the lease on `events` every half lease, so that a batch
@@ -200,7 +310,10 @@ impl Worker {
         let tenant = *tenant;
         // Each event's body is serialized once, each endpoint's secrets opened once.
         let bodies: HashMap<Uuid, Message> = events.values().map(|e| (e.id, Message::of(e))).collect();
-        let secrets: HashMap<Uuid, Vec<String>> = endpoints.values().map(|e| (e.id, self.secrets(e))).collect();
+        let mut secrets: HashMap<Uuid, Option<Vec<String>>> = HashMap::new();
+        for e in endpoints.values() {
+            secrets.insert(e.id, self.secrets(tenant, e).await);
+        }
         let sends: Vec<_> = claimed
             .iter()
             .map(|d| {
@@ -208,8 +321,17 @@ impl Worker {
                 let message = bodies.get(&d.event_id);
                 async move {
                     match (target, message) {
-                        (Some((e, secrets)), Some(m)) if e.enabled && d.state == "pending" => {
-                            self.send(&e.url, secrets, m).await
+                        (Some((e, None)), Some(_)) if e.enabled && d.state == "pending" => Outcome::Failed {
+                            error: "not sent: the endpoint's signing secret cannot be opened with the configured \
+                                    encryption keys (ATRIUM_ENCRYPTION_KEYS)"
+                                .into(),
+                            latency: StdDuration::ZERO,
+                        },
+                        (Some((e, Some(secrets))), Some(m)) if e.enabled && d.state == "pending" => {
+                            match self.hosts.take(&e.url) {
+                                Some(_slot) => self.send(&e.url, secrets, m).await,
+                                None => Outcome::Deferred,
+                            }
                         }
                         _ => Outcome::Skipped,
                     }
@@ -238,9 +360,16 @@ impl Worker {
         let mut stored = Vec::new();
         let mut attempts_rows = Vec::new();
         let mut others = Vec::new();
+        // Deliveries whose host was busy: not attempted, due again at the next poll.
+        let later = now + Duration::from_std(self.settings.poll_interval).unwrap_or(Duration::zero());
+        let mut deferred = Vec::new();
         for (delivery, outcome) in claimed.iter().zip(outcomes) {
             let healthy = endpoints.get(&delivery.endpoint_id).is_some_and(|e| e.failing_since.is_none());
             match outcome {
+                Outcome::Deferred if fresh => {
+                    stored.push(deliveries::Model { next_attempt_at: later, ..delivery.clone() });
+                }
+                Outcome::Deferred => deferred.push(delivery.id),
                 Outcome::Answered { status, excerpt, latency } if (200..300).contains(&status) && healthy => {
                     attempts_rows.push(attempt_row(tenant, delivery, now, Some(status), None, latency, Some(excerpt)));
                     if fresh {
@@ -268,6 +397,7 @@ impl Worker {
         for (status, ids) in succeeded {
             outbox::mark_succeeded(&tx, ids, i32::from(status), now).await?;
         }
+        outbox::defer(&tx, deferred, later, now).await?;
         if fresh {
             outbox::mark_dispatched(&tx, events.keys().copied(), now).await?;
         }
@@ -278,18 +408,48 @@ impl Worker {
     }
 
     /// The secrets that sign for `endpoint` now: its current one, and the previous one
-    /// during a rotation's grace period.
-    fn secrets(&self, endpoint: &endpoints::Model) -> Vec<String> {
-        let mut secrets = Vec::new();
-        if let Some(s) = self.settings.sealer.open(&endpoint.secret) {
-            secrets.push(String::from_utf8_lossy(&s).into_owned());
+    /// during a rotation's grace period. `None` when the current one cannot be opened (no
+    /// configured key sealed it): the endpoint then gets no request at all, never an
+    /// unsigned one. Secrets opened with an earlier key are re-sealed with the current
+    /// one (recorded before sending, unless the endpoint changed meanwhile).
+    async fn secrets(&self, tenant: TenantId, endpoint: &endpoints::Model) -> Option<Vec<String>> {
+        let keyring = &self.settings.keyring;
+        let current = keyring.open(&endpoint.secret)?;
+        let mut secrets = vec![String::from_utf8_lossy(&current.plain).into_owned()];
+        let previous = endpoint.previous_secret.as_deref().and_then(|s| keyring.open(s));
+        let mut stale = !current.current;
+        if let Some(p) = &previous {
+            stale |= !p.current;
+            if endpoint.previous_valid_until.is_some_and(|until| until > Utc::now()) {
+                secrets.push(String::from_utf8_lossy(&p.plain).into_owned());
+            }
         }
-        if endpoint.previous_valid_until.is_some_and(|until| until > Utc::now())
-            && let Some(s) = endpoint.previous_secret.as_deref().and_then(|s| self.settings.sealer.open(s))
-        {
-            secrets.push(String::from_utf8_lossy(&s).into_owned());
+        if stale && let Err(err) = self.reseal(tenant, endpoint, &current.plain, previous.map(|p| p.plain)).await {
+            tracing::warn!(error = %err, endpoint = %endpoint.id, "webhook worker: re-sealing a secret");
         }
-        secrets
+        Some(secrets)
+    }
+
+    /// Stores `endpoint`'s secrets sealed with the current key, if they are still those it
+    /// read (a rotation meanwhile wins).
+    async fn reseal(
+        &self,
+        tenant: TenantId,
+        endpoint: &endpoints::Model,
+        current: &[u8],
+        previous: Option<Vec<u8>>,
+    ) -> Result<(), DbErr> {
+        let keyring = &self.settings.keyring;
+        let sealing = || DbErr::Custom("cannot seal with the current encryption key".into());
+        let secret = keyring.seal(current).ok_or_else(sealing)?;
+        let previous_secret = match (previous, &endpoint.previous_secret) {
+            (Some(plain), _) => Some(keyring.seal(&plain).ok_or_else(sealing)?),
+            // One that no key opens stays as it is.
+            (None, kept) => kept.clone(),
+        };
+        let tx = TenantTx::begin(&self.db, tenant, true).await?;
+        outbox::reseal(&tx, endpoint, secret, previous_secret).await?;
+        tx.commit().await
     }
 
     async fn send(&self, url: &str, secrets: &[String], message: &Message) -> Outcome {
@@ -356,13 +516,13 @@ impl Worker {
                 (Some(i32::from(*status)), None, *latency, Some(excerpt.clone()))
             }
             Outcome::Failed { error, latency } => (None, Some(error.clone()), *latency, None),
-            Outcome::Skipped => (None, None, StdDuration::ZERO, None),
+            Outcome::Skipped | Outcome::Deferred => (None, None, StdDuration::ZERO, None),
         };
         let mut am = delivery.clone().into_active_model();
         am.leased_until = Set(None);
         am.updated_at = Set(now);
         let endpoint = match (&outcome, endpoints.get(&delivery.endpoint_id)) {
-            (Outcome::Skipped, _) | (_, None) => {
+            (Outcome::Skipped | Outcome::Deferred, _) | (_, None) => {
                 am.state = Set("failed".into());
                 repo::webhooks::update_delivery(tx, am).await?;
                 return Ok(());
@@ -477,9 +637,18 @@ impl Message {
 }
 
 enum Outcome {
-    Answered { status: u16, excerpt: String, latency: StdDuration },
-    Failed { error: String, latency: StdDuration },
+    Answered {
+        status: u16,
+        excerpt: String,
+        latency: StdDuration,
+    },
+    Failed {
+        error: String,
+        latency: StdDuration,
+    },
     Skipped,
+    /// Not sent: the host had as many requests in flight as it may.
+    Deferred,
 }
 
 /// `(tenant_id, id)` rows, grouped by tenant.

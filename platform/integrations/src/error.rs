@@ -15,6 +15,9 @@ pub enum IntegrationsError {
     /// The resource's state does not allow it (a revoked key, a disabled endpoint).
     #[error("{0}")]
     Conflict(&'static str),
+    /// The tenant has as many of these as it may (webhook endpoints).
+    #[error("{0}")]
+    LimitReached(String),
     /// A webhook secret could not be sealed for storage: a fault of the server.
     #[error("cannot seal the secret")]
     Sealing,
@@ -30,6 +33,7 @@ impl From<IntegrationsError> for ApiError {
             IntegrationsError::Invalid(errors) => ApiError::validation(errors),
             IntegrationsError::Forbidden(_) => ApiError::new(ErrorCode::Forbidden).with_detail(detail),
             IntegrationsError::Conflict(_) => ApiError::new(ErrorCode::Conflict).with_detail(detail),
+            IntegrationsError::LimitReached(_) => ApiError::new(ErrorCode::LimitReached).with_detail(detail),
             IntegrationsError::Sealing => ApiError::internal(detail),
             // The kernel's mapping: a busy pool or a deadlock is a 503, anything else a 500.
             IntegrationsError::Db(err) => ApiError::from(err),

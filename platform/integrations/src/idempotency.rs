@@ -17,11 +17,10 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use atrium_core::context::{Actor, Authenticator};
-use atrium_core::crypto::Sealer;
+use atrium_core::crypto::Keyring;
 use atrium_core::db::TenantTx;
 use atrium_core::error::{ApiError, ErrorCode};
 use atrium_core::ids::TenantId;
-use atrium_core::secret::Secret;
 use chrono::{Duration, Utc};
 use sea_orm::{DatabaseConnection, DbErr, IntoActiveModel, Set};
 use sha2::{Digest, Sha256};
@@ -38,7 +37,8 @@ const REPLAYED_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATIO
 pub struct Idempotency {
     db: DatabaseConnection,
     authn: Arc<dyn Authenticator>,
-    sealer: Sealer,
+    /// Seals stored responses (they may carry secrets shown once).
+    keyring: Keyring,
     /// A claim older than this was abandoned (its server died): it may be taken over.
     stale_after: Duration,
 }
@@ -47,13 +47,13 @@ impl Idempotency {
     pub fn new(
         db: DatabaseConnection,
         authn: Arc<dyn Authenticator>,
-        secret: &Secret,
+        keyring: Keyring,
         request_timeout: std::time::Duration,
     ) -> Self {
         Self {
             db,
             authn,
-            sealer: Sealer::new(secret, "idempotency"),
+            keyring,
             stale_after: Duration::from_std(request_timeout * 2).unwrap_or(Duration::seconds(60)),
         }
     }
@@ -139,7 +139,7 @@ async fn finish(
         am.state = Set("done".into());
         am.response_status = Set(Some(i32::from(status.as_u16())));
         am.response_headers = Set(Some(headers));
-        am.response_body = Set(state.sealer.seal(body));
+        am.response_body = Set(state.keyring.seal(body));
         stored::update(&tx, am).await?;
     }
     tx.commit().await
@@ -198,7 +198,7 @@ pub async fn idempotency(
                 .error_response(),
         )),
         Claim::Replay(row) => {
-            let Some(body) = row.response_body.as_deref().and_then(|b| state.sealer.open(b)) else {
+            let Some(body) = row.response_body.as_deref().and_then(|b| state.keyring.open(b)).map(|o| o.plain) else {
                 let err = ApiError::new(ErrorCode::IdempotencyKeyReused)
                     .with_detail("the stored response can no longer be replayed; use a new key");
                 return Ok(req.into_response(err.error_response()));

@@ -1,6 +1,7 @@
 //! The SSRF guard of webhook deliveries: customer URLs may reach only public addresses —
 //! no loopback, private, link-local (cloud metadata), shared, ULA, multicast, reserved or
-//! IPv4-mapped/translated addresses — checked on the URL at creation and again on every
+//! IPv4-mapped/compatible addresses, NAT64 local-use, nor an IPv6 address that leads to an
+//! internal IPv4 one (6to4, Teredo, well-known NAT64) — checked on the URL at creation and again on every
 //! address DNS returns at connect time (so a name cannot be re-pointed inward later).
 //! `ATRIUM_WEBHOOKS_ALLOW_PRIVATE=true` lifts it for development.
 
@@ -34,15 +35,40 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     let s = ip.segments();
-    !(ip.is_unspecified()
+    let internal = ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
-        || ip.to_ipv4_mapped().is_some()
+        || ip.to_ipv4_mapped().is_some() // ::ffff:0:0/96, whatever it embeds
+        || s[..6].iter().all(|&x| x == 0) // IPv4-compatible ::/96, whatever it embeds
         || (s[0] & 0xfe00) == 0xfc00 // unique local
         || (s[0] & 0xffc0) == 0xfe80 // link local
-        || (s[0] == 0x64 && s[1] == 0xff9b) // NAT64
-        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-        || s[..6].iter().all(|&x| x == 0)) // IPv4-compatible
+        || (s[0] == 0x64 && s[1] == 0xff9b && !is_nat64_well_known(&s)) // NAT64 local use (64:ff9b:1::/48) and the rest of 64:ff9b::/32
+        || (s[0] == 0x2001 && s[1] == 0x0db8); // documentation
+    !internal && embedded_ipv4(ip).iter().all(|v4| is_public_v4(*v4))
+}
+
+/// The well-known NAT64 prefix `64:ff9b::/96` (RFC 6052).
+fn is_nat64_well_known(s: &[u16; 8]) -> bool {
+    s[0] == 0x64 && s[1] == 0xff9b && s[2..6].iter().all(|&x| x == 0)
+}
+
+/// The IPv4 addresses an IPv6 address leads to by a translation or tunnelling mechanism:
+/// IPv4-mapped and -compatible (the low 32 bits), NAT64 with the well-known prefix (the
+/// low 32 bits), 6to4 `2002::/16` (bits 16–47) and Teredo `2001::/32` (the server in bits
+/// 32–63, the client in the low 32 bits, inverted). A connection to the IPv6 address can
+/// reach them, so each must pass the IPv4 rules.
+fn embedded_ipv4(ip: Ipv6Addr) -> Vec<Ipv4Addr> {
+    let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    if ip.to_ipv4_mapped().is_some() || s[..6].iter().all(|&x| x == 0) || is_nat64_well_known(&s) {
+        vec![v4(s[6], s[7])]
+    } else if s[0] == 0x2002 {
+        vec![v4(s[1], s[2])]
+    } else if s[0] == 0x2001 && s[1] == 0 {
+        vec![v4(s[2], s[3]), v4(!s[6], !s[7])]
+    } else {
+        Vec::new()
+    }
 }
 
 /// Checks a webhook URL: http(s), no credentials, and (unless private addresses are
@@ -127,6 +153,42 @@ mod tests {
         for ip in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    /// #13.17: an IPv6 address that embeds an IPv4 address (6to4, Teredo, NAT64, mapped,
+    /// compatible) is internal when what it embeds is; NAT64 local-use is always internal.
+    #[test]
+    fn security_17_embedded_ipv4_addresses_are_checked() {
+        for ip in [
+            "2002:7f00:1::",                        // 6to4 of 127.0.0.1
+            "2002:a00:1::1",                        // 6to4 of 10.0.0.1
+            "2002:a9fe:a9fe::",                     // 6to4 of 169.254.169.254
+            "2002:c0a8:101:1::1",                   // 6to4 of 192.168.1.1
+            "2001:0:4136:e378:8000:63bf:80ff:fffe", // Teredo, client 127.0.0.1
+            "2001:0:a00:1::",                       // Teredo, server 10.0.0.1
+            "2001:0:4136:e378::5601:5601",          // Teredo, client 169.254.169.254
+            "64:ff9b:1::a00:1",                     // NAT64 local use
+            "64:ff9b:1:ffff::808:808",              // NAT64 local use, even of a public address
+            "64:ff9b::a9fe:a9fe",                   // NAT64 well-known of 169.254.169.254
+            "64:ff9b::c0a8:101",                    // NAT64 well-known of 192.168.1.1
+            "::ffff:169.254.169.254",
+            "::ffff:10.1.2.3",
+            "::10.1.2.3",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "2002:808:808::1",                      // 6to4 of 8.8.8.8
+            "2001:0:4136:e378:8000:63bf:f7f7:f7f7", // Teredo, client 8.8.8.8, server 65.54.227.120
+            "64:ff9b::808:808",                     // NAT64 well-known of 8.8.8.8
+        ] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+        assert_eq!(embedded_ipv4("2002:7f00:1::".parse().unwrap()), [Ipv4Addr::LOCALHOST]);
+        assert_eq!(
+            embedded_ipv4("2001:0:4136:e378:8000:63bf:80ff:fffe".parse().unwrap()),
+            [Ipv4Addr::new(65, 54, 227, 120), Ipv4Addr::LOCALHOST]
+        );
     }
 
     #[tokio::test]

@@ -6,8 +6,8 @@
 use std::time::Duration as StdDuration;
 
 use atrium_core::audit::{self, AuditActor, Change};
-use atrium_core::context::Principal;
-use atrium_core::crypto::Sealer;
+use atrium_core::context::{Actor, PermissionSet, Principal};
+use atrium_core::crypto::Keyring;
 use atrium_core::db::TenantTx;
 use atrium_core::error::FieldError;
 use atrium_core::events::entity as event_entity;
@@ -27,13 +27,19 @@ use crate::{repo, signing, ssrf};
 /// worker (retries, timeouts, leases).
 pub struct WebhookSettings {
     pub allow_private: bool,
-    pub sealer: Sealer,
+    /// Seals signing secrets at rest (the deployment's encryption keys).
+    pub keyring: Keyring,
     pub schedule: Vec<StdDuration>,
     pub timeout: StdDuration,
     pub disable_after: Duration,
     pub poll_interval: StdDuration,
     /// A claim lasts this long; a delivery claimed by a worker that died is retried then.
     pub lease: Duration,
+    /// Endpoints one tenant may register.
+    pub endpoints_per_tenant: u32,
+    /// Requests in flight to one host at most (per worker instance); deliveries beyond it
+    /// wait for a later poll.
+    pub max_in_flight_per_host: usize,
 }
 
 /// Until then the secret before the last rotation signs too.
@@ -65,7 +71,9 @@ pub fn new_delivery(tenant: Uuid, endpoint: Uuid, event: Uuid) -> webhook_delive
 }
 
 /// A subscription delivers what the events carry: the caller must be able to read it
-/// (every event type's read permission, for `*`).
+/// (every event type's read permission, for `*`). Checked wherever a subscription is set
+/// (registration and change); the worker checks the same rights again at fan-out, with
+/// [`may_receive`], against what its subscriber holds then.
 fn check_subscription(caller: &Principal, catalog: &Catalog, types: &[String]) -> Result<()> {
     let all = types.iter().any(|t| t == "*");
     let missing = catalog
@@ -79,6 +87,21 @@ fn check_subscription(caller: &Principal, catalog: &Catalog, types: &[String]) -
             e.name, e.read_permission
         ))),
         None => Ok(()),
+    }
+}
+
+/// Whether a subscriber holding `permissions` may receive events of `event_type`: the
+/// event type's read permission, for the whole tenant (as [`check_subscription`] asks).
+/// Types outside the catalog (test deliveries) go to the endpoint they were sent to.
+pub fn may_receive(catalog: &Catalog, permissions: &PermissionSet, event_type: &str) -> bool {
+    catalog.event_types.iter().find(|e| e.name == event_type).is_none_or(|e| permissions.contains(e.read_permission))
+}
+
+/// Who vouches for a subscription the caller sets: the member, and the API key used.
+fn subscriber(caller: &Principal) -> (Uuid, Option<Uuid>) {
+    match &caller.actor {
+        Actor::User(user) => (user.0, None),
+        Actor::ApiKey { key_id, created_by } => (created_by.0, Some(*key_id)),
     }
 }
 
@@ -123,7 +146,7 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 /// A new secret, and the same sealed for storage.
 fn new_secret(settings: &WebhookSettings) -> Result<(String, String)> {
     let secret = signing::new_secret();
-    let sealed = settings.sealer.seal(secret.as_bytes()).ok_or(IntegrationsError::Sealing)?;
+    let sealed = settings.keyring.seal(secret.as_bytes()).ok_or(IntegrationsError::Sealing)?;
     Ok((secret, sealed))
 }
 
@@ -149,6 +172,7 @@ pub struct NewEndpoint {
     url: String,
     secret: String,
     sealed: String,
+    subscriber: (Uuid, Option<Uuid>),
 }
 
 impl NewEndpoint {
@@ -163,12 +187,24 @@ impl NewEndpoint {
             .unwrap_or_default();
         check_subscription(caller, catalog, &input.event_types)?;
         let (secret, sealed) = new_secret(settings)?;
-        Ok(Self { input, url, secret, sealed })
+        Ok(Self { input, url, secret, sealed, subscriber: subscriber(caller) })
     }
 }
 
-/// Registers the endpoint; returns it with its signing secret (shown now, and on rotation).
-pub async fn create(tx: &TenantTx, actor: &AuditActor, new: NewEndpoint) -> Result<(webhook_endpoints::Model, String)> {
+/// Registers the endpoint, within the tenant's cap; returns it with its signing secret
+/// (shown now, and on rotation).
+pub async fn create(
+    tx: &TenantTx,
+    settings: &WebhookSettings,
+    actor: &AuditActor,
+    new: NewEndpoint,
+) -> Result<(webhook_endpoints::Model, String)> {
+    let cap = settings.endpoints_per_tenant;
+    if repo::webhooks::count_endpoints_for_insert(tx).await? >= u64::from(cap) {
+        return Err(IntegrationsError::LimitReached(format!(
+            "the tenant has {cap} webhook endpoints, the most it may have; delete one to register another"
+        )));
+    }
     let now = Utc::now();
     let endpoint = repo::webhooks::insert_endpoint(
         tx,
@@ -185,6 +221,8 @@ pub async fn create(tx: &TenantTx, actor: &AuditActor, new: NewEndpoint) -> Resu
             disabled_reason: Set(None),
             failing_since: Set(None),
             version: Set(1),
+            subscribed_by: Set(Some(new.subscriber.0)),
+            subscribed_by_key: Set(new.subscriber.1),
             created_at: Set(now),
             updated_at: Set(now),
         },
@@ -198,10 +236,18 @@ pub async fn create(tx: &TenantTx, actor: &AuditActor, new: NewEndpoint) -> Resu
 pub struct EndpointChange {
     patch: WebhookEndpointPatch,
     url: Option<String>,
+    /// Who sets the event types, when they change: the caller vouches for them from now.
+    subscriber: (Uuid, Option<Uuid>),
 }
 
 impl EndpointChange {
-    pub async fn parse(settings: &WebhookSettings, catalog: &Catalog, patch: WebhookEndpointPatch) -> Result<Self> {
+    /// Checks the fields given, and a new subscription as registration does.
+    pub async fn parse(
+        settings: &WebhookSettings,
+        catalog: &Catalog,
+        caller: &Principal,
+        patch: WebhookEndpointPatch,
+    ) -> Result<Self> {
         let url = check_fields(
             settings,
             catalog,
@@ -210,7 +256,10 @@ impl EndpointChange {
             patch.description.as_deref(),
         )
         .await?;
-        Ok(Self { patch, url })
+        if let Some(types) = &patch.event_types {
+            check_subscription(caller, catalog, types)?;
+        }
+        Ok(Self { patch, url, subscriber: subscriber(caller) })
     }
 }
 
@@ -238,6 +287,8 @@ pub async fn update(
     }
     if let Some(t) = change.patch.event_types {
         am.event_types = Set(serde_json::json!(sorted(t)));
+        am.subscribed_by = Set(Some(change.subscriber.0));
+        am.subscribed_by_key = Set(change.subscriber.1);
     }
     if let Some(enabled) = change.patch.enabled {
         am.enabled = Set(enabled);

@@ -17,7 +17,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use utoipa_actix_web::{AppExt, UtoipaApp};
 
-use atrium_core::crypto::Sealer;
+use atrium_core::crypto::{Keyring, Sealer};
 use atrium_integrations::delivery::{WebhookSettings, Worker};
 use atrium_integrations::idempotency::{self, Idempotency};
 use tokio::task::JoinHandle;
@@ -27,6 +27,7 @@ use crate::authn::Authn;
 use crate::authz::Authz;
 use crate::config::Config;
 use crate::db;
+use crate::encryption_keys;
 use crate::jobs;
 use crate::metrics::Metrics;
 use crate::middleware::{AnonymousBudget, Kernel, kernel};
@@ -131,22 +132,29 @@ impl Application {
             route_plugins: registry.route_plugins(),
         });
         let policies: Arc<dyn PolicyInvalidation> = authz.clone();
-        let active_key = signing_keys
-            .active()
-            .ok_or_else(|| StartError::Keys(sea_orm::DbErr::RecordNotFound("active signing key".into())))?;
+        let encryption_keys = encryption_keys::load(&db, &config.encryption_keys).await.map_err(StartError::Keys)?;
+        // Values sealed before keyrings were sealed with a JWT signing key: they still open
+        // while that key is configured (current or previous), and are re-sealed when used.
+        let keyring = |purpose: &str| {
+            Keyring::new(&encryption_keys, purpose)
+                .with_legacy(signing_keys.keys.values().map(|k| Sealer::new(k, purpose)).collect())
+        };
         let webhooks = Arc::new(WebhookSettings {
             allow_private: config.webhooks_allow_private,
-            sealer: Sealer::new(active_key, "webhook secrets"),
+            keyring: keyring("webhook secrets"),
             schedule: config.webhook_retry_schedule_ms.iter().map(|ms| std::time::Duration::from_millis(*ms)).collect(),
             timeout: std::time::Duration::from_secs(config.webhook_timeout_seconds),
             disable_after: chrono::Duration::hours(config.webhook_disable_after_hours as i64),
             poll_interval: std::time::Duration::from_millis(config.webhook_poll_interval_ms),
             lease: chrono::Duration::seconds(config.webhook_lease_seconds.max(1) as i64),
+            endpoints_per_tenant: config.webhook_endpoints_per_tenant,
+            max_in_flight_per_host: config.webhook_max_in_flight_per_host.max(1),
         });
         let shutdown = CancellationToken::new();
         let mut background = Vec::new();
         if config.webhook_worker {
-            let worker = Worker::new(db.clone(), webhooks.clone()).map_err(|e| StartError::Worker(e.to_string()))?;
+            let worker = Worker::new(db.clone(), webhooks.clone(), catalog.clone(), authz.clone())
+                .map_err(|e| StartError::Worker(e.to_string()))?;
             background.extend(worker.spawn(shutdown.clone()));
         }
         if config.jobs {
@@ -158,9 +166,7 @@ impl Application {
         let idempotency = web::Data::new(Idempotency::new(
             db.clone(),
             authn.clone(),
-            signing_keys
-                .active()
-                .ok_or_else(|| StartError::Keys(sea_orm::DbErr::RecordNotFound("active signing key".into())))?,
+            keyring("idempotency"),
             config.request_timeout(),
         ));
         let shared = SharedData {

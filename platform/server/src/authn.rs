@@ -9,7 +9,7 @@ use std::sync::Arc;
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest};
 use atrium_core::auth::TokenKeys;
-use atrium_core::context::{Actor, Authenticator, PermissionSet, Principal, RequestContext, grant_text, parse_grant};
+use atrium_core::context::{Actor, Authenticator, Principal, RequestContext};
 use atrium_core::error::{ApiError, ErrorCode};
 use sea_orm::DatabaseConnection;
 
@@ -89,12 +89,7 @@ impl Authenticator for Authn {
             // A key never exceeds its creator's current rights: scopes ∩ creator's
             // permissions, each at the narrower of the two scopes.
             Some(key) => {
-                let scopes = atrium_core::json::strings(&key.scopes);
-                permissions = Arc::new(PermissionSet::new(scopes.iter().filter_map(|grant| {
-                    let (permission, wanted) = parse_grant(grant);
-                    let held = permissions.scope_of(permission)?;
-                    Some(grant_text(permission, wanted.min(held)))
-                })));
+                permissions = Arc::new(api_keys::permissions(key, &permissions));
                 if let Err(err) = api_keys::touch(&self.db, key).await {
                     tracing::warn!(error = %err, "could not record API key use");
                 }

@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use atrium_core::context::{
-    GrantScope, MemberFacts, OWN_SUFFIX, PermissionSet, PolicyInvalidation, PolicySource, TenantFacts, grant_text,
+    GrantScope, MemberFacts, MemberPermissions, OWN_SUFFIX, PermissionSet, PolicyInvalidation, PolicySource,
+    TenantFacts, grant_text,
 };
 use atrium_core::db::TenantTx;
 use atrium_core::ids::{TenantId, UserId};
@@ -332,5 +333,16 @@ impl PolicyInvalidation for Authz {
         if let Ok(mut cache) = self.cache.write() {
             cache.remove(&tenant);
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl MemberPermissions for Authz {
+    async fn member_permissions(&self, tenant: TenantId, user: UserId) -> Result<Option<Arc<PermissionSet>>, String> {
+        let Some(policy) = self.policy(tenant).await.map_err(|e| e.to_string())? else { return Ok(None) };
+        if policy.status != "active" || !policy.members.contains_key(&user) {
+            return Ok(None);
+        }
+        policy.permissions_of(user).map(Some).map_err(|e| e.to_string())
     }
 }

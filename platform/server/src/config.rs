@@ -43,6 +43,11 @@ pub struct Config {
     pub jwt_secret: Option<Secret>,
     /// Secrets that signed earlier: their tokens still verify (key rotation).
     pub jwt_previous_secrets: Vec<Secret>,
+    /// Keys that seal secrets at rest (webhook signing secrets, stored idempotent
+    /// responses), the current one first, then earlier ones that still open what they
+    /// sealed (re-sealed with the current one when next used). Generated and kept in the
+    /// database when absent.
+    pub encryption_keys: Vec<Secret>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub jwt_access_ttl_seconds: u64,
@@ -84,6 +89,11 @@ pub struct Config {
     /// Whether this instance runs the delivery worker (instances that only serve the API
     /// turn it off; at least one instance must run it).
     pub webhook_worker: bool,
+    /// Webhook endpoints one tenant may register.
+    pub webhook_endpoints_per_tenant: u32,
+    /// Requests the delivery worker has in flight to one host at most (per instance);
+    /// deliveries beyond it wait for a later poll.
+    pub webhook_max_in_flight_per_host: usize,
     /// Proxies (CIDR blocks or addresses) whose `X-Forwarded-For` is believed: throttles,
     /// rate limits and the audit log then use the client's address they forwarded for.
     pub trusted_proxies: Vec<String>,
@@ -142,6 +152,7 @@ impl Default for Config {
             migration_database_url: None,
             jwt_secret: None,
             jwt_previous_secrets: Vec::new(),
+            encryption_keys: Vec::new(),
             jwt_issuer: "atrium".into(),
             jwt_audience: "atrium-api".into(),
             jwt_access_ttl_seconds: 15 * 60,
@@ -168,6 +179,8 @@ impl Default for Config {
             webhook_poll_interval_ms: 100,
             webhook_lease_seconds: 60,
             webhook_worker: true,
+            webhook_endpoints_per_tenant: 20,
+            webhook_max_in_flight_per_host: 4,
             trusted_proxies: Vec::new(),
             anonymous_rate_limit_per_minute: 300,
             metrics_token: None,
@@ -269,6 +282,9 @@ impl Config {
             self.jwt_previous_secrets =
                 list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Secret::new).collect();
         }
+        if let Some(list) = var("ATRIUM_ENCRYPTION_KEYS") {
+            self.encryption_keys = list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Secret::new).collect();
+        }
         set(&var, "ATRIUM_JWT_ISSUER", &mut self.jwt_issuer)?;
         set(&var, "ATRIUM_JWT_AUDIENCE", &mut self.jwt_audience)?;
         set(&var, "ATRIUM_JWT_ACCESS_TTL_SECONDS", &mut self.jwt_access_ttl_seconds)?;
@@ -302,6 +318,8 @@ impl Config {
         set(&var, "ATRIUM_WEBHOOK_POLL_INTERVAL_MS", &mut self.webhook_poll_interval_ms)?;
         set(&var, "ATRIUM_WEBHOOK_LEASE_SECONDS", &mut self.webhook_lease_seconds)?;
         set(&var, "ATRIUM_WEBHOOK_WORKER", &mut self.webhook_worker)?;
+        set(&var, "ATRIUM_WEBHOOK_ENDPOINTS_PER_TENANT", &mut self.webhook_endpoints_per_tenant)?;
+        set(&var, "ATRIUM_WEBHOOK_MAX_IN_FLIGHT_PER_HOST", &mut self.webhook_max_in_flight_per_host)?;
         set(&var, "ATRIUM_JOBS", &mut self.jobs)?;
         if let Some(list) = var("ATRIUM_TRUSTED_PROXIES") {
             self.trusted_proxies =
@@ -354,6 +372,9 @@ impl Config {
         {
             return Err(ConfigError::Invalid("ATRIUM_JWT_SECRET must be at least 32 bytes".into()));
         }
+        if self.encryption_keys.iter().any(|k| k.expose().len() < 32) {
+            return Err(ConfigError::Invalid("each of ATRIUM_ENCRYPTION_KEYS must be at least 32 bytes".into()));
+        }
         if self.body_limit_bytes == 0 || self.request_timeout_seconds == 0 {
             return Err(ConfigError::Invalid("body_limit_bytes and request_timeout_seconds must be positive".into()));
         }
@@ -361,6 +382,9 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "webhook_retry_schedule_ms needs at least one attempt and the poll interval must be positive".into(),
             ));
+        }
+        if self.webhook_max_in_flight_per_host == 0 {
+            return Err(ConfigError::Invalid("ATRIUM_WEBHOOK_MAX_IN_FLIGHT_PER_HOST must be positive".into()));
         }
         if let Err(message) = self.trusted_proxy_blocks() {
             return Err(ConfigError::Invalid(format!("ATRIUM_TRUSTED_PROXIES: {message}")));

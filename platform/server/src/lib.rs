@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod encryption_keys;
 pub mod jobs;
 pub mod metrics;
 pub mod middleware;

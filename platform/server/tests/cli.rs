@@ -98,6 +98,7 @@ async fn sigterm_while_jobs_run_stops_within_the_grace_period_without_errors() {
         .env("ATRIUM_BIND", "127.0.0.1:0")
         .env("ATRIUM_LOG_FORMAT", "json")
         .env("ATRIUM_JWT_SECRET", "a-test-secret-a-test-secret-a-test-0123")
+        .env("ATRIUM_ENCRYPTION_KEYS", "a-test-encryption-key-a-test-key-0123")
         .env("ATRIUM_SHUTDOWN_TIMEOUT_SECONDS", "5")
         .env("ATRIUM_JOB_INTERVALS_MS", "bookings.hold_sweeper=1,bookings.offer_sweeper=1")
         .stdout(Stdio::piped())

@@ -17,6 +17,10 @@ pub struct Model {
     pub disabled_reason: Option<String>,
     pub failing_since: Option<DateTimeUtc>,
     pub version: i32,
+    /// The member who last set `event_types` (see the webhook-subscribers migration).
+    pub subscribed_by: Option<Uuid>,
+    /// The API key they used, if any.
+    pub subscribed_by_key: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

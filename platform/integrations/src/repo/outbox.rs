@@ -163,6 +163,45 @@ pub async fn mark_succeeded(tx: &TenantTx, ids: Vec<Uuid>, status: i32, at: Date
         .map(drop)
 }
 
+/// Releases the stored deliveries `ids` unattempted (their host was busy): due again
+/// `due`.
+pub async fn defer(tx: &TenantTx, ids: Vec<Uuid>, due: DateTime<Utc>, at: DateTime<Utc>) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    webhook_deliveries::Entity::update_many()
+        .col_expr(webhook_deliveries::Column::NextAttemptAt, Expr::value(due))
+        .col_expr(webhook_deliveries::Column::LeasedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(webhook_deliveries::Column::UpdatedAt, Expr::value(at))
+        .filter(webhook_deliveries::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(webhook_deliveries::Column::Id.is_in(ids))
+        .exec(tx.conn())
+        .await
+        .map(drop)
+}
+
+/// Stores `endpoint`'s secrets sealed anew, if its row still holds the ones it was read
+/// with (a rotation of its secret meanwhile is kept). Not a change of the endpoint: its
+/// version stays.
+pub async fn reseal(
+    tx: &TenantTx,
+    endpoint: &webhook_endpoints::Model,
+    secret: String,
+    previous_secret: Option<String>,
+) -> Result<(), DbErr> {
+    let mut q = webhook_endpoints::Entity::update_many()
+        .col_expr(webhook_endpoints::Column::Secret, Expr::value(secret))
+        .col_expr(webhook_endpoints::Column::PreviousSecret, Expr::value(previous_secret))
+        .filter(webhook_endpoints::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(webhook_endpoints::Column::Id.eq(endpoint.id))
+        .filter(webhook_endpoints::Column::Secret.eq(endpoint.secret.clone()));
+    q = match &endpoint.previous_secret {
+        Some(p) => q.filter(webhook_endpoints::Column::PreviousSecret.eq(p.clone())),
+        None => q.filter(webhook_endpoints::Column::PreviousSecret.is_null()),
+    };
+    q.exec(tx.conn()).await.map(drop)
+}
+
 /// Marks `events` dispatched and releases their lease.
 pub async fn mark_dispatched(
     tx: &TenantTx,

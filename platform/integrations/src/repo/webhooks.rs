@@ -4,7 +4,7 @@
 use atrium_core::db::TenantTx;
 use atrium_core::events::entity as event_entity;
 use sea_orm::entity::prelude::*;
-use sea_orm::{IntoActiveModel, QueryOrder, QuerySelect};
+use sea_orm::{IntoActiveModel, PaginatorTrait, QueryOrder, QuerySelect};
 
 use crate::entities::{webhook_attempts, webhook_deliveries, webhook_endpoints};
 
@@ -25,6 +25,26 @@ pub async fn endpoints_page(
         q = q.filter(webhook_endpoints::Column::Id.gt(after));
     }
     q.order_by_asc(webhook_endpoints::Column::Id).limit(limit + 1).all(tx.conn()).await
+}
+
+/// The tenant's endpoints, counted for its cap. On PostgreSQL a transaction-scoped
+/// advisory lock per tenant is taken first, so two registrations racing for the last
+/// place are counted one after the other (SQLite serializes writers anyway).
+pub async fn count_endpoints_for_insert(tx: &TenantTx) -> Result<u64, DbErr> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    if tx.conn().get_database_backend() == DbBackend::Postgres {
+        tx.conn()
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock(hashtextextended('webhook_endpoints:' || $1, 0))",
+                [tx.tenant_id().0.to_string().into()],
+            ))
+            .await?;
+    }
+    webhook_endpoints::Entity::find()
+        .filter(webhook_endpoints::Column::TenantId.eq(tx.tenant_id().0))
+        .count(tx.conn())
+        .await
 }
 
 pub async fn insert_endpoint(

@@ -19,8 +19,12 @@ use crate::views::{AttemptView, DeliveryView, EventTypeView, WebhookEndpointSecr
 use crate::webhooks::{self, EndpointChange, NewEndpoint, WebhookSettings};
 
 /// Registers an endpoint. The answer carries its signing secret.
+///
+/// A tenant has at most `ATRIUM_WEBHOOK_ENDPOINTS_PER_TENANT` endpoints (20 by default);
+/// beyond it the answer is 409 `limit_reached`.
 #[utoipa::path(tag = "webhooks", security(("bearer_jwt" = ["integrations:webhooks_write"]), ("api_key" = ["integrations:webhooks_write"])), request_body = WebhookEndpointCreate,
-    responses((status = 201, body = WebhookEndpointSecret)))]
+    responses((status = 201, body = WebhookEndpointSecret), (status = 409, description = "The tenant has as many endpoints as it may (`limit_reached`)",
+        body = atrium_core::error::Problem, content_type = "application/problem+json")))]
 #[post("/webhook-endpoints")]
 pub async fn webhook_endpoints_create(
     ctx: RequestContext,
@@ -31,7 +35,7 @@ pub async fn webhook_endpoints_create(
     ctx.require(WEBHOOKS_WRITE)?;
     let new = NewEndpoint::parse(&settings, &catalog, ctx.principal(), body.into_inner()).await?;
     let tx = ctx.write().await?;
-    let (endpoint, secret) = webhooks::create(&tx, &AuditActor::of(&ctx), new).await?;
+    let (endpoint, secret) = webhooks::create(&tx, &settings, &AuditActor::of(&ctx), new).await?;
     tx.commit().await?;
     let body = WebhookEndpointSecret { endpoint: (&endpoint).into(), secret };
     Ok(created(format!("/v1/webhook-endpoints/{}", endpoint.id), &body, Some(endpoint.version)))
@@ -73,7 +77,7 @@ pub async fn webhook_endpoints_update(
     body: Json<WebhookEndpointPatch>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(WEBHOOKS_WRITE)?;
-    let change = EndpointChange::parse(&settings, &catalog, body.into_inner()).await?;
+    let change = EndpointChange::parse(&settings, &catalog, ctx.principal(), body.into_inner()).await?;
     let tx = ctx.write().await?;
     let e = webhooks::find(&tx, *id).await?;
     check_if_match(&req, e.version)?;
