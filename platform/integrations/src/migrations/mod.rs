@@ -7,7 +7,7 @@ mod m20261122_000200_integrations_api_keys;
 mod m20261122_000300_integrations_idempotency_keys;
 mod m20261122_000400_integrations_webhooks;
 mod m20261123_000100_integrations_event_leases;
-mod m20261215_000100_integrations_webhook_subscribers;
+mod m20261202_000400_integrations_webhook_subscribers;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -15,6 +15,6 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261122_000300_integrations_idempotency_keys::Migration),
         Box::new(m20261122_000400_integrations_webhooks::Migration),
         Box::new(m20261123_000100_integrations_event_leases::Migration),
-        Box::new(m20261215_000100_integrations_webhook_subscribers::Migration),
+        Box::new(m20261202_000400_integrations_webhook_subscribers::Migration),
     ]
 }
