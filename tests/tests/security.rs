@@ -633,3 +633,82 @@ async fn security_3_webhook_secrets_survive_key_rotations_and_never_go_out_unsig
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(receiver.received().len(), 3, "nothing was sent, signed or not");
 }
+
+/// #12: the retention job deletes idempotency keys past their expiry and settled webhook
+/// history (events, their deliveries and attempts) past the retention period; recent
+/// history and the audit log stay.
+#[tokio::test]
+async fn security_12_retention_deletes_expired_keys_and_old_webhook_history_but_not_the_audit_log() {
+    use atrium_tests::receiver::Receiver;
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let app = spawn_app_with(
+        |c| {
+            c.webhooks_allow_private = true;
+            c.job_intervals_ms.insert("integrations.retention".into(), 200);
+        },
+        compiled(),
+    )
+    .await;
+    let t = app.signup("retained").await;
+    let receiver = Receiver::start(&[]).await;
+    let body = json!({"url": receiver.url, "event_types": ["location.created"]});
+    assert_eq!(app.send_as(&t.token, Method::POST, "/v1/webhook-endpoints", &body).await.status(), 201);
+    let location = |name: &str| json!({"name": name, "type": "virtual", "timezone": "UTC"});
+    let res = app
+        .as_token(Method::POST, "/v1/locations", &t.token)
+        .header("idempotency-key", "retention-1")
+        .json(&location("Old"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    receiver.wait_for(1).await;
+    let db = Database::connect(app.superuser_database_url().as_str()).await.unwrap();
+    let backend = db.get_database_backend();
+    let count = |table: &'static str| {
+        let db = &db;
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(backend, format!("SELECT COUNT(*) AS n FROM {table}")))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        }
+    };
+    // Wait for the delivery to settle, then age it all past the periods.
+    for _ in 0..100 {
+        if count("webhook_attempts").await > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let audit_before = count("audit_log").await;
+    assert!(
+        count("idempotency_keys").await >= 1 && count("events").await >= 1 && count("webhook_deliveries").await >= 1
+    );
+    let past = |days: i64| chrono::Utc::now() - chrono::Duration::days(days);
+    let aged = |sql: &str, at: chrono::DateTime<chrono::Utc>| {
+        let sql = if app.is_postgres() { sql.replace('?', "$1") } else { sql.to_owned() };
+        Statement::from_sql_and_values(backend, sql, [at.into()])
+    };
+    db.execute_raw(aged("UPDATE idempotency_keys SET expires_at = ?", past(1))).await.unwrap();
+    db.execute_raw(aged("UPDATE events SET dispatched_at = ?", past(40))).await.unwrap();
+    // A new change after the ageing stays: its history is recent.
+    let recent = crate::support::post(&app, &t.token, "/v1/locations", &location("Recent")).await;
+    receiver.wait_for(2).await;
+    let mut gone = false;
+    for _ in 0..100 {
+        if count("idempotency_keys").await == 0 && count("events").await == 1 {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "keys {} events {}", count("idempotency_keys").await, count("events").await);
+    assert_eq!(count("webhook_deliveries").await, 1, "the recent event's delivery stays");
+    assert!(count("audit_log").await > audit_before, "the audit log is append-only");
+    let deliveries = crate::support::get(&app, &t.token, "/v1/webhook-deliveries").await;
+    assert_eq!(deliveries["data"].as_array().unwrap().len(), 1, "{deliveries}");
+    assert!(recent["id"].is_string());
+}

@@ -17,6 +17,7 @@ pub mod model;
 pub mod perm;
 pub mod ratelimit;
 pub mod repo;
+pub mod retention;
 pub mod routes;
 pub mod signing;
 pub mod ssrf;
@@ -68,5 +69,9 @@ impl DomainPlugin for IntegrationsPlugin {
 
     fn events(&self) -> Vec<EventTypeDef> {
         atrium_core::events::catalog::<events::IntegrationsEvent>()
+    }
+
+    fn jobs(&self) -> Vec<atrium_core::jobs::JobDef> {
+        vec![retention::job()]
     }
 }

@@ -8,6 +8,7 @@ mod m20261122_000300_integrations_idempotency_keys;
 mod m20261122_000400_integrations_webhooks;
 mod m20261123_000100_integrations_event_leases;
 mod m20261202_000400_integrations_webhook_subscribers;
+pub mod m20261202_000500_integrations_retention;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -16,5 +17,6 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261122_000400_integrations_webhooks::Migration),
         Box::new(m20261123_000100_integrations_event_leases::Migration),
         Box::new(m20261202_000400_integrations_webhook_subscribers::Migration),
+        Box::new(m20261202_000500_integrations_retention::Migration),
     ]
 }

@@ -5,4 +5,5 @@
 pub mod api_keys;
 pub mod idempotency_keys;
 pub mod outbox;
+pub mod retention;
 pub mod webhooks;
