@@ -41,6 +41,10 @@ pub enum ErrorCode {
     InvalidTransition,
     /// The slot was taken (or held) by someone else first.
     SlotUnavailable,
+    /// Not enough stock is available for this (product, location); `detail` says how much is.
+    InsufficientStock,
+    /// A compare-and-set stock adjustment found another quantity on hand than expected.
+    StockChanged,
     /// The booking's terms do not let its customer cancel it (any more); staff still can.
     CancellationNotAllowed,
     /// The tenant does not let customers register themselves.
@@ -76,7 +80,8 @@ impl ErrorCode {
             Forbidden | RegistrationClosed => StatusCode::FORBIDDEN,
             NotFound | RouteNotFound | PluginDisabled => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Conflict | InvalidTransition | SlotUnavailable | CancellationNotAllowed | IdempotencyInProgress => {
+            Conflict | InvalidTransition | SlotUnavailable | InsufficientStock | StockChanged | CancellationNotAllowed
+            | IdempotencyInProgress => {
                 StatusCode::CONFLICT
             }
             IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
@@ -105,6 +110,8 @@ impl ErrorCode {
             Conflict => "conflict",
             InvalidTransition => "invalid_transition",
             SlotUnavailable => "slot_unavailable",
+            InsufficientStock => "insufficient_stock",
+            StockChanged => "stock_changed",
             CancellationNotAllowed => "cancellation_not_allowed",
             RegistrationClosed => "registration_closed",
             IdempotencyInProgress => "idempotency_in_progress",
@@ -134,6 +141,8 @@ impl ErrorCode {
             Conflict => "Conflict with current state",
             InvalidTransition => "Transition not allowed from the current state",
             SlotUnavailable => "Slot no longer available",
+            InsufficientStock => "Not enough stock available",
+            StockChanged => "Stock changed since it was read",
             CancellationNotAllowed => "Cancellation not allowed",
             RegistrationClosed => "Registration closed",
             IdempotencyInProgress => "A request with this Idempotency-Key is in progress",
@@ -367,6 +376,8 @@ mod tests {
             Conflict,
             InvalidTransition,
             SlotUnavailable,
+            InsufficientStock,
+            StockChanged,
             CancellationNotAllowed,
             RegistrationClosed,
             IdempotencyInProgress,
