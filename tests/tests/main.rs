@@ -14,6 +14,7 @@ mod jobs;
 mod kernel;
 mod migrations_forward;
 mod openapi;
+mod products;
 mod plugins;
 mod ratelimit;
 mod rbac;
