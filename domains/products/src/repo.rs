@@ -57,7 +57,11 @@ pub async fn products_page(
     }
     if let Some(l) = f.location_id {
         // `location_ids` is a JSON array of UUID strings, written by this crate only.
-        q = q.filter(Expr::cust_with_values("CAST(location_ids AS text) LIKE ?", [format!("%\"{l}\"%")]));
+        let sql = match tx.conn().get_database_backend() {
+            DbBackend::Postgres => "CAST(location_ids AS text) LIKE $1",
+            _ => "CAST(location_ids AS text) LIKE ?",
+        };
+        q = q.filter(Expr::cust_with_values(sql, [format!("%\"{l}\"%")]));
     }
     Ok(q.order_by_asc(products::Column::Id).limit(limit + 1).all(tx.conn()).await?)
 }
