@@ -110,7 +110,13 @@ async fn products_round_trip_with_their_rules() {
 
     // PATCH with If-Match.
     let path = format!("/v1/products/{pid}");
-    let res = app.as_token(Method::PATCH, &path, &t.token).header("If-Match", "\"7\"").json(&json!({"price": "19.50"})).send().await.unwrap();
+    let res = app
+        .as_token(Method::PATCH, &path, &t.token)
+        .header("If-Match", "\"7\"")
+        .json(&json!({"price": "19.50"}))
+        .send()
+        .await
+        .unwrap();
     assert_problem(res, 412, "precondition_failed").await;
     let res = app
         .as_token(Method::PATCH, &path, &t.token)
@@ -170,7 +176,9 @@ async fn the_ledger_explains_every_change_of_stock() {
     assert_eq!((inv["on_hand"].as_i64(), inv["available"].as_i64()), (Some(0), Some(0)));
     assert!(inv["locations"][0]["location_id"].is_null());
 
-    let received = stock_ok(&app, &t, &pid, "receive", json!({"quantity": 10, "reference": "PO-1", "idempotency_key": "r1"})).await;
+    let received =
+        stock_ok(&app, &t, &pid, "receive", json!({"quantity": 10, "reference": "PO-1", "idempotency_key": "r1"}))
+            .await;
     assert_eq!((received["type"].as_str(), received["on_hand_after"].as_i64()), (Some("received"), Some(10)));
     assert_eq!(received["reference"], "PO-1");
     assert_eq!(received["actor"]["type"], "user");
@@ -179,7 +187,10 @@ async fn the_ledger_explains_every_change_of_stock() {
     let reserved = stock_ok(&app, &t, &pid, "reserve", json!({"quantity": 3, "idempotency_key": "s1"})).await;
     let reservation = reserved["reservation_id"].as_str().unwrap().to_owned();
     let inv = inventory(&app, &t, &pid).await;
-    assert_eq!((inv["on_hand"].as_i64(), inv["reserved"].as_i64(), inv["available"].as_i64()), (Some(8), Some(3), Some(5)));
+    assert_eq!(
+        (inv["on_hand"].as_i64(), inv["reserved"].as_i64(), inv["available"].as_i64()),
+        (Some(8), Some(3), Some(5))
+    );
 
     // Not more than available, and on hand never below what is reserved.
     let res = stock(&app, &t, &pid, "reserve", json!({"quantity": 6, "idempotency_key": "s2"})).await;
@@ -188,12 +199,33 @@ async fn the_ledger_explains_every_change_of_stock() {
     let res = stock(&app, &t, &pid, "adjust", json!({"delta": -6, "reason": "lost", "idempotency_key": "a2"})).await;
     assert_problem(res, 409, "insufficient_stock").await;
     // Compare-and-set.
-    let res = stock(&app, &t, &pid, "adjust", json!({"set_on_hand": 20, "expected_on_hand": 7, "reason": "count", "idempotency_key": "c1"})).await;
+    let res = stock(
+        &app,
+        &t,
+        &pid,
+        "adjust",
+        json!({"set_on_hand": 20, "expected_on_hand": 7, "reason": "count", "idempotency_key": "c1"}),
+    )
+    .await;
     let problem = assert_problem(res, 409, "stock_changed").await;
     assert!(problem["detail"].as_str().unwrap().contains("on hand is 8"), "{problem}");
-    let res = stock(&app, &t, &pid, "adjust", json!({"set_on_hand": 2, "expected_on_hand": 8, "reason": "count", "idempotency_key": "c2"})).await;
+    let res = stock(
+        &app,
+        &t,
+        &pid,
+        "adjust",
+        json!({"set_on_hand": 2, "expected_on_hand": 8, "reason": "count", "idempotency_key": "c2"}),
+    )
+    .await;
     assert_problem(res, 409, "insufficient_stock").await;
-    let set = stock_ok(&app, &t, &pid, "adjust", json!({"set_on_hand": 20, "expected_on_hand": 8, "reason": "count", "idempotency_key": "c3"})).await;
+    let set = stock_ok(
+        &app,
+        &t,
+        &pid,
+        "adjust",
+        json!({"set_on_hand": 20, "expected_on_hand": 8, "reason": "count", "idempotency_key": "c3"}),
+    )
+    .await;
     assert_eq!((set["quantity"].as_i64(), set["on_hand_after"].as_i64()), (Some(12), Some(20)));
     // Release once.
     let release = json!({"reservation_id": reservation, "idempotency_key": "l1"});
@@ -219,16 +251,25 @@ async fn the_ledger_explains_every_change_of_stock() {
         ("receive", json!({"quantity": 0, "idempotency_key": "k"}), "quantity"),
         ("receive", json!({"quantity": 1, "idempotency_key": ""}), "idempotency_key"),
         ("adjust", json!({"delta": 0, "reason": "x", "idempotency_key": "k"}), "delta"),
-        ("adjust", json!({"delta": 1, "set_on_hand": 2, "expected_on_hand": 1, "reason": "x", "idempotency_key": "k"}), "delta"),
+        (
+            "adjust",
+            json!({"delta": 1, "set_on_hand": 2, "expected_on_hand": 1, "reason": "x", "idempotency_key": "k"}),
+            "delta",
+        ),
         ("adjust", json!({"set_on_hand": 2, "reason": "x", "idempotency_key": "k"}), "expected_on_hand"),
         ("adjust", json!({"delta": 1, "reason": " ", "idempotency_key": "k"}), "reason"),
         ("reserve", json!({"quantity": 1, "expires_at": "2020-01-01T00:00:00Z", "idempotency_key": "k"}), "expires_at"),
         ("reserve", json!({"quantity": 1, "location_id": pid, "idempotency_key": "k"}), "location_id"),
     ] {
         let problem = assert_problem(stock(&app, &t, &pid, action, body).await, 422, "validation_failed").await;
-        assert!(problem["errors"].as_array().unwrap().iter().any(|e| e["field"] == field), "{action} {field}: {problem}");
+        assert!(
+            problem["errors"].as_array().unwrap().iter().any(|e| e["field"] == field),
+            "{action} {field}: {problem}"
+        );
     }
-    let res = app.send_as(&t.token, Method::POST, &format!("/v1/products/{pid}/inventory/receive"), &json!({"quantity": 1})).await;
+    let res = app
+        .send_as(&t.token, Method::POST, &format!("/v1/products/{pid}/inventory/receive"), &json!({"quantity": 1}))
+        .await;
     assert_problem(res, 422, "validation_failed").await;
 
     // The ledger sums to the balance.
@@ -254,7 +295,8 @@ async fn stock_is_kept_per_location_of_the_tenant() {
     let t = shop(&app, "acme").await;
     let mut ids = Vec::new();
     for name in ["Downtown", "Uptown"] {
-        let l = post(&app, &t.token, "/v1/locations", &json!({"name": name, "type": "virtual", "timezone": "UTC"})).await;
+        let l =
+            post(&app, &t.token, "/v1/locations", &json!({"name": name, "type": "virtual", "timezone": "UTC"})).await;
         ids.push(l["id"].as_str().unwrap().to_owned());
     }
     let mut body = product("LOC-1");
@@ -262,7 +304,8 @@ async fn stock_is_kept_per_location_of_the_tenant() {
     let pid = new_product(&app, &t, body).await;
     let res = stock(&app, &t, &pid, "receive", json!({"quantity": 1, "idempotency_key": "k1"})).await;
     assert_problem(res, 422, "validation_failed").await;
-    let res = stock(&app, &t, &pid, "receive", json!({"quantity": 1, "location_id": ids[1], "idempotency_key": "k1"})).await;
+    let res =
+        stock(&app, &t, &pid, "receive", json!({"quantity": 1, "location_id": ids[1], "idempotency_key": "k1"})).await;
     assert_problem(res, 422, "validation_failed").await;
     stock_ok(&app, &t, &pid, "receive", json!({"quantity": 4, "location_id": ids[0], "idempotency_key": "k1"})).await;
     let inv = inventory(&app, &t, &pid).await;
@@ -284,9 +327,17 @@ async fn stock_is_kept_per_location_of_the_tenant() {
 
     // Staff move stock but do not edit the catalog; customers see none of it.
     let (staff, _) = app.add_member(&t, "staff@acme.example", &["staff"]).await;
-    let res = app.send_as(&staff, Method::POST, &format!("/v1/products/{pid}/inventory/receive"), &json!({"quantity": 1, "location_id": ids[1], "idempotency_key": "staff-1"})).await;
+    let res = app
+        .send_as(
+            &staff,
+            Method::POST,
+            &format!("/v1/products/{pid}/inventory/receive"),
+            &json!({"quantity": 1, "location_id": ids[1], "idempotency_key": "staff-1"}),
+        )
+        .await;
     assert_eq!(res.status(), 201);
-    assert_problem(app.send_as(&staff, Method::POST, "/v1/products", &product("STAFF-1")).await, 403, "forbidden").await;
+    assert_problem(app.send_as(&staff, Method::POST, "/v1/products", &product("STAFF-1")).await, 403, "forbidden")
+        .await;
     let (customer, _) = app.add_member(&t, "c@acme.example", &["customer"]).await;
     assert_problem(app.get_as(&customer, "/v1/products").await, 403, "forbidden").await;
 }
@@ -320,7 +371,10 @@ async fn two_hundred_clients_race_for_the_last_unit() {
     assert_eq!(by_status.get(&201), Some(&1), "{by_status:?}");
     assert_eq!(by_status.get(&409), Some(&199), "{by_status:?}");
     let inv = inventory(&app, &t, &pid).await;
-    assert_eq!((inv["on_hand"].as_i64(), inv["reserved"].as_i64(), inv["available"].as_i64()), (Some(1), Some(1), Some(0)));
+    assert_eq!(
+        (inv["on_hand"].as_i64(), inv["reserved"].as_i64(), inv["available"].as_i64()),
+        (Some(1), Some(1), Some(0))
+    );
     let reserved = movements(&app, &t, &pid).await.iter().filter(|m| m["type"] == "reserved").count();
     assert_eq!(reserved, 1);
 }
@@ -342,7 +396,14 @@ async fn fifty_retries_of_one_key_write_one_movement() {
     assert_eq!(ids.len(), 1, "{ids:?}");
     assert_eq!(movements(&app, &t, &pid).await.len(), 1);
     assert_eq!(inventory(&app, &t, &pid).await["on_hand"], 7);
-    let res = stock(&app, &t, &pid, "adjust", json!({"delta": 8, "reason": "found in the back room", "idempotency_key": "adjust-once"})).await;
+    let res = stock(
+        &app,
+        &t,
+        &pid,
+        "adjust",
+        json!({"delta": 8, "reason": "found in the back room", "idempotency_key": "adjust-once"}),
+    )
+    .await;
     assert_problem(res, 422, "idempotency_key_reused").await;
 }
 
@@ -385,7 +446,8 @@ async fn an_expired_reservation_stops_counting_at_once() {
     let pid = new_product(&app, &t, product("EXP-1")).await;
     stock_ok(&app, &t, &pid, "receive", json!({"quantity": 2, "idempotency_key": "in"})).await;
     let soon = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
-    let r = stock_ok(&app, &t, &pid, "reserve", json!({"quantity": 2, "expires_at": soon, "idempotency_key": "cart"})).await;
+    let r = stock_ok(&app, &t, &pid, "reserve", json!({"quantity": 2, "expires_at": soon, "idempotency_key": "cart"}))
+        .await;
     assert_eq!(inventory(&app, &t, &pid).await["available"], 0);
     tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
     assert_eq!(inventory(&app, &t, &pid).await["available"], 2, "read-time expiry");
@@ -393,7 +455,12 @@ async fn an_expired_reservation_stops_counting_at_once() {
     let ledger = movements(&app, &t, &pid).await;
     let released: Vec<&Value> = ledger.iter().filter(|m| m["type"] == "released").collect();
     assert_eq!(released.len(), 1);
-    assert_eq!((released[0]["reason"].as_str(), released[0]["actor"]["type"].as_str()), (Some("expired"), Some("system")));
-    let res = stock(&app, &t, &pid, "release", json!({"reservation_id": r["reservation_id"], "idempotency_key": "late"})).await;
+    assert_eq!(
+        (released[0]["reason"].as_str(), released[0]["actor"]["type"].as_str()),
+        (Some("expired"), Some("system"))
+    );
+    let res =
+        stock(&app, &t, &pid, "release", json!({"reservation_id": r["reservation_id"], "idempotency_key": "late"}))
+            .await;
     assert_problem(res, 409, "conflict").await;
 }

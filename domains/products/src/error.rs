@@ -56,8 +56,12 @@ impl From<ProductsError> for ApiError {
             err @ ProductsError::InsufficientStock(_) => {
                 ApiError::new(ErrorCode::InsufficientStock).with_detail(err.to_string())
             }
-            err @ ProductsError::StockChanged { .. } => ApiError::new(ErrorCode::StockChanged).with_detail(err.to_string()),
-            err @ ProductsError::KeyReused => ApiError::new(ErrorCode::IdempotencyKeyReused).with_detail(err.to_string()),
+            err @ ProductsError::StockChanged { .. } => {
+                ApiError::new(ErrorCode::StockChanged).with_detail(err.to_string())
+            }
+            err @ ProductsError::KeyReused => {
+                ApiError::new(ErrorCode::IdempotencyKeyReused).with_detail(err.to_string())
+            }
             err @ ProductsError::OutsideLocations => ApiError::new(ErrorCode::Forbidden).with_detail(err.to_string()),
             err @ ProductsError::Corrupt(..) => ApiError::internal(err),
             ProductsError::Db(err) => ApiError::from(err),

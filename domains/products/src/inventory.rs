@@ -125,7 +125,13 @@ async fn write(tx: &TenantTx, e: Entry<'_>, b: &balances::Model) -> Result<Movem
 
 /// Raises `product.low_stock` / `product.out_of_stock` when balance `b` (just changed by
 /// this transaction) has crossed into them, and re-arms them when it has left them.
-async fn alerts(tx: &TenantTx, actor: &AuditActor, p: &products::Model, state: &ProductState, b: &balances::Model) -> Result<()> {
+async fn alerts(
+    tx: &TenantTx,
+    actor: &AuditActor,
+    p: &products::Model,
+    state: &ProductState,
+    b: &balances::Model,
+) -> Result<()> {
     let available = b.on_hand - b.reserved;
     let low = state.reorder_point.is_some_and(|rp| available <= rp);
     let out = available <= 0;
@@ -162,9 +168,10 @@ async fn expire_due(
         if !repo::end_reservation(tx, r.id, "expired").await? {
             continue;
         }
-        let b = repo::change_balance(tx, p.id, location, BalanceChange::Release(r.quantity))
-            .await?
-            .ok_or_else(|| ProductsError::Corrupt(format!("balance of product {}", p.id), "reserved < reservation".into()))?;
+        let b =
+            repo::change_balance(tx, p.id, location, BalanceChange::Release(r.quantity)).await?.ok_or_else(|| {
+                ProductsError::Corrupt(format!("balance of product {}", p.id), "reserved < reservation".into())
+            })?;
         let entry = Entry {
             product: p.id,
             movement_type: MovementType::Released,
@@ -290,7 +297,8 @@ pub async fn apply(
                 reference: reference.as_deref(),
             };
             repo::insert_reservation(tx, r).await?;
-            let e = Entry { reservation_id: Some(id), reference, ..entry(MovementType::Reserved, quantity, 0, quantity) };
+            let e =
+                Entry { reservation_id: Some(id), reference, ..entry(MovementType::Reserved, quantity, 0, quantity) };
             (Some(b), e)
         }
         Operation::Release { reason, .. } => {

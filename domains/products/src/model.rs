@@ -91,7 +91,10 @@ fn money(field: &str, value: Decimal, currency: Option<&CurrencyCode>, errors: &
     } else if let Some(c) = currency
         && value.normalize().scale() > c.minor_units()
     {
-        errors.push(FieldError::new(field, format!("has more decimals than {} allows ({})", c.as_str(), c.minor_units())));
+        errors.push(FieldError::new(
+            field,
+            format!("has more decimals than {} allows ({})", c.as_str(), c.minor_units()),
+        ));
     }
 }
 

@@ -41,7 +41,12 @@ async fn check(tx: &TenantTx, dir: &dyn Directory, s: &ProductState) -> Result<(
     if errors.is_empty() { Ok(()) } else { Err(ProductsError::Invalid(errors)) }
 }
 
-pub async fn create(tx: &TenantTx, dir: &dyn Directory, actor: &AuditActor, input: ProductCreate) -> Result<ProductView> {
+pub async fn create(
+    tx: &TenantTx,
+    dir: &dyn Directory,
+    actor: &AuditActor,
+    input: ProductCreate,
+) -> Result<ProductView> {
     let currency = dir.currency(tx).await?.unwrap_or_else(|| "USD".to_owned());
     let state = input.state(&currency);
     check(tx, dir, &state).await?;

@@ -150,9 +150,13 @@ pub async fn ensure_balance(tx: &TenantTx, product: Uuid, location: Uuid, low_st
     };
     balances::Entity::insert(am)
         .on_conflict(
-            OnConflict::columns([balances::Column::TenantId, balances::Column::ProductId, balances::Column::LocationId])
-                .do_nothing()
-                .to_owned(),
+            OnConflict::columns([
+                balances::Column::TenantId,
+                balances::Column::ProductId,
+                balances::Column::LocationId,
+            ])
+            .do_nothing()
+            .to_owned(),
         )
         .exec_without_returning(tx.conn())
         .await?;
@@ -202,16 +206,13 @@ pub async fn change_balance(
         BalanceChange::Delta(d) => q
             .col_expr(C::OnHand, Expr::col(C::OnHand).add(d))
             .filter(Expr::col(C::OnHand).add(d).gte(Expr::col(C::Reserved))),
-        BalanceChange::Set { to, expected } => q
-            .col_expr(C::OnHand, Expr::value(to))
-            .filter(C::OnHand.eq(expected))
-            .filter(C::Reserved.lte(to)),
+        BalanceChange::Set { to, expected } => {
+            q.col_expr(C::OnHand, Expr::value(to)).filter(C::OnHand.eq(expected)).filter(C::Reserved.lte(to))
+        }
         BalanceChange::Reserve(n) => q
             .col_expr(C::Reserved, Expr::col(C::Reserved).add(n))
             .filter(Expr::col(C::OnHand).sub(Expr::col(C::Reserved)).gte(n)),
-        BalanceChange::Release(n) => {
-            q.col_expr(C::Reserved, Expr::col(C::Reserved).sub(n)).filter(C::Reserved.gte(n))
-        }
+        BalanceChange::Release(n) => q.col_expr(C::Reserved, Expr::col(C::Reserved).sub(n)).filter(C::Reserved.gte(n)),
     };
     Ok(q.exec_with_returning(tx.conn()).await?.into_iter().next())
 }
@@ -377,4 +378,3 @@ pub async fn expired_by_location(tx: &TenantTx, product: Uuid, now: DateTime<Utc
     }
     Ok(out)
 }
-

@@ -118,11 +118,35 @@ pub struct ReleaseRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Operation {
-    Receive { quantity: i64, location_id: Option<Uuid>, reason: Option<String>, reference: Option<String> },
-    Adjust { delta: i64, location_id: Option<Uuid>, reason: String, reference: Option<String> },
-    Set { set_on_hand: i64, expected_on_hand: i64, location_id: Option<Uuid>, reason: String, reference: Option<String> },
-    Reserve { quantity: i64, location_id: Option<Uuid>, expires_at: Option<DateTime<Utc>>, reference: Option<String> },
-    Release { reservation_id: Uuid, reason: Option<String> },
+    Receive {
+        quantity: i64,
+        location_id: Option<Uuid>,
+        reason: Option<String>,
+        reference: Option<String>,
+    },
+    Adjust {
+        delta: i64,
+        location_id: Option<Uuid>,
+        reason: String,
+        reference: Option<String>,
+    },
+    Set {
+        set_on_hand: i64,
+        expected_on_hand: i64,
+        location_id: Option<Uuid>,
+        reason: String,
+        reference: Option<String>,
+    },
+    Reserve {
+        quantity: i64,
+        location_id: Option<Uuid>,
+        expires_at: Option<DateTime<Utc>>,
+        reference: Option<String>,
+    },
+    Release {
+        reservation_id: Uuid,
+        reason: Option<String>,
+    },
 }
 
 impl Operation {
@@ -164,7 +188,10 @@ impl AdjustRequest {
         let op = match (self.delta, self.set_on_hand, self.expected_on_hand) {
             (Some(d), None, None) => {
                 if d == 0 || d.abs() > MAX_QUANTITY {
-                    e.push(FieldError::new("delta", format!("must not be 0, and between -{MAX_QUANTITY} and {MAX_QUANTITY}")));
+                    e.push(FieldError::new(
+                        "delta",
+                        format!("must not be 0, and between -{MAX_QUANTITY} and {MAX_QUANTITY}"),
+                    ));
                 }
                 Some(Operation::Adjust {
                     delta: d,
@@ -233,7 +260,10 @@ impl ReleaseRequest {
         check_text("reason", self.reason.as_deref(), false, &mut e);
         check_key(&self.idempotency_key, &mut e);
         done(e)?;
-        Ok((Operation::Release { reservation_id: self.reservation_id, reason: trimmed(self.reason) }, self.idempotency_key))
+        Ok((
+            Operation::Release { reservation_id: self.reservation_id, reason: trimmed(self.reason) },
+            self.idempotency_key,
+        ))
     }
 }
 

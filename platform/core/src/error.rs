@@ -80,10 +80,13 @@ impl ErrorCode {
             Forbidden | RegistrationClosed => StatusCode::FORBIDDEN,
             NotFound | RouteNotFound | PluginDisabled => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Conflict | InvalidTransition | SlotUnavailable | InsufficientStock | StockChanged | CancellationNotAllowed
-            | IdempotencyInProgress => {
-                StatusCode::CONFLICT
-            }
+            Conflict
+            | InvalidTransition
+            | SlotUnavailable
+            | InsufficientStock
+            | StockChanged
+            | CancellationNotAllowed
+            | IdempotencyInProgress => StatusCode::CONFLICT,
             IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

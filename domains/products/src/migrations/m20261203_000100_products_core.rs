@@ -137,7 +137,11 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         manager
-            .create_index(index("ix_inventory_movements_product", "inventory_movements", &["tenant_id", "product_id", "id"]))
+            .create_index(index(
+                "ix_inventory_movements_product",
+                "inventory_movements",
+                &["tenant_id", "product_id", "id"],
+            ))
             .await
     }
 

@@ -15,8 +15,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::views::{
-    AdjustRequest, InventoryView, MovementType, MovementView, Operation, ReceiveRequest, ReleaseRequest,
-    ReserveRequest,
+    AdjustRequest, InventoryView, MovementType, MovementView, Operation, ReceiveRequest, ReleaseRequest, ReserveRequest,
 };
 use crate::{INVENTORY, READ, inventory, products};
 
