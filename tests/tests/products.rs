@@ -464,3 +464,31 @@ async fn an_expired_reservation_stops_counting_at_once() {
             .await;
     assert_problem(res, 409, "conflict").await;
 }
+
+#[tokio::test]
+async fn the_sweeper_releases_expired_reservations_without_a_write() {
+    let app = atrium_tests::spawn_app_with(
+        |c| {
+            c.job_intervals_ms.insert("products.reservation_sweeper".into(), 100);
+        },
+        atrium_server::PluginRegistry::compiled().unwrap(),
+    )
+    .await;
+    let t = shop(&app, "acme").await;
+    let pid = new_product(&app, &t, product("SWEEP-1")).await;
+    stock_ok(&app, &t, &pid, "receive", json!({"quantity": 1, "idempotency_key": "in"})).await;
+    let soon = chrono::Utc::now() + chrono::Duration::milliseconds(800);
+    stock_ok(&app, &t, &pid, "reserve", json!({"quantity": 1, "expires_at": soon, "idempotency_key": "cart"})).await;
+    let mut released = None;
+    for _ in 0..100 {
+        released = movements(&app, &t, &pid).await.into_iter().find(|m| m["type"] == "released");
+        if released.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let released = released.expect("the sweeper wrote the released movement");
+    assert_eq!((released["reason"].as_str(), released["reserved_after"].as_i64()), (Some("expired"), Some(0)));
+    let log = get(&app, &t.token, "/v1/audit-log?action=inventory.released").await;
+    assert_eq!(log["data"][0]["actor_type"], "system", "{log}");
+}

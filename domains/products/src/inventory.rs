@@ -191,6 +191,21 @@ async fn expire_due(
     Ok(())
 }
 
+/// Releases up to `batch` of the tenant's reservations expired by `now` (the sweeper's
+/// unit of work): each with its `released` movement, alerts re-armed.
+pub async fn release_expired(tx: &TenantTx, now: DateTime<Utc>, batch: u64) -> Result<usize> {
+    let due = repo::expired_in_tenant(tx, now, batch).await?;
+    let mut places: Vec<(Uuid, Uuid)> = due.iter().map(|r| (r.product_id, r.location_id)).collect();
+    places.sort();
+    places.dedup();
+    for (product, location) in places {
+        let Some(p) = repo::product_any(tx, product).await? else { continue };
+        let state = ProductState::of(&p)?;
+        expire_due(tx, &p, &state, location, now).await?;
+    }
+    Ok(due.len())
+}
+
 /// Why a conditional update found too little stock, from the balance as it is now.
 async fn insufficient(tx: &TenantTx, p: &products::Model, location: Uuid, asked: &str) -> Result<ProductsError> {
     let b = repo::balance(tx, p.id, location).await?;

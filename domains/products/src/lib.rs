@@ -18,10 +18,12 @@ pub mod model;
 pub mod products;
 mod repo;
 pub mod routes;
+pub mod sweeper;
 pub mod views;
 
 use atrium_core::context::Permission;
 use atrium_core::events::EventTypeDef;
+use atrium_core::jobs::JobDef;
 use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, Migrations, PermissionDef};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -62,5 +64,9 @@ impl DomainPlugin for ProductsPlugin {
 
     fn events(&self) -> Vec<EventTypeDef> {
         atrium_core::events::catalog::<events::ProductsEvent>()
+    }
+
+    fn jobs(&self) -> Vec<JobDef> {
+        vec![sweeper::job()]
     }
 }

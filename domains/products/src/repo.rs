@@ -378,3 +378,35 @@ pub async fn expired_by_location(tx: &TenantTx, product: Uuid, now: DateTime<Utc
     }
     Ok(out)
 }
+
+/// Up to `batch` active reservations of the tenant expired by `now`, any product.
+pub async fn expired_in_tenant(tx: &TenantTx, now: DateTime<Utc>, batch: u64) -> Result<Vec<reservations::Model>> {
+    Ok(reservations::Entity::find()
+        .filter(reservations::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(reservations::Column::Status.eq("active"))
+        .filter(reservations::Column::ExpiresAt.lte(now))
+        .order_by_asc(reservations::Column::Id)
+        .limit(batch)
+        .all(tx.conn())
+        .await?)
+}
+
+/// Product `id` of the tenant, deleted or not (a sweeper still releases its stock).
+pub async fn product_any(tx: &TenantTx, id: Uuid) -> Result<Option<products::Model>> {
+    Ok(products::Entity::find_by_id((tx.tenant_id().0, id)).one(tx.conn()).await?)
+}
+
+/// Tenants with stock reservations to release: across row-level security through a
+/// narrow function on PostgreSQL.
+pub async fn tenants_with_expired_reservations(db: &sea_orm::DatabaseConnection) -> Result<Vec<Uuid>, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "SELECT tenant_id FROM atrium_tenants_with_expired_stock_reservations(50)",
+        _ => {
+            "SELECT DISTINCT tenant_id FROM inventory_reservations WHERE status = 'active' AND expires_at <= ? LIMIT 50"
+        }
+    };
+    let values: Vec<sea_orm::Value> = if backend == DbBackend::Postgres { Vec::new() } else { vec![Utc::now().into()] };
+    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    rows.iter().map(|r| r.try_get::<Uuid>("", "tenant_id")).collect()
+}

@@ -6,7 +6,9 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::ConnectionTrait;
 
-use atrium_migrations::tenancy::{col, create_tenant_table, index, tenant_fk, tenant_table, unique_index};
+use atrium_migrations::tenancy::{
+    col, create_tenant_table, drop_tenant_finder, index, tenant_finder, tenant_fk, tenant_table, unique_index,
+};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -142,10 +144,26 @@ impl MigrationTrait for Migration {
                 "inventory_movements",
                 &["tenant_id", "product_id", "id"],
             ))
-            .await
+            .await?;
+        // The reservation sweeper's way to the tenants with reservations to release.
+        tenant_finder(
+            manager,
+            "stock_reservation_sweeper",
+            "inventory_reservations",
+            "atrium_tenants_with_expired_stock_reservations",
+            "t.status = 'active' AND t.expires_at <= now()",
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        drop_tenant_finder(
+            manager,
+            "stock_reservation_sweeper",
+            "inventory_reservations",
+            "atrium_tenants_with_expired_stock_reservations",
+        )
+        .await?;
         for t in ["inventory_movements", "inventory_reservations", "inventory_balances", "products"] {
             manager.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }
