@@ -44,6 +44,10 @@ impl Directory for TenantsDirectory {
         })
     }
 
+    async fn currency(&self, tx: &TenantTx) -> Result<Option<String>, DbErr> {
+        Ok(repo::tenant_by_id(tx.conn(), tx.tenant_id()).await.map_err(db)?.map(|t| t.currency))
+    }
+
     async fn has_location(&self, tx: &TenantTx, location: uuid::Uuid) -> Result<bool, DbErr> {
         Ok(repo::location(tx, location).await.map_err(db)?.is_some())
     }

@@ -15,6 +15,7 @@ mod kernel;
 mod migrations_forward;
 mod openapi;
 mod plugins;
+mod products;
 mod ratelimit;
 mod rbac;
 mod recurring;

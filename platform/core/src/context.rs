@@ -331,6 +331,8 @@ pub trait Directory: Send + Sync + 'static {
     async fn is_member(&self, tx: &TenantTx, user: UserId) -> Result<bool, sea_orm::DbErr>;
     /// Whether `location` is one of the transaction's tenant's locations (not deleted).
     async fn has_location(&self, tx: &TenantTx, location: uuid::Uuid) -> Result<bool, sea_orm::DbErr>;
+    /// The transaction's tenant's currency (ISO 4217), the default for its prices.
+    async fn currency(&self, tx: &TenantTx) -> Result<Option<String>, sea_orm::DbErr>;
     /// How the transaction's tenant lets its customers act.
     async fn customer_policy(&self, tx: &TenantTx) -> Result<CustomerPolicy, sea_orm::DbErr>;
     /// The tenant a public (unauthenticated) page names by slug, with its enabled plugins.

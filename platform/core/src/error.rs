@@ -41,6 +41,10 @@ pub enum ErrorCode {
     InvalidTransition,
     /// The slot was taken (or held) by someone else first.
     SlotUnavailable,
+    /// Not enough stock is available for this (product, location); `detail` says how much is.
+    InsufficientStock,
+    /// A compare-and-set stock adjustment found another quantity on hand than expected.
+    StockChanged,
     /// The booking's terms do not let its customer cancel it (any more); staff still can.
     CancellationNotAllowed,
     /// The tenant does not let customers register themselves.
@@ -82,6 +86,8 @@ impl ErrorCode {
             Conflict
             | InvalidTransition
             | SlotUnavailable
+            | InsufficientStock
+            | StockChanged
             | CancellationNotAllowed
             | IdempotencyInProgress
             | LimitReached => StatusCode::CONFLICT,
@@ -111,6 +117,8 @@ impl ErrorCode {
             Conflict => "conflict",
             InvalidTransition => "invalid_transition",
             SlotUnavailable => "slot_unavailable",
+            InsufficientStock => "insufficient_stock",
+            StockChanged => "stock_changed",
             CancellationNotAllowed => "cancellation_not_allowed",
             RegistrationClosed => "registration_closed",
             LimitReached => "limit_reached",
@@ -141,6 +149,8 @@ impl ErrorCode {
             Conflict => "Conflict with current state",
             InvalidTransition => "Transition not allowed from the current state",
             SlotUnavailable => "Slot no longer available",
+            InsufficientStock => "Not enough stock available",
+            StockChanged => "Stock changed since it was read",
             CancellationNotAllowed => "Cancellation not allowed",
             RegistrationClosed => "Registration closed",
             LimitReached => "Limit reached",
@@ -375,9 +385,12 @@ mod tests {
             Conflict,
             InvalidTransition,
             SlotUnavailable,
+            InsufficientStock,
+            StockChanged,
             CancellationNotAllowed,
             RegistrationClosed,
             IdempotencyInProgress,
+            LimitReached,
             IdempotencyKeyReused,
             PreconditionFailed,
             PayloadTooLarge,

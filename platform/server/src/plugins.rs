@@ -195,6 +195,7 @@ pub fn compiled_plugins() -> Vec<Box<dyn DomainPlugin>> {
         "bookables" => atrium_bookables::BookablesPlugin,
         "service-templates" => atrium_service_templates::ServiceTemplatesPlugin,
         "bookings" => atrium_bookings::BookingsPlugin,
+        "products" => atrium_products::ProductsPlugin,
     }
 }
 
@@ -259,6 +260,9 @@ mod tests {
         }
         async fn has_location(&self, _: &atrium_core::db::TenantTx, _: uuid::Uuid) -> Result<bool, sea_orm::DbErr> {
             Ok(false)
+        }
+        async fn currency(&self, _: &atrium_core::db::TenantTx) -> Result<Option<String>, sea_orm::DbErr> {
+            Ok(None)
         }
         async fn customer_policy(
             &self,
