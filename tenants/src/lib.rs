@@ -3,6 +3,7 @@
 //! custom roles, locations, the audit log, and declarative tenant manifests.
 
 pub mod commands;
+pub mod credentials;
 pub mod directory;
 pub mod entities;
 pub mod error;
