@@ -21,10 +21,10 @@ use crate::credentials::{self, PasswordAttempt, verify_password_throttled};
 use crate::entities::{invitations, memberships, users};
 use crate::error::{Result, TenantsError, taken};
 use crate::events::TenantsEvent;
-use crate::repo;
 use crate::service::{create_invitation, issue_tokens};
 use crate::throttle::SignInThrottle;
 use crate::views::{MemberView, TokenResponse, strings};
+use crate::{perm, repo};
 
 /// Who hands out roles, and the catalog that says what each built-in role grants.
 pub struct Grantor<'a> {
@@ -63,9 +63,10 @@ impl Grantor<'_> {
         Ok(unique)
     }
 
-    /// Only an owner makes or unmakes owners.
+    /// Only an owner makes or unmakes owners: by the owners' permission, not the role
+    /// name, which an owner's API key carries too.
     fn require_owner(&self) -> Result<()> {
-        if self.caller.roles.iter().any(|r| r == "owner") {
+        if self.caller.permissions.contains(perm::OWNERS_WRITE.as_str()) {
             Ok(())
         } else {
             Err(TenantsError::Forbidden("only an owner can grant, revoke or remove the owner role".into()))
