@@ -360,6 +360,47 @@ pub async fn revoke_user_refresh_tokens(tx: &TenantTx, user: UserId) -> Result<(
     Ok(())
 }
 
+/// Up to `max` tenants holding refresh tokens that expired or were revoked before
+/// `cutoff`, across row-level security (a `SECURITY DEFINER` function on PostgreSQL).
+pub async fn tenants_with_spent_refresh_tokens(
+    db: &sea_orm::DatabaseConnection,
+    cutoff: chrono::DateTime<Utc>,
+    max: u32,
+) -> Result<Vec<TenantId>> {
+    use sea_orm::{DbBackend, Statement};
+    let backend = db.get_database_backend();
+    let statement = match backend {
+        DbBackend::Postgres => Statement::from_sql_and_values(
+            backend,
+            "SELECT tenant_id FROM atrium_tenants_with_spent_refresh_tokens($1, $2)",
+            [cutoff.into(), (max as i32).into()],
+        ),
+        _ => Statement::from_sql_and_values(
+            backend,
+            "SELECT DISTINCT tenant_id FROM refresh_tokens WHERE expires_at < $1 OR revoked_at < $1 LIMIT $2",
+            [cutoff.into(), max.into()],
+        ),
+    };
+    let rows = db.query_all_raw(statement).await?;
+    Ok(rows.iter().map(|r| r.try_get::<Uuid>("", "tenant_id").map(TenantId)).collect::<Result<_, _>>()?)
+}
+
+/// Deletes the tenant's refresh tokens that expired or were revoked before `cutoff`;
+/// returns how many.
+pub async fn delete_spent_refresh_tokens(tx: &TenantTx, cutoff: chrono::DateTime<Utc>) -> Result<u64> {
+    use sea_orm::Condition;
+    let res = refresh_tokens::Entity::delete_many()
+        .filter(refresh_tokens::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(
+            Condition::any()
+                .add(refresh_tokens::Column::ExpiresAt.lt(cutoff))
+                .add(refresh_tokens::Column::RevokedAt.lt(cutoff)),
+        )
+        .exec(tx.conn())
+        .await?;
+    Ok(res.rows_affected)
+}
+
 // ---- locations ----
 
 pub async fn location(tx: &TenantTx, id: Uuid) -> Result<Option<locations::Model>> {
