@@ -640,3 +640,73 @@ async fn security_12_spent_refresh_tokens_are_deleted_after_the_retention_period
     let res = app.post_json("/v1/auth/refresh", &json!({"refresh_token": t.refresh_token})).await;
     assert_eq!(res.status(), 200);
 }
+
+/// #14: two tenants claiming one custom domain at the same moment: the database decides —
+/// one gets it, the other a 409 (never a 500, never both), and the host shows the winner.
+#[tokio::test]
+async fn security_14_a_custom_domain_is_claimed_once_even_concurrently() {
+    let app = spawn_app().await;
+    let a = app.signup("alpha").await;
+    let b = app.signup("bravo").await;
+    for i in 0..5 {
+        let domain = format!("book{i}.shared.example");
+        let body = json!({"custom_domains": [domain.clone()]});
+        let (ra, rb) = tokio::join!(
+            app.send_as(&a.token, Method::PATCH, "/v1/tenant", &body),
+            app.send_as(&b.token, Method::PATCH, "/v1/tenant", &body)
+        );
+        let mut statuses = [ra.status().as_u16(), rb.status().as_u16()];
+        let loser = if statuses[0] == 200 { rb } else { ra };
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{domain}");
+        assert_problem(loser, 409, "conflict").await;
+        let winner = if ra_won(&app, &a, &domain).await { "alpha" } else { "bravo" };
+        let branding = app.request(Method::GET, "/v1/public/branding").header("host", &domain).send().await.unwrap();
+        assert_eq!(branding.status(), 200, "{domain} resolves");
+        let body: Value = branding.json().await.unwrap();
+        assert_eq!(body["slug"], winner, "{body}");
+    }
+    // A tenant gives a domain up; then the other may claim it.
+    let res = app.send_as(&a.token, Method::PATCH, "/v1/tenant", &json!({"custom_domains": []})).await;
+    assert_eq!(res.status(), 200);
+    let res =
+        app.send_as(&b.token, Method::PATCH, "/v1/tenant", &json!({"custom_domains": ["book0.shared.example"]})).await;
+    assert_eq!(res.status(), 200);
+}
+
+async fn ra_won(app: &atrium_tests::TestApp, a: &atrium_tests::Tenant, domain: &str) -> bool {
+    let tenant: Value = app.get_as(&a.token, "/v1/tenant").await.json().await.unwrap();
+    tenant["custom_domains"].as_array().unwrap().iter().any(|d| d == domain)
+}
+
+/// #14: a database of the previous release, whose tenant lists a custom domain, migrates
+/// forward with that domain claimed: its host still shows the tenant, and nobody else can
+/// take it.
+#[tokio::test]
+async fn security_14_listed_custom_domains_are_claimed_when_migrating() {
+    fn with_domain(dump: &str, tenants_insert: &str) -> String {
+        dump.lines()
+            .map(|line| {
+                if line.starts_with(tenants_insert) {
+                    line.replacen("'[]'", "'[\"legacy.example\"]'", 1)
+                } else {
+                    line.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+    let sqlite = with_domain(include_str!("../fixtures/previous-release/sqlite.sql"), "INSERT INTO tenants VALUES");
+    let postgres =
+        with_domain(include_str!("../fixtures/previous-release/postgres.sql"), "INSERT INTO public.tenants VALUES");
+    let seed = atrium_tests::Seed { sqlite: &sqlite, postgres: &postgres };
+    let app = atrium_tests::spawn_app_seeded(Some(seed), |_| {}, compiled()).await;
+    let res = app.request(Method::GET, "/v1/public/branding").header("host", "legacy.example").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["slug"], "legacy-salon");
+    let other = app.signup("newcomer").await;
+    let res =
+        app.send_as(&other.token, Method::PATCH, "/v1/tenant", &json!({"custom_domains": ["legacy.example"]})).await;
+    assert_problem(res, 409, "conflict").await;
+}

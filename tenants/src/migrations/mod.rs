@@ -6,11 +6,13 @@ use sea_orm_migration::MigrationTrait;
 mod m20261122_000100_tenants_core;
 mod m20261202_000200_tenants_customers;
 mod m20261215_000300_tenants_refresh_token_retention;
+mod m20261215_000400_tenants_custom_domains;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261122_000100_tenants_core::Migration),
         Box::new(m20261202_000200_tenants_customers::Migration),
         Box::new(m20261215_000300_tenants_refresh_token_retention::Migration),
+        Box::new(m20261215_000400_tenants_custom_domains::Migration),
     ]
 }
