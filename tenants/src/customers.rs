@@ -2,7 +2,7 @@
 //! leaving a tenant. Staff join by invitation (`members`); customers need none.
 
 use atrium_core::audit::{self, AuditActor, Change};
-use atrium_core::auth::{self, TokenKeys};
+use atrium_core::auth::TokenKeys;
 use atrium_core::db::TenantTx;
 use atrium_core::ids::{TenantId, UserId};
 use atrium_core::secret::Secret;
@@ -11,12 +11,14 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, IntoActiveModel, Set};
 use uuid::Uuid;
 
+use crate::credentials::{PasswordAttempt, hash_password, verify_password_throttled};
 use crate::entities::{memberships, users};
 use crate::error::{Result, TenantsError, taken};
 use crate::events::TenantsEvent;
 use crate::model::{CUSTOMER, CustomerRegistration, TenantStatus, is_customer_only};
 use crate::repo;
 use crate::service::issue_tokens;
+use crate::throttle::SignInThrottle;
 use crate::views::{TokenResponse, strings};
 
 /// A validated registration.
@@ -39,6 +41,7 @@ pub struct Registered {
 pub async fn register(
     db: &DatabaseConnection,
     keys: &TokenKeys,
+    throttle: &SignInThrottle,
     slug: &str,
     input: NewCustomer,
     client_ip: Option<String>,
@@ -54,12 +57,11 @@ pub async fn register(
     // The slow part, outside the transaction and off the async workers.
     let password_hash = match &existing {
         Some(user) => {
-            if !verify_password(input.password.clone(), user.password_hash.clone()).await? {
-                return Err(TenantsError::InvalidCredentials);
-            }
+            let attempt = PasswordAttempt { email: input.email.as_str(), client_ip: client_ip.as_deref() };
+            verify_password_throttled(throttle, attempt, &input.password, Some(&user.password_hash)).await?;
             None
         }
-        None => Some(hash_password(input.password).await?),
+        None => Some(hash_password(&input.password).await?),
     };
     let tenant_id = TenantId(tenant.id);
     let tx = TenantTx::begin(db, tenant_id, true).await?;
@@ -130,18 +132,20 @@ pub async fn set_profile(
 /// Changes the caller's password when `current` proves it. Every refresh token issued
 /// before, in every tenant, stops working (see [`crate::service::refresh`]); the caller
 /// gets a fresh pair for this session.
+/// A wrong `current` is a failed sign-in: answered and throttled like one.
 pub async fn change_password(
     tx: &TenantTx,
     keys: &TokenKeys,
+    throttle: &SignInThrottle,
     user: users::Model,
     current: Secret,
     new: Secret,
     actor: &AuditActor,
 ) -> Result<(users::Model, TokenResponse)> {
-    if !verify_password(current, user.password_hash.clone()).await? {
-        return Err(TenantsError::InvalidCredentials);
-    }
-    let hash = hash_password(new).await?;
+    let client_ip = actor.client_ip.clone();
+    let attempt = PasswordAttempt { email: &user.email, client_ip: client_ip.as_deref() };
+    verify_password_throttled(throttle, attempt, &current, Some(&user.password_hash)).await?;
+    let hash = hash_password(&new).await?;
     let user_id = UserId(user.id);
     let now = Utc::now();
     let mut am = user.into_active_model();
@@ -181,18 +185,4 @@ pub async fn leave(tx: &TenantTx, user: UserId, actor: &AuditActor) -> Result<me
     )
     .await?;
     Ok(m)
-}
-
-/// argon2 on the blocking pool: it takes tens of milliseconds of CPU.
-pub async fn verify_password(password: Secret, hash: String) -> Result<bool> {
-    actix_web::web::block(move || auth::verify_password(&password, &hash))
-        .await
-        .map_err(|e| TenantsError::Hashing(e.to_string()))
-}
-
-pub async fn hash_password(password: Secret) -> Result<String> {
-    actix_web::web::block(move || auth::hash_password(&password))
-        .await
-        .map_err(|e| TenantsError::Hashing(e.to_string()))?
-        .map_err(|e| TenantsError::Hashing(e.to_string()))
 }

@@ -3,6 +3,7 @@
 //! custom roles, locations, the audit log, and declarative tenant manifests.
 
 pub mod commands;
+pub mod credentials;
 pub mod customers;
 pub mod directory;
 pub mod entities;
@@ -16,6 +17,7 @@ pub mod model;
 pub mod perm;
 pub mod plugins;
 pub mod repo;
+pub mod retention;
 pub mod roles;
 pub mod routes;
 pub mod service;
@@ -28,6 +30,7 @@ use std::sync::Arc;
 use actix_web::web;
 use atrium_core::context::{Directory, PolicySource};
 use atrium_core::events::EventTypeDef;
+use atrium_core::jobs::JobDef;
 use atrium_core::plugin::{CommandDef, DomainPlugin, Migrations, PermissionDef};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -85,6 +88,10 @@ impl DomainPlugin for TenantsPlugin {
 
     fn permissions(&self) -> Vec<PermissionDef> {
         perm::catalog()
+    }
+
+    fn jobs(&self) -> Vec<JobDef> {
+        vec![retention::job()]
     }
 
     fn commands(&self) -> Vec<CommandDef> {

@@ -154,8 +154,8 @@ pub async fn apply(
     let tx = TenantTx::begin(db, tenant_id, true).await?;
 
     let want_plugins = serde_json::json!(sorted(m.tenant.enabled_plugins.clone()));
-    let want_domains =
-        serde_json::json!(sorted(m.tenant.custom_domains.iter().map(|d| d.trim().to_lowercase()).collect()));
+    let domains = sorted(m.tenant.custom_domains.iter().map(|d| d.trim().to_lowercase()).collect());
+    let want_domains = serde_json::json!(domains);
     let want_branding = serde_json::to_value(&m.tenant.branding).unwrap_or_default();
     let want_config = serde_json::to_value(&m.tenant.default_config).unwrap_or_default();
     match existing {
@@ -218,6 +218,8 @@ pub async fn apply(
             }
         }
     }
+
+    repo::replace_custom_domains(&tx, &domains).await.map_err(crate::tenant::claimed)?;
 
     let current = repo::all_locations(&tx).await?;
     for want in &m.locations {

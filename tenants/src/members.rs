@@ -14,14 +14,17 @@ use atrium_core::plugin::{BuiltinRole, Catalog};
 use atrium_core::secret::Secret;
 use atrium_core::validate::{Email, Name, check_password};
 use chrono::Utc;
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use crate::credentials::{self, PasswordAttempt, verify_password_throttled};
 use crate::entities::{invitations, memberships, users};
-use crate::error::{Result, TenantsError};
+use crate::error::{Result, TenantsError, taken};
 use crate::events::TenantsEvent;
-use crate::repo;
 use crate::service::{create_invitation, issue_tokens};
+use crate::throttle::SignInThrottle;
 use crate::views::{MemberView, TokenResponse, strings};
+use crate::{perm, repo};
 
 /// Who hands out roles, and the catalog that says what each built-in role grants.
 pub struct Grantor<'a> {
@@ -60,9 +63,10 @@ impl Grantor<'_> {
         Ok(unique)
     }
 
-    /// Only an owner makes or unmakes owners.
+    /// Only an owner makes or unmakes owners: by the owners' permission, not the role
+    /// name, which an owner's API key carries too.
     fn require_owner(&self) -> Result<()> {
-        if self.caller.roles.iter().any(|r| r == "owner") {
+        if self.caller.permissions.contains(perm::OWNERS_WRITE.as_str()) {
             Ok(())
         } else {
             Err(TenantsError::Forbidden("only an owner can grant, revoke or remove the owner role".into()))
@@ -247,51 +251,83 @@ pub fn invitation_tenant(token: &str) -> Option<TenantId> {
         .map(TenantId)
 }
 
-/// The invitee's account: the existing one when the password proves it, or a new one
-/// (which needs a valid password and a name).
-async fn invitee(tx: &TenantTx, email: &str, password: &Secret, name: Option<&str>) -> Result<users::Model> {
-    match repo::user_by_email(tx.conn(), email).await? {
-        Some(user) if auth::verify_password(password, &user.password_hash) => Ok(user),
-        Some(_) => Err(TenantsError::InvalidCredentials),
-        None => {
-            let mut errors = Vec::new();
-            if let Err(m) = check_password(password.expose()) {
-                errors.push(FieldError::new("password", m));
-            }
-            let name = match name.map(Name::parse) {
-                Some(Ok(name)) => Some(name),
-                Some(Err(m)) => {
-                    errors.push(FieldError::new("name", m));
-                    None
-                }
-                None => {
-                    errors.push(FieldError::new("name", "is required for a new account"));
-                    None
-                }
-            };
-            let (true, Some(name)) = (errors.is_empty(), name) else { return Err(TenantsError::Invalid(errors)) };
-            let hash = auth::hash_password(password).map_err(|e| TenantsError::Hashing(e.to_string()))?;
-            repo::insert_user(tx.conn(), email, hash, name.as_str()).await
-        }
-    }
+/// Who accepts an invitation, proven before the write transaction opens (argon2 is the
+/// slow part): the invited e-mail's account, whose password was checked, or a new account
+/// whose password is already hashed.
+pub enum Invitee {
+    Existing(users::Model),
+    New { name: Name, password_hash: String },
 }
 
-/// Accepts the invitation `token` in `tx` (its tenant's, see [`invitation_tenant`]):
-/// joins with the invited roles, creating the account when the email has none, and
-/// signs in. The caller commits as a policy change.
-pub async fn accept_invitation(
-    tx: &TenantTx,
-    keys: &TokenKeys,
-    token: &str,
-    password: &Secret,
-    name: Option<&str>,
-    client_ip: Option<String>,
-) -> Result<TokenResponse> {
+/// The invitation `token`, unless it was used, revoked or has expired.
+async fn live_invitation(tx: &TenantTx, token: &str) -> Result<invitations::Model> {
     let inv = repo::invitation_by_token_hash(tx, &auth::sha256_hex(token)).await?.ok_or(TenantsError::NotFound)?;
     if inv.accepted_at.is_some() || inv.revoked_at.is_some() || inv.expires_at <= Utc::now() {
         return Err(TenantsError::InvitationSpent);
     }
-    let user = invitee(tx, &inv.email, password, name).await?;
+    Ok(inv)
+}
+
+/// Proves who accepts the invitation `token` of `tenant` (see [`invitation_tenant`]): the
+/// existing account when the password proves it — a password check like a sign-in's,
+/// throttled the same — or a new one, which needs a valid password and a name.
+pub async fn prove_invitee(
+    db: &DatabaseConnection,
+    throttle: &SignInThrottle,
+    tenant: TenantId,
+    token: &str,
+    password: &Secret,
+    name: Option<&str>,
+    client_ip: Option<&str>,
+) -> Result<Invitee> {
+    let tx = TenantTx::begin(db, tenant, false).await?;
+    let inv = live_invitation(&tx, token).await?;
+    let existing = repo::user_by_email(tx.conn(), &inv.email).await?;
+    tx.commit().await?;
+    if let Some(user) = existing {
+        let attempt = PasswordAttempt { email: &inv.email, client_ip };
+        verify_password_throttled(throttle, attempt, password, Some(&user.password_hash)).await?;
+        return Ok(Invitee::Existing(user));
+    }
+    let mut errors = Vec::new();
+    if let Err(m) = check_password(password.expose()) {
+        errors.push(FieldError::new("password", m));
+    }
+    let name = match name.map(Name::parse) {
+        Some(Ok(name)) => Some(name),
+        Some(Err(m)) => {
+            errors.push(FieldError::new("name", m));
+            None
+        }
+        None => {
+            errors.push(FieldError::new("name", "is required for a new account"));
+            None
+        }
+    };
+    let (true, Some(name)) = (errors.is_empty(), name) else { return Err(TenantsError::Invalid(errors)) };
+    Ok(Invitee::New { name, password_hash: credentials::hash_password(password).await? })
+}
+
+/// Accepts the invitation `token` in `tx` (its tenant's, see [`invitation_tenant`]) as
+/// `invitee` (from [`prove_invitee`]): joins with the invited roles, creating the account
+/// when the email has none, and signs in. The caller commits as a policy change.
+pub async fn accept_invitation(
+    tx: &TenantTx,
+    keys: &TokenKeys,
+    token: &str,
+    invitee: Invitee,
+    client_ip: Option<String>,
+) -> Result<TokenResponse> {
+    let inv = live_invitation(tx, token).await?;
+    let user = match invitee {
+        Invitee::Existing(user) => user,
+        Invitee::New { name, password_hash } => {
+            repo::insert_user(tx.conn(), &inv.email, password_hash, name.as_str()).await.map_err(|e| match e {
+                TenantsError::Db(err) => taken("email")(err),
+                other => other,
+            })?
+        }
+    };
     let user_id = UserId(user.id);
     if repo::membership_of(tx, user_id).await?.is_some() {
         return Err(TenantsError::Conflict("already a member".into()));

@@ -12,6 +12,8 @@ pub const ROLES_WRITE: Permission = Permission("tenants:roles_write");
 pub const LOCATIONS_READ: Permission = Permission("tenants:locations_read");
 pub const LOCATIONS_WRITE: Permission = Permission("tenants:locations_write");
 pub const AUDIT_READ: Permission = Permission("tenants:audit_read");
+/// Owners only (see [`atrium_core::context::OWNERS_WRITE`]).
+pub const OWNERS_WRITE: Permission = atrium_core::context::OWNERS_WRITE;
 
 pub fn catalog() -> Vec<PermissionDef> {
     let def = |p: Permission, description, granted_to| PermissionDef::tenant(p.0, description, granted_to);
@@ -25,5 +27,6 @@ pub fn catalog() -> Vec<PermissionDef> {
         def(LOCATIONS_READ, "Read locations", &[Owner, Admin, Manager, Staff, Provider, Customer]),
         def(LOCATIONS_WRITE, "Create, change and delete locations", &[Owner, Admin, Manager]),
         def(AUDIT_READ, "Read the audit log", &[Owner, Admin]),
+        def(OWNERS_WRITE, "Grant, revoke and remove the owner role; rotate API keys other members created", &[Owner]),
     ]
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use atrium_core::audit::entity as audit_entries;
 
-use crate::entities::{invitations, locations, memberships, refresh_tokens, roles, tenants, users};
+use crate::entities::{custom_domains, invitations, locations, memberships, refresh_tokens, roles, tenants, users};
 use crate::error::Result;
 use crate::model::AuditFilter;
 use crate::views::strings;
@@ -32,24 +32,50 @@ pub async fn tenant_by_slug(conn: &impl ConnectionTrait, slug: &str) -> Result<O
         .await?)
 }
 
-/// Custom domains are stored on the tenant as a JSON array of validated host names, so a
-/// quoted substring match finds candidates and the exact check confirms.
+/// The tenant that claimed `domain` (see `custom_domains`): read across tenants, before
+/// any is known — on PostgreSQL through a `SECURITY DEFINER` function, past row-level
+/// security.
 pub async fn tenant_by_domain(conn: &impl ConnectionTrait, domain: &str) -> Result<Option<tenants::Model>> {
-    use sea_orm::sea_query::ExprTrait;
-    let candidates = tenants::Entity::find()
-        .filter(tenants::Column::DeletedAt.is_null())
-        .filter(
-            sea_orm::sea_query::Expr::expr(sea_orm::sea_query::Func::cast_as(
-                sea_orm::sea_query::Expr::col(tenants::Column::CustomDomains),
-                sea_orm::sea_query::Alias::new("TEXT"),
-            ))
-            .like(format!("%\"{domain}\"%")),
-        )
-        .all(conn)
+    use sea_orm::{DbBackend, Statement};
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "SELECT atrium_tenant_of_custom_domain($1) AS tenant_id",
+        _ => "SELECT tenant_id FROM custom_domains WHERE domain = $1",
+    };
+    let row = conn.query_one_raw(Statement::from_sql_and_values(backend, sql, [domain.into()])).await?;
+    match row.map(|r| r.try_get::<Option<Uuid>>("", "tenant_id")).transpose()?.flatten() {
+        Some(id) => tenant_by_id(conn, TenantId(id)).await,
+        None => Ok(None),
+    }
+}
+
+/// Makes the tenant's claimed domains exactly `domains`. A domain another tenant holds
+/// fails on the unique index (a unique-key violation, also when two tenants claim it at
+/// once).
+pub async fn replace_custom_domains(tx: &TenantTx, domains: &[String]) -> Result<()> {
+    let held = custom_domains::Entity::find()
+        .filter(custom_domains::Column::TenantId.eq(tx.tenant_id().0))
+        .all(tx.conn())
         .await?;
-    Ok(candidates
-        .into_iter()
-        .find(|t| t.custom_domains.as_array().is_some_and(|ds| ds.iter().any(|d| d.as_str() == Some(domain)))))
+    let gone: Vec<Uuid> = held.iter().filter(|c| !domains.contains(&c.domain)).map(|c| c.id).collect();
+    if !gone.is_empty() {
+        custom_domains::Entity::delete_many()
+            .filter(custom_domains::Column::TenantId.eq(tx.tenant_id().0))
+            .filter(custom_domains::Column::Id.is_in(gone))
+            .exec(tx.conn())
+            .await?;
+    }
+    for domain in domains.iter().filter(|d| !held.iter().any(|c| &c.domain == *d)) {
+        custom_domains::ActiveModel {
+            tenant_id: Set(tx.tenant_id().0),
+            id: Set(Uuid::now_v7()),
+            domain: Set(domain.clone()),
+            created_at: Set(Utc::now()),
+        }
+        .insert(tx.conn())
+        .await?;
+    }
+    Ok(())
 }
 
 pub async fn all_tenants(conn: &impl ConnectionTrait) -> Result<Vec<tenants::Model>> {
@@ -370,6 +396,47 @@ pub async fn revoke_user_refresh_tokens(tx: &TenantTx, user: UserId) -> Result<(
         .exec(tx.conn())
         .await?;
     Ok(())
+}
+
+/// Up to `max` tenants holding refresh tokens that expired or were revoked before
+/// `cutoff`, across row-level security (a `SECURITY DEFINER` function on PostgreSQL).
+pub async fn tenants_with_spent_refresh_tokens(
+    db: &sea_orm::DatabaseConnection,
+    cutoff: chrono::DateTime<Utc>,
+    max: u32,
+) -> Result<Vec<TenantId>> {
+    use sea_orm::{DbBackend, Statement};
+    let backend = db.get_database_backend();
+    let statement = match backend {
+        DbBackend::Postgres => Statement::from_sql_and_values(
+            backend,
+            "SELECT tenant_id FROM atrium_tenants_with_spent_refresh_tokens($1, $2)",
+            [cutoff.into(), (max as i32).into()],
+        ),
+        _ => Statement::from_sql_and_values(
+            backend,
+            "SELECT DISTINCT tenant_id FROM refresh_tokens WHERE expires_at < $1 OR revoked_at < $1 LIMIT $2",
+            [cutoff.into(), max.into()],
+        ),
+    };
+    let rows = db.query_all_raw(statement).await?;
+    Ok(rows.iter().map(|r| r.try_get::<Uuid>("", "tenant_id").map(TenantId)).collect::<Result<_, _>>()?)
+}
+
+/// Deletes the tenant's refresh tokens that expired or were revoked before `cutoff`;
+/// returns how many.
+pub async fn delete_spent_refresh_tokens(tx: &TenantTx, cutoff: chrono::DateTime<Utc>) -> Result<u64> {
+    use sea_orm::Condition;
+    let res = refresh_tokens::Entity::delete_many()
+        .filter(refresh_tokens::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(
+            Condition::any()
+                .add(refresh_tokens::Column::ExpiresAt.lt(cutoff))
+                .add(refresh_tokens::Column::RevokedAt.lt(cutoff)),
+        )
+        .exec(tx.conn())
+        .await?;
+    Ok(res.rows_affected)
 }
 
 // ---- locations ----

@@ -96,19 +96,15 @@ impl NewRole {
     }
 }
 
-/// A change to a custom role: absent fields stay as they are.
+/// A change to a custom role: absent fields stay as they are. What it adds and takes away
+/// is checked against the caller's permissions by [`update`], which knows the role as it is.
 pub struct RoleChange {
     description: Option<String>,
     permissions: Option<Vec<String>>,
 }
 
 impl RoleChange {
-    pub fn parse(
-        catalog: &Catalog,
-        caller: &Principal,
-        description: Option<String>,
-        permissions: Option<&[String]>,
-    ) -> Result<Self> {
+    pub fn parse(catalog: &Catalog, description: Option<String>, permissions: Option<&[String]>) -> Result<Self> {
         let mut errors = Vec::new();
         let permissions = permissions.map(|p| check_permissions(catalog, p, &mut errors));
         if let Some(d) = &description {
@@ -116,9 +112,6 @@ impl RoleChange {
         }
         if !errors.is_empty() {
             return Err(TenantsError::Invalid(errors));
-        }
-        if let Some(p) = &permissions {
-            check_within_caller(caller, p)?;
         }
         Ok(Self { description, permissions })
     }
@@ -162,16 +155,25 @@ pub async fn create(tx: &TenantTx, actor: &AuditActor, role: NewRole) -> Result<
     Ok(saved)
 }
 
-/// Applies `change` to `current` (already checked against `If-Match` by the caller).
+/// Applies `change` to `current` (already checked against `If-Match` by the caller). Both
+/// the permissions it adds and those it takes away must be the caller's own: a lesser
+/// admin can neither widen a role nor strip one of what they do not hold themselves.
 pub async fn update(
     tx: &TenantTx,
+    caller: &Principal,
     actor: &AuditActor,
     current: roles::Model,
     change: RoleChange,
 ) -> Result<roles::Model> {
     let before = RoleView::from(&current);
     let description = change.description.unwrap_or_else(|| current.description.clone());
-    let permissions = change.permissions.unwrap_or_else(|| strings(&current.permissions));
+    let old = strings(&current.permissions);
+    let permissions = change.permissions.unwrap_or_else(|| old.clone());
+    let added = permissions.iter().filter(|p| !old.contains(p));
+    let removed = old.iter().filter(|p| !permissions.contains(p));
+    if let Some(p) = added.chain(removed).find(|p| !caller.permissions.contains(p)) {
+        return Err(TenantsError::Forbidden(format!("you cannot grant or take away `{p}`, which you do not hold")));
+    }
     let saved = repo::update_role(tx, current, description, permissions).await?;
     let view = RoleView::from(&saved);
     audit::record(

@@ -10,11 +10,13 @@ use chrono::Utc;
 use sea_orm::{DatabaseConnection, Set};
 use uuid::Uuid;
 
+use crate::credentials::{self, PasswordAttempt, verify_password_throttled};
 use crate::entities::{tenants, users};
 use crate::error::{Result, TenantsError, taken};
 use crate::events::TenantsEvent;
 use crate::model::{Branding, DefaultConfig, Plan, TenantStatus, TenantType};
 use crate::repo;
+use crate::throttle::SignInThrottle;
 use crate::views::TokenResponse;
 
 /// A validated signup.
@@ -36,27 +38,26 @@ pub struct SignedUp {
 }
 
 /// Creates the tenant, its owner (or reuses the global identity when the password
-/// proves it) and the owner's membership, in one transaction.
+/// proves it — a password check like a sign-in's, throttled the same) and the owner's
+/// membership, in one transaction.
 pub async fn signup(
     db: &DatabaseConnection,
     keys: &TokenKeys,
+    throttle: &SignInThrottle,
     input: NewTenant,
     plan: Plan,
     client_ip: Option<String>,
 ) -> Result<SignedUp> {
     let tenant_id = TenantId::new();
     let existing = repo::user_by_email(db, input.owner_email.as_str()).await?;
-    // Hash outside the transaction: it is the slow part.
+    // Hash or verify outside the transaction: it is the slow part.
     let password_hash = match &existing {
         Some(user) => {
-            if !auth::verify_password(&input.owner_password, &user.password_hash) {
-                return Err(TenantsError::Conflict(
-                    "this email already has an account; sign up with its password".into(),
-                ));
-            }
+            let attempt = PasswordAttempt { email: input.owner_email.as_str(), client_ip: client_ip.as_deref() };
+            verify_password_throttled(throttle, attempt, &input.owner_password, Some(&user.password_hash)).await?;
             None
         }
-        None => Some(auth::hash_password(&input.owner_password).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?),
+        None => Some(credentials::hash_password(&input.owner_password).await?),
     };
 
     let tx = TenantTx::begin(db, tenant_id, true).await?;
@@ -151,18 +152,22 @@ pub fn refresh_token_tenant(token: &str) -> Option<TenantId> {
     Uuid::parse_str(tenant).ok().map(TenantId)
 }
 
-/// Verifies email, password and membership; returns a fresh token pair.
+/// Verifies email, password (throttled, see [`verify_password_throttled`]) and membership;
+/// returns a fresh token pair. `email` is as the client sent it.
 pub async fn sign_in(
     db: &DatabaseConnection,
     keys: &TokenKeys,
-    email: &Email,
+    throttle: &SignInThrottle,
+    attempt: PasswordAttempt<'_>,
     password: &Secret,
     tenant_slug: &str,
 ) -> Result<TokenResponse> {
-    let user = repo::user_by_email(db, email.as_str()).await?;
-    let hash = user.as_ref().map_or(auth::dummy_password_hash(), |u| u.password_hash.as_str());
-    let password_ok = auth::verify_password(password, hash);
-    let (Some(user), true) = (user, password_ok) else { return Err(TenantsError::InvalidCredentials) };
+    let user = match Email::parse(attempt.email) {
+        Ok(email) => repo::user_by_email(db, email.as_str()).await?,
+        Err(_) => None,
+    };
+    verify_password_throttled(throttle, attempt, password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+    let user = user.ok_or(TenantsError::InvalidCredentials)?;
     let tenant = repo::tenant_by_slug(db, tenant_slug).await?.ok_or(TenantsError::InvalidCredentials)?;
     if tenant.status != TenantStatus::Active.as_str() {
         return Err(TenantsError::Suspended);

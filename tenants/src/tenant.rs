@@ -11,7 +11,7 @@ use chrono::Utc;
 use sea_orm::{DatabaseConnection, IntoActiveModel, Set};
 
 use crate::entities::tenants;
-use crate::error::{Result, TenantsError};
+use crate::error::{Result, TenantsError, taken};
 use crate::events::TenantsEvent;
 use crate::model::{Branding, CustomerRegistration, DefaultConfig, TenantPatch, check_currency, check_timezone};
 use crate::views::{TenantView, strings};
@@ -98,6 +98,14 @@ impl SettingsChange {
     }
 }
 
+/// A unique-key violation on a domain's claim: another tenant holds it.
+pub fn claimed(err: TenantsError) -> TenantsError {
+    match err {
+        TenantsError::Db(err) => taken("custom domain")(err),
+        other => other,
+    }
+}
+
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v.dedup();
@@ -134,6 +142,9 @@ pub async fn update(
         am.enabled_plugins = Set(serde_json::json!(plugins));
     }
     if let Some(domains) = change.custom_domains {
+        // The claims, not the check in `parse`, decide: two tenants claiming one domain at
+        // once both pass that check, and one of them fails here (409).
+        repo::replace_custom_domains(tx, &domains).await.map_err(claimed)?;
         am.custom_domains = Set(serde_json::json!(domains));
     }
     if let Some(registration) = change.customer_registration {

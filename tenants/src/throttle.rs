@@ -1,6 +1,7 @@
 //! Sign-in throttling: failed attempts are counted per account and per client address
 //! in a fixed window; past the limit, attempts are refused (429) until the window ends,
-//! whether or not the password would have been right. Per server instance.
+//! whether or not the password would have been right. Per server instance. Every password
+//! check goes through it, by [`crate::credentials::verify_password_throttled`].
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -17,39 +18,6 @@ impl Default for SignInThrottle {
     fn default() -> Self {
         let window = Duration::from_secs(15 * 60);
         Self { accounts: Throttle::new(window, 10), addresses: Throttle::new(window, 50) }
-    }
-}
-
-/// The throttle's keys for one attempt: the account (by e-mail, whatever tenant the
-/// attempt names) and the client address.
-pub struct AttemptKeys {
-    account: String,
-    address: String,
-}
-
-impl SignInThrottle {
-    pub fn keys(&self, email: &str, client_ip: Option<&str>) -> AttemptKeys {
-        AttemptKeys {
-            account: format!("acct:{}", email.trim().to_lowercase()),
-            address: format!("ip:{}", client_ip.unwrap_or_default()),
-        }
-    }
-
-    /// `Err(seconds to wait)` when the account or the address failed too often.
-    pub fn check(&self, keys: &AttemptKeys) -> Result<(), u64> {
-        self.accounts.check(&keys.account)?;
-        self.addresses.check(&keys.address)
-    }
-
-    /// A wrong password: counts against both.
-    pub fn fail(&self, keys: &AttemptKeys) {
-        self.accounts.fail(&keys.account);
-        self.addresses.fail(&keys.address);
-    }
-
-    /// The right password: the account's count starts over.
-    pub fn succeed(&self, keys: &AttemptKeys) {
-        self.accounts.reset(&keys.account);
     }
 }
 
@@ -72,6 +40,34 @@ impl Throttle {
                 Err((self.window - start.elapsed()).as_secs().max(1))
             }
             _ => Ok(()),
+        }
+    }
+
+    /// Counts an attempt for `key` as failed *before* it is checked, so concurrent attempts
+    /// cannot all slip under the limit; [`Self::forgive`] takes it back when it succeeds.
+    /// `Err(seconds to wait)` when `key` has failed too often in the current window.
+    pub fn take(&self, key: &str) -> Result<(), u64> {
+        let Ok(mut entries) = self.entries.lock() else { return Ok(()) };
+        if entries.len() > 100_000 {
+            entries.retain(|_, (start, _)| start.elapsed() < self.window);
+        }
+        let entry = entries.entry(key.to_owned()).or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= self.window {
+            *entry = (Instant::now(), 0);
+        }
+        if entry.1 >= self.max_failures {
+            return Err((self.window.saturating_sub(entry.0.elapsed())).as_secs().max(1));
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+
+    /// Takes back one attempt counted by [`Self::take`].
+    pub fn forgive(&self, key: &str) {
+        if let Ok(mut entries) = self.entries.lock()
+            && let Some(entry) = entries.get_mut(key)
+        {
+            entry.1 = entry.1.saturating_sub(1);
         }
     }
 
@@ -111,5 +107,16 @@ mod tests {
         t.fail("a");
         t.reset("a");
         assert!(t.check("a").is_ok());
+    }
+
+    #[test]
+    fn take_counts_before_the_check_and_forgive_takes_it_back() {
+        let t = Throttle::new(Duration::from_secs(60), 2);
+        assert!(t.take("a").is_ok());
+        assert!(t.take("a").is_ok());
+        assert!(t.take("a").is_err(), "a third concurrent attempt is refused");
+        t.forgive("a");
+        assert!(t.take("a").is_ok());
+        assert!(t.take("b").is_ok(), "keys are independent");
     }
 }

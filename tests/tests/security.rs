@@ -712,3 +712,407 @@ async fn security_12_retention_deletes_expired_keys_and_old_webhook_history_but_
     assert_eq!(deliveries["data"].as_array().unwrap().len(), 1, "{deliveries}");
     assert!(recent["id"].is_string());
 }
+
+/// A failed sign-in's problem, for comparing other password checks' answers with.
+async fn failed_sign_in(app: &atrium_tests::TestApp, email: &str, tenant: &str) -> Value {
+    let res = app
+        .post_json("/v1/auth/token", &json!({"email": email, "password": "wrong password!", "tenant": tenant}))
+        .await;
+    assert_problem(res, 401, "unauthenticated").await
+}
+
+/// The parts of a problem that say what went wrong (not which request it was).
+fn shape(problem: &Value) -> Value {
+    let mut keys: Vec<&String> = problem.as_object().unwrap().keys().collect();
+    keys.sort();
+    json!({"keys": keys, "type": problem["type"], "title": problem["title"], "code": problem["code"],
+        "detail": problem["detail"], "status": problem["status"]})
+}
+
+fn signup_body(slug: &str, email: &str, password: &str) -> Value {
+    json!({"tenant": {"slug": slug, "name": "Guess", "type": "small_business", "timezone": "UTC", "currency": "EUR"},
+        "owner": {"email": email, "password": password, "name": "Guesser"}})
+}
+
+/// #2: signup with an existing e-mail, accepting an invitation and signing in are one
+/// password check: a wrong password answers exactly like a failed sign-in, and past 10
+/// failures for an e-mail — whatever tenant string each attempt names — even the right
+/// password is refused (429) until the window ends, on every one of the three routes.
+#[tokio::test]
+async fn security_2_every_password_check_is_throttled_by_email() {
+    let app = spawn_app().await;
+    let acme = app.signup("acme").await;
+    let reference = shape(&failed_sign_in(&app, "nobody@acme.example", "acme").await);
+
+    // Signup: 10 wrong guesses, each naming a new tenant slug.
+    for i in 0..10 {
+        let res = app
+            .post_json("/v1/signup", &signup_body(&format!("guess-{i}"), &acme.owner_email, "wrong password!"))
+            .await;
+        let problem = assert_problem(res, 401, "unauthenticated").await;
+        assert_eq!(shape(&problem), reference, "signup answers like a failed sign-in");
+    }
+    let res = app.post_json("/v1/signup", &signup_body("guess-right", &acme.owner_email, atrium_tests::PASSWORD)).await;
+    assert!(res.headers().contains_key("retry-after"));
+    let throttled = assert_problem(res, 429, "rate_limited").await;
+    // The throttle is the sign-in's: signing in to the owner's own tenant is refused too.
+    let res = app
+        .post_json(
+            "/v1/auth/token",
+            &json!({"email": acme.owner_email, "password": atrium_tests::PASSWORD, "tenant": "acme"}),
+        )
+        .await;
+    let sign_in_throttled = assert_problem(res, 429, "rate_limited").await;
+    assert_eq!(shape(&throttled)["keys"], shape(&sign_in_throttled)["keys"]);
+    assert_eq!(throttled["title"], sign_in_throttled["title"]);
+
+    // Sign-in: the tenant string does not reset the count.
+    let beta = app.signup("beta").await;
+    for i in 0..10 {
+        let problem = failed_sign_in(&app, &beta.owner_email, &format!("tenant-{i}")).await;
+        assert_eq!(shape(&problem), reference);
+    }
+    let res = app
+        .post_json(
+            "/v1/auth/token",
+            &json!({"email": beta.owner_email, "password": atrium_tests::PASSWORD, "tenant": "beta"}),
+        )
+        .await;
+    assert_problem(res, 429, "rate_limited").await;
+
+    // Invitation accept: an admin of one tenant invites someone else's account and guesses.
+    let gamma = app.signup("gamma").await;
+    let delta = app.signup("delta").await;
+    let mut tokens = Vec::new();
+    for _ in 0..2 {
+        let res = app
+            .send_as(
+                &delta.token,
+                Method::POST,
+                "/v1/members",
+                &json!({"email": gamma.owner_email, "roles": ["staff"]}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let invitation: Value = res.json().await.unwrap();
+        tokens.push(invitation["token"].as_str().unwrap().to_owned());
+        // Only one pending invitation per e-mail may be refused; revoke-free: a second is fine.
+    }
+    for i in 0..10 {
+        let token = &tokens[i % tokens.len()];
+        let res =
+            app.post_json(&format!("/v1/invitations/{token}/accept"), &json!({"password": "wrong password!"})).await;
+        let problem = assert_problem(res, 401, "unauthenticated").await;
+        assert_eq!(shape(&problem), reference, "accepting answers like a failed sign-in");
+    }
+    let res = app
+        .post_json(&format!("/v1/invitations/{}/accept", tokens[0]), &json!({"password": atrium_tests::PASSWORD}))
+        .await;
+    assert_problem(res, 429, "rate_limited").await;
+    // The right password for an account nobody guessed at still works.
+    app.sign_in(&delta.owner_email, "delta").await;
+}
+
+/// #2: failures are also counted per client address: 50 wrong passwords for 50 different
+/// e-mails from one address, and the next check from it is refused.
+#[tokio::test]
+async fn security_2_password_checks_are_throttled_per_address() {
+    let app = spawn_app().await;
+    let acme = app.signup("acme").await;
+    let requests = (0..50).map(|i| {
+        let app = &app;
+        async move {
+            let body = json!({"email": format!("x{i}@guess.example"), "password": "wrong password!", "tenant": "acme"});
+            app.post_json("/v1/auth/token", &body).await.status().as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(requests).await;
+    assert!(statuses.iter().all(|s| *s == 401), "{statuses:?}");
+    let res = app.post_json("/v1/signup", &signup_body("guess", &acme.owner_email, atrium_tests::PASSWORD)).await;
+    assert_problem(res, 429, "rate_limited").await;
+}
+
+/// #6: password hashing runs off the request workers: with one worker busy verifying 8
+/// wrong passwords, `/health` still answers before any of those sign-ins does.
+#[tokio::test]
+async fn security_6_password_hashing_does_not_stall_the_workers() {
+    let app = spawn_app_with(|c| c.workers = Some(1), compiled()).await;
+    let acme = app.signup("acme").await;
+    let app = std::sync::Arc::new(app);
+    let mut sign_ins = Vec::new();
+    for i in 0..8 {
+        let (app, email) = (app.clone(), acme.owner_email.clone());
+        sign_ins.push(tokio::spawn(async move {
+            let body = json!({"email": email, "password": format!("wrong password {i}"), "tenant": "acme"});
+            let status = app.post_json("/v1/auth/token", &body).await.status();
+            (status, std::time::Instant::now())
+        }));
+    }
+    // Let the sign-ins reach the server before asking for its health.
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    let res = app.get("/health").await;
+    let health_done = std::time::Instant::now();
+    assert_eq!(res.status(), 200);
+    let mut first_sign_in_done = None;
+    for s in sign_ins {
+        let (status, done) = s.await.unwrap();
+        assert_eq!(status, 401);
+        first_sign_in_done = Some(first_sign_in_done.map_or(done, |d: std::time::Instant| d.min(done)));
+    }
+    assert!(health_done < first_sign_in_done.unwrap(), "/health waited for a password check");
+}
+
+/// #13: changing a custom role's permissions needs every permission it adds *and* every
+/// one it takes away: a lesser admin cannot strip what they do not hold.
+#[tokio::test]
+async fn security_13_a_role_change_cannot_strip_permissions_the_caller_lacks() {
+    let app = spawn_app().await;
+    let t = app.signup("acme").await;
+    let create = |name: &str, permissions: &[&str]| json!({"name": name, "permissions": permissions});
+    let res = app
+        .send_as(&t.token, Method::POST, "/v1/roles", &create("auditor", &["tenants:read", "tenants:audit_read"]))
+        .await;
+    assert_eq!(res.status(), 201);
+    let auditor: Value = res.json().await.unwrap();
+    let res = app
+        .send_as(
+            &t.token,
+            Method::POST,
+            "/v1/roles",
+            &create("role_admin", &["tenants:read", "tenants:roles_read", "tenants:roles_write"]),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let (lesser, _) = app.add_member(&t, "lesser@acme.example", &["role_admin"]).await;
+    let path = format!("/v1/roles/{}", auditor["id"].as_str().unwrap());
+    let res = app.send_as(&lesser, Method::PATCH, &path, &json!({"permissions": ["tenants:read"]})).await;
+    assert_problem(res, 403, "forbidden").await;
+    let role: Value = app.get_as(&t.token, &path).await.json().await.unwrap();
+    assert_eq!(role["permissions"], json!(["tenants:audit_read", "tenants:read"]), "unchanged");
+    // Adding what they hold goes through, and leaves alone what they do not hold.
+    let res = app
+        .send_as(
+            &lesser,
+            Method::PATCH,
+            &path,
+            &json!({"permissions": ["tenants:audit_read", "tenants:read", "tenants:roles_read"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // Taking away what they hold too; adding what they do not is refused.
+    let res = app
+        .send_as(&lesser, Method::PATCH, &path, &json!({"permissions": ["tenants:audit_read", "tenants:read"]}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .send_as(
+            &lesser,
+            Method::PATCH,
+            &path,
+            &json!({"permissions": ["tenants:audit_read", "tenants:members_read", "tenants:read"]}),
+        )
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+    let role: Value = app.get_as(&t.token, &path).await.json().await.unwrap();
+    assert_eq!(role["permissions"], json!(["tenants:audit_read", "tenants:read"]));
+}
+
+/// #18: an API key carries its creator's role names, but acts only by its permissions: an
+/// owner's key cannot make owners — not with `members_write` alone, and not with every
+/// permission an admin holds — and cannot rotate another member's key.
+#[tokio::test]
+async fn security_18_an_owners_api_key_is_not_an_owner() {
+    let app = spawn_app().await;
+    let t = app.signup("acme").await;
+    let (_, admin_membership) = app.add_member(&t, "admin@acme.example", &["admin"]).await;
+    let key = |scopes: Vec<String>| {
+        let (app, token) = (&app, t.token.clone());
+        async move {
+            let res =
+                app.send_as(&token, Method::POST, "/v1/api-keys", &json!({"name": "Key", "scopes": scopes})).await;
+            assert_eq!(res.status(), 201);
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let roles: Value = app.get_as(&t.token, "/v1/roles").await.json().await.unwrap();
+    let admin_grants: Vec<String> =
+        roles.as_array().unwrap().iter().find(|r| r["name"] == "admin").unwrap()["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_owned())
+            .collect();
+    let narrow = key(vec!["tenants:members_write".into()]).await;
+    let broad = key(admin_grants).await;
+    for k in [&narrow, &broad] {
+        let secret = k["secret"].as_str().unwrap();
+        let res = app
+            .send_as(secret, Method::PATCH, &format!("/v1/members/{admin_membership}"), &json!({"roles": ["owner"]}))
+            .await;
+        assert_problem(res, 403, "forbidden").await;
+        let res = app
+            .send_as(secret, Method::POST, "/v1/members", &json!({"email": "new@acme.example", "roles": ["owner"]}))
+            .await;
+        assert_problem(res, 403, "forbidden").await;
+    }
+    // An admin's key, rotated by the owner's broad key: refused (only its creator or an owner).
+    let admin = app.sign_in("admin@acme.example", "acme").await;
+    let admin_token = admin["access_token"].as_str().unwrap();
+    let res = app
+        .send_as(admin_token, Method::POST, "/v1/api-keys", &json!({"name": "Admin's", "scopes": ["tenants:read"]}))
+        .await;
+    assert_eq!(res.status(), 201);
+    let admins_key: Value = res.json().await.unwrap();
+    let res = app
+        .send_as(
+            broad["secret"].as_str().unwrap(),
+            Method::POST,
+            &format!("/v1/api-keys/{}/rotate", admins_key["id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await;
+    assert_problem(res, 403, "forbidden").await;
+    // The owner in person still makes owners.
+    let res = app
+        .send_as(&t.token, Method::PATCH, &format!("/v1/members/{admin_membership}"), &json!({"roles": ["owner"]}))
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
+/// #12: the tenants plugin's retention job deletes refresh tokens that expired or were
+/// revoked longer ago than the retention period (here 2 days), and keeps the others.
+#[tokio::test]
+async fn security_12_spent_refresh_tokens_are_deleted_after_the_retention_period() {
+    use chrono::{Duration, Utc};
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let app = spawn_app_with(
+        |c| {
+            c.job_intervals_ms.insert("tenants.refresh_token_retention".into(), 50);
+            c.plugins.entry("tenants".into()).or_default().insert("refresh_token_retention_days".into(), "2".into());
+        },
+        compiled(),
+    )
+    .await;
+    let t = app.signup("acme").await;
+    let tenant = uuid::Uuid::parse_str(&t.id).unwrap();
+    let user = uuid::Uuid::parse_str(&app.user_id_of(&t.token).await).unwrap();
+    let db = Database::connect(app.superuser_database_url().as_str()).await.unwrap();
+    let backend = db.get_database_backend();
+    let now = Utc::now();
+    let days = Duration::days;
+    // (name, expires_at, revoked_at, kept)
+    let rows = [
+        ("expired-long-ago", now - days(3), None, false),
+        ("revoked-long-ago", now + days(20), Some(now - days(3)), false),
+        ("expired-lately", now - days(1), None, true),
+        ("revoked-lately", now + days(20), Some(now - days(1)), true),
+        ("live", now + days(20), None, true),
+    ];
+    for (name, expires_at, revoked_at, _) in &rows {
+        let sql = "INSERT INTO refresh_tokens (tenant_id, id, user_id, family_id, token_hash, expires_at, created_at, \
+                   rotated_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8)";
+        let values: Vec<sea_orm::Value> = vec![
+            tenant.into(),
+            uuid::Uuid::now_v7().into(),
+            user.into(),
+            uuid::Uuid::now_v7().into(),
+            format!("hash-{name}").into(),
+            (*expires_at).into(),
+            (now - days(40)).into(),
+            (*revoked_at).into(),
+        ];
+        db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await.unwrap();
+    }
+    let remaining = || async {
+        let sql = "SELECT token_hash FROM refresh_tokens WHERE token_hash LIKE 'hash-%' ORDER BY token_hash";
+        let rows = db.query_all_raw(Statement::from_string(backend, sql.to_owned())).await.unwrap();
+        rows.iter().map(|r| r.try_get::<String>("", "token_hash").unwrap()).collect::<Vec<_>>()
+    };
+    let expected: Vec<String> = {
+        let mut kept: Vec<String> = rows.iter().filter(|r| r.3).map(|r| format!("hash-{}", r.0)).collect();
+        kept.sort();
+        kept
+    };
+    let mut left = remaining().await;
+    for _ in 0..100 {
+        if left == expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        left = remaining().await;
+    }
+    assert_eq!(left, expected, "the spent tokens past retention are gone, the others kept");
+    // The owner's own (live) refresh token still works.
+    let res = app.post_json("/v1/auth/refresh", &json!({"refresh_token": t.refresh_token})).await;
+    assert_eq!(res.status(), 200);
+}
+
+/// #14: two tenants claiming one custom domain at the same moment: the database decides —
+/// one gets it, the other a 409 (never a 500, never both), and the host shows the winner.
+#[tokio::test]
+async fn security_14_a_custom_domain_is_claimed_once_even_concurrently() {
+    let app = spawn_app().await;
+    let a = app.signup("alpha").await;
+    let b = app.signup("bravo").await;
+    for i in 0..5 {
+        let domain = format!("book{i}.shared.example");
+        let body = json!({"custom_domains": [domain.clone()]});
+        let (ra, rb) = tokio::join!(
+            app.send_as(&a.token, Method::PATCH, "/v1/tenant", &body),
+            app.send_as(&b.token, Method::PATCH, "/v1/tenant", &body)
+        );
+        let mut statuses = [ra.status().as_u16(), rb.status().as_u16()];
+        let loser = if statuses[0] == 200 { rb } else { ra };
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{domain}");
+        assert_problem(loser, 409, "conflict").await;
+        let winner = if ra_won(&app, &a, &domain).await { "alpha" } else { "bravo" };
+        let branding = app.request(Method::GET, "/v1/public/branding").header("host", &domain).send().await.unwrap();
+        assert_eq!(branding.status(), 200, "{domain} resolves");
+        let body: Value = branding.json().await.unwrap();
+        assert_eq!(body["slug"], winner, "{body}");
+    }
+    // A tenant gives a domain up; then the other may claim it.
+    let res = app.send_as(&a.token, Method::PATCH, "/v1/tenant", &json!({"custom_domains": []})).await;
+    assert_eq!(res.status(), 200);
+    let res =
+        app.send_as(&b.token, Method::PATCH, "/v1/tenant", &json!({"custom_domains": ["book0.shared.example"]})).await;
+    assert_eq!(res.status(), 200);
+}
+
+async fn ra_won(app: &atrium_tests::TestApp, a: &atrium_tests::Tenant, domain: &str) -> bool {
+    let tenant: Value = app.get_as(&a.token, "/v1/tenant").await.json().await.unwrap();
+    tenant["custom_domains"].as_array().unwrap().iter().any(|d| d == domain)
+}
+
+/// #14: a database of the previous release, whose tenant lists a custom domain, migrates
+/// forward with that domain claimed: its host still shows the tenant, and nobody else can
+/// take it.
+#[tokio::test]
+async fn security_14_listed_custom_domains_are_claimed_when_migrating() {
+    fn with_domain(dump: &str, tenants_insert: &str) -> String {
+        dump.lines()
+            .map(|line| {
+                if line.starts_with(tenants_insert) {
+                    line.replacen("'[]'", "'[\"legacy.example\"]'", 1)
+                } else {
+                    line.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+    let sqlite = with_domain(include_str!("../fixtures/previous-release/sqlite.sql"), "INSERT INTO tenants VALUES");
+    let postgres =
+        with_domain(include_str!("../fixtures/previous-release/postgres.sql"), "INSERT INTO public.tenants VALUES");
+    let seed = atrium_tests::Seed { sqlite: &sqlite, postgres: &postgres };
+    let app = atrium_tests::spawn_app_seeded(Some(seed), |_| {}, compiled()).await;
+    let res = app.request(Method::GET, "/v1/public/branding").header("host", "legacy.example").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["slug"], "legacy-salon");
+    let other = app.signup("newcomer").await;
+    let res =
+        app.send_as(&other.token, Method::PATCH, "/v1/tenant", &json!({"custom_domains": ["legacy.example"]})).await;
+    assert_problem(res, 409, "conflict").await;
+}

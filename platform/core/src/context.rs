@@ -25,6 +25,12 @@ impl Permission {
     }
 }
 
+/// The owner's own permission, declared by the always-on tenants module and granted to
+/// the built-in `owner` role only: making and unmaking owners, and acting on API keys
+/// other members created. Checked as a permission, never as a role name — an API key
+/// carries its creator's role names, but holds this only when its scopes name it.
+pub const OWNERS_WRITE: Permission = Permission("tenants:owners_write");
+
 /// How far a grant of a permission reaches: the whole tenant, or only the holder's own
 /// records (what "own" means is declared per permission, see
 /// [`crate::plugin::PermissionDef::own`]).

@@ -241,7 +241,8 @@ pub async fn rotate(
     // A new secret acts as the key's creator: only the creator or an owner may take one,
     // and never for scopes beyond their own.
     let is_creator = key.created_by == caller.user_id().0;
-    let is_owner = caller.roles.iter().any(|r| r == "owner");
+    // By permission: an owner's API key carries the role name `owner` too.
+    let is_owner = caller.permissions.contains(atrium_core::context::OWNERS_WRITE.as_str());
     let scopes = atrium_core::json::strings(&key.scopes);
     if !(is_creator || is_owner) || scopes.iter().any(|s| !caller.permissions.contains(s)) {
         return Err(IntegrationsError::Forbidden(

@@ -298,7 +298,15 @@ impl Authz {
                     l.listen("atrium_policy").await?;
                     Ok::<_, sea_orm::sqlx::Error>(l)
                 };
-                match listener.await {
+                let listening = listener.await;
+                if listening.is_ok()
+                    && let Some(authz) = authz.upgrade()
+                {
+                    // Decisions cached before the listener was up (it connects in the
+                    // background after startup) may have missed their notification.
+                    authz.invalidate_all();
+                }
+                match listening {
                     Ok(mut l) => loop {
                         let next = l.try_recv().await;
                         let Some(authz) = authz.upgrade() else { return };

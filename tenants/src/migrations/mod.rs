@@ -5,7 +5,14 @@ use sea_orm_migration::MigrationTrait;
 
 mod m20261122_000100_tenants_core;
 mod m20261202_000200_tenants_customers;
+mod m20261202_000700_tenants_refresh_token_retention;
+mod m20261202_000800_tenants_custom_domains;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(m20261122_000100_tenants_core::Migration), Box::new(m20261202_000200_tenants_customers::Migration)]
+    vec![
+        Box::new(m20261122_000100_tenants_core::Migration),
+        Box::new(m20261202_000200_tenants_customers::Migration),
+        Box::new(m20261202_000700_tenants_refresh_token_retention::Migration),
+        Box::new(m20261202_000800_tenants_custom_domains::Migration),
+    ]
 }

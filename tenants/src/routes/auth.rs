@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::TenantsError;
+use crate::credentials::PasswordAttempt;
 use crate::model::TenantType;
 use crate::service::{self, NewTenant};
 use crate::throttle::SignInThrottle;
@@ -69,7 +69,10 @@ pub struct SignupResponse {
     request_body = SignupRequest,
     responses(
         (status = 201, description = "Tenant created; the owner is signed in", body = SignupResponse),
-        (status = 409, description = "Slug taken, or the email has an account with another password",
+        (status = 401, description = "The email has an account and this is not its password (as a failed sign-in)",
+         body = atrium_core::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Slug taken", body = atrium_core::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed password checks for this email or address (as sign-in)",
          body = atrium_core::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -79,6 +82,7 @@ pub async fn signup_create(
     db: web::Data<DatabaseConnection>,
     keys: web::Data<TokenKeys>,
     deployment: web::Data<atrium_core::plugin::Deployment>,
+    throttle: web::Data<SignInThrottle>,
     body: Json<SignupRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let SignupRequest { tenant, owner } = body.into_inner();
@@ -106,7 +110,8 @@ pub async fn signup_create(
         rate_limit_per_minute: deployment.signup_rate_limit_per_minute,
         seats: deployment.signup_seats,
     };
-    let done = service::signup(&db, &keys, input, plan, atrium_core::client::client_ip(&req)).await?;
+    let client_ip = atrium_core::client::client_ip(&req);
+    let done = service::signup(&db, &keys, &throttle, input, plan, client_ip).await?;
     let body = SignupResponse {
         tenant: (&done.tenant).into(),
         user: (&done.user).into(),
@@ -146,27 +151,9 @@ pub async fn auth_token_create(
     body: Json<TokenRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let body = body.into_inner();
-    let account_key = format!("acct:{}:{}", body.tenant, body.email.trim().to_lowercase());
-    let ip_key = format!("ip:{}", atrium_core::client::client_ip(&req).unwrap_or_default());
-    throttle.accounts.check(&account_key).map_err(TenantsError::Throttled)?;
-    throttle.addresses.check(&ip_key).map_err(TenantsError::Throttled)?;
-    let Ok(email) = Email::parse(&body.email) else {
-        throttle.addresses.fail(&ip_key);
-        return Err(TenantsError::InvalidCredentials.into());
-    };
-    match service::sign_in(&db, &keys, &email, &body.password, &body.tenant).await {
-        Ok(tokens) => {
-            throttle.accounts.reset(&account_key);
-            Ok(web::Json(tokens))
-        }
-        Err(err) => {
-            if matches!(err, TenantsError::InvalidCredentials) {
-                throttle.accounts.fail(&account_key);
-                throttle.addresses.fail(&ip_key);
-            }
-            Err(err.into())
-        }
-    }
+    let client_ip = atrium_core::client::client_ip(&req);
+    let attempt = PasswordAttempt { email: &body.email, client_ip: client_ip.as_deref() };
+    Ok(web::Json(service::sign_in(&db, &keys, &throttle, attempt, &body.password, &body.tenant).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::customers::{self, NewCustomer};
-use crate::error::TenantsError;
 use crate::throttle::SignInThrottle;
 use crate::views::UserView;
 
@@ -82,20 +81,9 @@ pub async fn customers_register(
     all_valid!(email, _password_ok, name, phone);
 
     let client_ip = atrium_core::client::client_ip(&req);
-    let keys_of = throttle.keys(email.as_str(), client_ip.as_deref());
-    throttle.check(&keys_of).map_err(TenantsError::Throttled)?;
     let input = NewCustomer { email, password: body.password, name, phone };
-    let (tx, done) = match customers::register(&db, &keys, &slug, input, client_ip).await {
-        Ok(done) => done,
-        Err(err) => {
-            if matches!(err, TenantsError::InvalidCredentials) {
-                throttle.fail(&keys_of);
-            }
-            return Err(err.into());
-        }
-    };
+    let (tx, done) = customers::register(&db, &keys, &throttle, &slug, input, client_ip).await?;
     commit_policy_change(tx, policies.get_ref()).await?;
-    throttle.succeed(&keys_of);
     let body = CustomerRegistered {
         user: (&done.user).into(),
         access_token: done.tokens.access_token,

@@ -1,6 +1,6 @@
 //! The signed-in person's own profile, password and memberships.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, web};
+use actix_web::{HttpResponse, delete, get, patch, web};
 use atrium_core::audit::AuditActor;
 use atrium_core::auth::TokenKeys;
 use atrium_core::context::{Actor, RequestContext};
@@ -17,7 +17,6 @@ use uuid::Uuid;
 
 use crate::customers;
 use crate::entities::users;
-use crate::error::TenantsError;
 use crate::throttle::SignInThrottle;
 use crate::views::{TenantView, TokenResponse, UserView};
 use crate::{perm, repo};
@@ -100,7 +99,6 @@ pub struct MeUpdate {
          body = atrium_core::error::Problem, content_type = "application/problem+json")))]
 #[patch("/me")]
 pub async fn me_update(
-    req: HttpRequest,
     ctx: RequestContext,
     keys: web::Data<TokenKeys>,
     throttle: web::Data<SignInThrottle>,
@@ -130,17 +128,9 @@ pub async fn me_update(
     let user = customers::set_profile(tx.conn(), user, name, phone).await?;
     let (user, tokens) = match password {
         Some((current, new)) => {
-            let attempt = throttle.keys(&user.email, atrium_core::client::client_ip(&req).as_deref());
-            throttle.check(&attempt).map_err(TenantsError::Throttled)?;
-            match customers::change_password(&tx, &keys, user, current, new, &AuditActor::of(&ctx)).await {
-                Ok((user, tokens)) => (user, Some(tokens)),
-                Err(err) => {
-                    if matches!(err, TenantsError::InvalidCredentials) {
-                        throttle.fail(&attempt);
-                    }
-                    return Err(err.into());
-                }
-            }
+            let (user, tokens) =
+                customers::change_password(&tx, &keys, &throttle, user, current, new, &AuditActor::of(&ctx)).await?;
+            (user, Some(tokens))
         }
         None => (user, None),
     };

@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::members::{self, Grantor};
 use crate::perm;
+use crate::throttle::SignInThrottle;
 use crate::views::{MemberView, TokenResponse, strings};
 
 /// Lists members, oldest first.
@@ -168,29 +169,37 @@ pub struct InvitationAccept {
 /// Accepts an invitation: joins the tenant with the invited roles (creating the account
 /// when the email has none) and signs in.
 #[utoipa::path(tag = "members", params(("token" = String, Path)), request_body = InvitationAccept,
-    responses((status = 200, body = TokenResponse)))]
+    responses((status = 200, body = TokenResponse),
+        (status = 401, description = "The invited email has an account and this is not its password (as a failed sign-in)",
+            body = atrium_core::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed password checks for this email or address (as sign-in)",
+            body = atrium_core::error::Problem, content_type = "application/problem+json")))]
 #[post("/invitations/{token}/accept")]
 pub async fn invitations_accept(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     keys: web::Data<TokenKeys>,
     policies: web::Data<dyn PolicyInvalidation>,
+    throttle: web::Data<SignInThrottle>,
     token: web::Path<String>,
     body: Json<InvitationAccept>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     // Public: the token is the credential, and it names its tenant.
     let input = body.into_inner();
     let tenant = members::invitation_tenant(&token).ok_or_else(ApiError::not_found)?;
-    let tx = TenantTx::begin(&db, tenant, true).await?;
-    let tokens = members::accept_invitation(
-        &tx,
-        &keys,
+    let client_ip = atrium_core::client::client_ip(&req);
+    let invitee = members::prove_invitee(
+        &db,
+        &throttle,
+        tenant,
         &token,
         &input.password,
         input.name.as_deref(),
-        atrium_core::client::client_ip(&req),
+        client_ip.as_deref(),
     )
     .await?;
+    let tx = TenantTx::begin(&db, tenant, true).await?;
+    let tokens = members::accept_invitation(&tx, &keys, &token, invitee, client_ip).await?;
     commit_policy_change(tx, policies.get_ref()).await?;
     Ok(web::Json(tokens))
 }

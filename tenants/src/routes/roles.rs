@@ -136,11 +136,11 @@ pub async fn roles_update(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(perm::ROLES_WRITE)?;
     let patch = body.into_inner();
-    let change = RoleChange::parse(&catalog, ctx.principal(), patch.description, patch.permissions.as_deref())?;
+    let change = RoleChange::parse(&catalog, patch.description, patch.permissions.as_deref())?;
     let tx = ctx.write().await?;
     let role = roles::find(&tx, *id).await?;
     check_if_match(&req, role.version)?;
-    let role = roles::update(&tx, &AuditActor::of(&ctx), role, change).await?;
+    let role = roles::update(&tx, ctx.principal(), &AuditActor::of(&ctx), role, change).await?;
     ctx.commit_policy_change(tx).await?;
     Ok(ok_versioned(&RoleView::from(&role), role.version))
 }
