@@ -232,7 +232,7 @@ async fn security_9_a_far_future_reschedule_is_a_422_not_a_panic() {
 /// failing ones, so whichever order the sweeper takes them in, a failing one comes first.
 #[tokio::test]
 async fn security_11_one_tenants_failing_offer_sweep_does_not_stop_the_others() {
-    use sea_orm::{ConnectionTrait, Database, Statement};
+    use sea_orm::{ConnectionTrait, Database, Statement, TransactionTrait};
     let app = spawn_app().await;
     let mut tenants = Vec::new();
     for slug in ["broken-first", "healthy-between", "broken-last"] {
@@ -263,9 +263,11 @@ async fn security_11_one_tenants_failing_offer_sweep_does_not_stop_the_others() 
     let db = Database::connect(app.superuser_database_url().as_str()).await.unwrap();
     let backend = db.get_database_backend();
     let sql = |s: &str| Statement::from_string(backend, s.to_owned());
-    // Both offers lapse now, and the database refuses every change to the first tenant's
-    // waitlist entries (a trigger), so its sweep fails each time.
-    db.execute_raw(sql("UPDATE waitlist_entries SET offer_expires_at = offered_at")).await.unwrap();
+    // Every offer lapses now and, in the same transaction (so the sweeper sees neither
+    // without the other), the database starts refusing every change to the broken tenants'
+    // waitlist entries (a trigger): their sweep fails each time.
+    let tx = db.begin().await.unwrap();
+    tx.execute_raw(sql("UPDATE waitlist_entries SET offer_expires_at = offered_at")).await.unwrap();
     let broken: Vec<uuid::Uuid> =
         [&tenants[0], &tenants[2]].iter().map(|t| uuid::Uuid::parse_str(&t.id).unwrap()).collect();
     let refuse = if app.is_postgres() {
@@ -288,8 +290,9 @@ async fn security_11_one_tenants_failing_offer_sweep_does_not_stop_the_others() 
         )]
     };
     for statement in refuse {
-        db.execute_raw(sql(&statement)).await.unwrap();
+        tx.execute_raw(sql(&statement)).await.unwrap();
     }
+    tx.commit().await.unwrap();
     let healthy = &tenants[1];
     let mut swept = false;
     for _ in 0..100 {
