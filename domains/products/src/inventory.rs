@@ -15,17 +15,10 @@ use uuid::Uuid;
 use crate::entities::{balances, movements, products};
 use crate::error::{ProductsError, Result};
 use crate::events::ProductsEvent;
+pub use crate::model::{NO_LOCATION, stock_location};
 use crate::model::{ProductState, ProductStatus, name_of};
 use crate::repo::{self, BalanceChange, NewReservation};
 use crate::views::{InventoryView, MovementType, MovementView, Operation, StockView};
-
-/// The balance location of stock kept without a location.
-pub const NO_LOCATION: Uuid = Uuid::nil();
-
-/// A balance location as the API shows it (`None`: kept without a location).
-pub fn stock_location(location: Uuid) -> Option<Uuid> {
-    (location != NO_LOCATION).then_some(location)
-}
 
 /// What a stock request produced: its movement, and whether it is a replay.
 pub struct Applied {

@@ -13,6 +13,14 @@ use uuid::Uuid;
 use crate::entities::products;
 use crate::error::{ProductsError, Result};
 
+/// The balance location of stock kept without a location.
+pub const NO_LOCATION: Uuid = Uuid::nil();
+
+/// A balance location as the API shows it (`None`: kept without a location).
+pub fn stock_location(location: Uuid) -> Option<Uuid> {
+    (location != NO_LOCATION).then_some(location)
+}
+
 /// The largest price or cost.
 pub const MAX_AMOUNT: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 /// The largest reorder point, and the largest quantity of one movement.

@@ -327,7 +327,7 @@ impl MovementView {
         Ok(Self {
             id: m.id,
             product_id: m.product_id,
-            location_id: crate::inventory::stock_location(m.location_id),
+            location_id: crate::model::stock_location(m.location_id),
             movement_type: parse_name(&format!("inventory movement {}", m.id), &m.movement_type)?,
             quantity: m.quantity,
             on_hand_delta: m.on_hand_delta,
