@@ -153,6 +153,9 @@ pub struct Deployment {
     pub signup_rate_limit_per_minute: u32,
     /// Members (with pending invitations) a self-serve signup's plan allows.
     pub signup_seats: u32,
+    /// The DNS resolver custom-domain verification asks; the host's (`/etc/resolv.conf`)
+    /// when unset.
+    pub dns_resolver: Option<std::net::SocketAddr>,
 }
 
 /// A command a plugin adds to the `atrium` binary (`atrium tenant apply FILE`,
