@@ -445,6 +445,56 @@ async fn security_1_a_webhook_subscription_cannot_be_widened_and_follows_current
     );
 }
 
+/// #1: an endpoint nobody vouches for (no recorded subscriber) receives nothing, where it
+/// used to receive everything it listed.
+#[tokio::test]
+async fn security_1_an_endpoint_nobody_vouches_for_receives_nothing() {
+    use atrium_tests::receiver::Receiver;
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = webhook_app(|_| {}).await;
+    let t = app.signup("unvouched").await;
+    let (vouched, unvouched) = (Receiver::start(&[]).await, Receiver::start(&[]).await);
+    let types = json!(["location.created", "tenant.updated"]);
+    assert_eq!(create_endpoint(&app, &t.token, &vouched.url, types.clone()).await.status(), 201);
+    let res = create_endpoint(&app, &t.token, &unvouched.url, types).await;
+    let id: uuid::Uuid = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().parse().unwrap();
+    // As an endpoint from before subscribers were recorded (and without an audit trail) is.
+    let db = sea_orm::Database::connect(app.superuser_database_url().as_str()).await.unwrap();
+    let sql = "UPDATE webhook_endpoints SET subscribed_by = NULL, subscribed_by_key = NULL WHERE id = $1";
+    db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, [id.into()])).await.unwrap();
+    db.close().await.ok();
+
+    new_location(&app, &t.token, "Somewhere").await;
+    let res = app.send_as(&t.token, Method::PATCH, "/v1/tenant", &json!({"name": "Renamed"})).await;
+    assert_eq!(res.status(), 200);
+    // Both events were fanned out once the vouched endpoint has them.
+    vouched.wait_for(2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(unvouched.received().is_empty(), "{:?}", unvouched.received());
+}
+
+/// #1: endpoints of the previous release (registered before subscribers were recorded)
+/// get their subscriber from the audit trail when the database migrates: the member who
+/// created them.
+#[tokio::test]
+async fn security_1_endpoints_of_the_previous_release_get_their_subscriber_from_the_audit_trail() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let seed = atrium_tests::Seed {
+        sqlite: include_str!("../fixtures/previous-release/sqlite.sql"),
+        postgres: include_str!("../fixtures/previous-release/postgres.sql"),
+    };
+    let app = atrium_tests::spawn_app_seeded(Some(seed), |_| {}, compiled()).await;
+    let db = sea_orm::Database::connect(app.superuser_database_url().as_str()).await.unwrap();
+    let sql = "SELECT (SELECT count(*) FROM webhook_endpoints) AS endpoints, \
+               (SELECT count(*) FROM webhook_endpoints e WHERE e.subscribed_by = \
+                 (SELECT a.actor_id FROM audit_log a WHERE a.action = 'webhook_endpoint.created' \
+                  AND a.tenant_id = e.tenant_id) AND e.subscribed_by_key IS NULL) AS vouched";
+    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    let (endpoints, vouched): (i64, i64) = (row.try_get("", "endpoints").unwrap(), row.try_get("", "vouched").unwrap());
+    assert_eq!((endpoints, vouched), (1, 1), "the previous release's endpoint is vouched for by its creator");
+    db.close().await.ok();
+}
+
 /// #17: the SSRF guard sees through IPv6 forms that embed an IPv4 address (6to4, Teredo,
 /// NAT64): an internal address inside is refused like the address itself.
 #[tokio::test]
