@@ -283,6 +283,36 @@ impl BookingExtension for ProductsBookingExtension {
         vec![RequestField { name: "products", schema, kinds: &[BookingKind::Booking, BookingKind::Hold] }]
     }
 
+    async fn check_template(
+        &self,
+        tx: &TenantTx,
+        template: &Value,
+        before: Option<&Value>,
+    ) -> Result<Vec<FieldError>, ApiError> {
+        let ids = |t: &Value| -> Vec<Uuid> {
+            t.get("included_products")
+                .and_then(Value::as_array)
+                .map(|list| {
+                    list.iter().filter_map(|p| p.get("product_id")?.as_str()?.parse().ok()).collect::<Vec<Uuid>>()
+                })
+                .unwrap_or_default()
+        };
+        let known = before.map(ids).unwrap_or_default();
+        let mut errors = Vec::new();
+        for (i, id) in ids(template).into_iter().enumerate() {
+            if known.contains(&id) {
+                continue;
+            }
+            if repo::product(tx, id).await.map_err(ApiError::from)?.is_none() {
+                errors.push(FieldError::new(
+                    format!("included_products[{i}].product_id"),
+                    "is not a product of this tenant",
+                ));
+            }
+        }
+        Ok(errors)
+    }
+
     async fn on_create(
         &self,
         tx: &TenantTx,

@@ -161,6 +161,19 @@ pub trait BookingExtension: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// A service template is being written (`template`: its whole new state as JSON,
+    /// `before`: the stored one for an update): the errors of the parts this extension
+    /// owns (`included_products` naming products of the tenant). Only references new since
+    /// `before` need checking.
+    async fn check_template(
+        &self,
+        _tx: &TenantTx,
+        _template: &Value,
+        _before: Option<&Value>,
+    ) -> Result<Vec<FieldError>, ApiError> {
+        Ok(Vec::new())
+    }
+
     /// A booking or a hold is being created; `fields` holds the extension's own body fields
     /// that were sent (perhaps none). Answers the lines for the pricing snapshot, or an
     /// error that fails the whole request.
@@ -255,6 +268,25 @@ impl BookingExtensions {
                 (e.clone(), mine)
             })
             .collect())
+    }
+
+    /// Whether a compiled extension belongs to `plugin`.
+    pub fn has(&self, plugin: &str) -> bool {
+        self.extensions.iter().any(|e| e.plugin() == plugin)
+    }
+
+    /// Every compiled extension's errors for a service template being written.
+    pub async fn check_template(
+        &self,
+        tx: &TenantTx,
+        template: &Value,
+        before: Option<&Value>,
+    ) -> Result<Vec<FieldError>, ApiError> {
+        let mut errors = Vec::new();
+        for e in &self.extensions {
+            errors.extend(e.check_template(tx, template, before).await?);
+        }
+        Ok(errors)
     }
 
     /// Tells every compiled extension of a status change.
