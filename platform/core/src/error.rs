@@ -239,6 +239,12 @@ impl ApiError {
         self
     }
 
+    /// Adds field-level details (a 409 that names what it is about, too).
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors.extend(errors);
+        self
+    }
+
     pub fn with_header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self

@@ -256,6 +256,13 @@ pub trait DomainPlugin: Send + Sync + 'static {
         None
     }
 
+    /// What it adds to bookings and holds (body fields, stock or credits taken in the
+    /// booking's transaction, lines of its pricing snapshot, what happens on its status
+    /// changes): see [`crate::booking_ext`].
+    fn booking_extension(&self) -> Option<Arc<dyn crate::booking_ext::BookingExtension>> {
+        None
+    }
+
     /// Where the kernel reads a tenant's policy facts (status, plan, plugins, roles,
     /// members); exactly one compiled plugin (the tenants module) provides it.
     fn policy_source(&self) -> Option<Arc<dyn PolicySource>> {
