@@ -24,6 +24,7 @@ mod role_matrix;
 mod scopes_domains;
 mod security;
 mod service_templates;
+mod statements;
 mod support;
 mod sweep;
 mod waitlist;

@@ -100,7 +100,8 @@ pub struct Application {
 impl Application {
     /// Opens (and migrates) the database, checks the role, binds the listener.
     pub async fn build(config: Config, registry: PluginRegistry) -> Result<Self, StartError> {
-        let db = db::connect(config.database_url.expose(), config.database_max_connections).await?;
+        let mut db = db::connect(config.database_url.expose(), config.database_max_connections).await?;
+        db.set_metric_callback(|_| crate::metrics::count_statement());
         let migrator = registry.migrator();
         // Before migrating (a superuser must not get to create anything) and after (a
         // runtime role that migrated by itself now owns the tables).

@@ -112,7 +112,7 @@ pub async fn kernel(
 
     // The request cannot be cloned here (routing needs it unshared), so a timed-out
     // request leaves as an `Err`: its ApiError carries the request id and renders itself.
-    let result = request_id::scope(id.clone(), async move {
+    let (result, statements) = crate::metrics::counting_statements(request_id::scope(id.clone(), async move {
         match tokio::time::timeout(timeout, next.call(req)).await {
             Ok(Ok(res)) => Ok(into_problem(res.map_into_boxed_body())),
             Ok(Err(err)) => Err(err),
@@ -123,7 +123,7 @@ pub async fn kernel(
                     .into())
             }
         }
-    })
+    }))
     .instrument(span.clone())
     .await;
 
@@ -133,7 +133,7 @@ pub async fn kernel(
         Err(err) => (err.as_response_error().status_code(), "unmatched".to_owned()),
     };
     if let Some(kernel) = kernel {
-        kernel.metrics.observe(method.as_str(), &route, status.as_u16(), elapsed);
+        kernel.metrics.observe(method.as_str(), &route, status.as_u16(), elapsed, statements);
         // A credential that failed makes the request anonymous after all: it is charged, so
         // made-up tokens cannot go around the budget.
         if status == StatusCode::UNAUTHORIZED

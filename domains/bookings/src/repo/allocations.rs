@@ -20,6 +20,29 @@ pub async fn of_reservation(tx: &TenantTx, reservation: Uuid) -> Result<Vec<allo
         .await?)
 }
 
+/// The bookables each of `reservations` holds, in allocation order; one statement.
+pub async fn of_reservations(
+    tx: &TenantTx,
+    reservations: Vec<Uuid>,
+) -> Result<std::collections::HashMap<Uuid, Vec<Uuid>>, BookingsError> {
+    let mut held: std::collections::HashMap<Uuid, Vec<Uuid>> = std::collections::HashMap::new();
+    if reservations.is_empty() {
+        return Ok(held);
+    }
+    for a in allocations::Entity::find()
+        .filter(allocations::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(allocations::Column::ReservationId.is_in(reservations))
+        .order_by_asc(allocations::Column::Id)
+        .all(tx.conn())
+        .await?
+    {
+        if let Some(r) = a.reservation_id {
+            held.entry(r).or_default().push(a.bookable_id);
+        }
+    }
+    Ok(held)
+}
+
 /// Bookings' and live holds' allocations on `bookables` whose occupied interval comes
 /// within two days of `[from, to)`.
 pub async fn live_near(

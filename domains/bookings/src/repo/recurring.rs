@@ -51,7 +51,27 @@ pub async fn occurrences_of(tx: &TenantTx, rule: Uuid) -> Result<Vec<occurrences
 
 /// Rule `r` with what became of each materialized occurrence.
 pub async fn view(tx: &TenantTx, r: &rules::Model) -> Result<RecurringRuleView, BookingsError> {
-    let rows = occurrences_of(tx, r.id).await?;
+    assemble(r, occurrences_of(tx, r.id).await?)
+}
+
+/// Rules `rules` with their occurrences, read in one statement.
+pub async fn views(tx: &TenantTx, rules: &[rules::Model]) -> Result<Vec<RecurringRuleView>, BookingsError> {
+    let mut by_rule: std::collections::HashMap<Uuid, Vec<occurrences::Model>> = std::collections::HashMap::new();
+    if !rules.is_empty() {
+        for o in occurrences::Entity::find()
+            .filter(occurrences::Column::TenantId.eq(tx.tenant_id().0))
+            .filter(occurrences::Column::RuleId.is_in(rules.iter().map(|r| r.id).collect::<Vec<_>>()))
+            .order_by_asc(occurrences::Column::Id)
+            .all(tx.conn())
+            .await?
+        {
+            by_rule.entry(o.rule_id).or_default().push(o);
+        }
+    }
+    rules.iter().map(|r| assemble(r, by_rule.remove(&r.id).unwrap_or_default())).collect()
+}
+
+fn assemble(r: &rules::Model, rows: Vec<occurrences::Model>) -> Result<RecurringRuleView, BookingsError> {
     Ok(RecurringRuleView {
         id: r.id,
         user_id: r.user_id,

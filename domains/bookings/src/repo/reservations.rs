@@ -56,6 +56,16 @@ pub async fn view(
     Ok(ReservationView::of(r, bookables_of(tx, r.id).await?, now))
 }
 
+/// Holds `rows` as seen at `now`, with their bookables read in one statement.
+pub async fn views(
+    tx: &TenantTx,
+    rows: &[reservations::Model],
+    now: DateTime<Utc>,
+) -> Result<Vec<ReservationView>, BookingsError> {
+    let mut bookables = allocations::of_reservations(tx, rows.iter().map(|r| r.id).collect()).await?;
+    Ok(rows.iter().map(|r| ReservationView::of(r, bookables.remove(&r.id).unwrap_or_default(), now)).collect())
+}
+
 pub async fn insert(tx: &TenantTx, row: reservations::ActiveModel) -> Result<reservations::Model, BookingsError> {
     Ok(row.insert(tx.conn()).await?)
 }

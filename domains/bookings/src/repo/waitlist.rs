@@ -79,6 +79,44 @@ async fn position(tx: &TenantTx, e: &entries::Model) -> Result<Option<u32>, Book
     Ok(Some(u32::try_from(ahead).unwrap_or(u32::MAX).saturating_add(1)))
 }
 
+/// Entries `rows` as seen at `now`; the queue positions of the page are read in one
+/// statement (every waiting entry of the page's template-and-day queues).
+pub async fn views(
+    tx: &TenantTx,
+    rows: &[entries::Model],
+    now: DateTime<Utc>,
+) -> Result<Vec<WaitlistEntryView>, BookingsError> {
+    let waiting = WaitlistStatus::Waiting.as_str();
+    let queued: Vec<&entries::Model> = rows.iter().filter(|e| e.status == waiting).collect();
+    let mut queues: Vec<(Uuid, NaiveDate, Uuid)> = Vec::new();
+    if !queued.is_empty() {
+        let templates: Vec<Uuid> = queued.iter().map(|e| e.service_template_id).collect();
+        let dates: Vec<NaiveDate> = queued.iter().map(|e| e.preferred_date).collect();
+        queues = entries::Entity::find()
+            .select_only()
+            .columns([entries::Column::ServiceTemplateId, entries::Column::PreferredDate, entries::Column::Id])
+            .filter(entries::Column::TenantId.eq(tx.tenant_id().0))
+            .filter(entries::Column::Status.eq(waiting))
+            .filter(entries::Column::ServiceTemplateId.is_in(templates))
+            .filter(entries::Column::PreferredDate.is_in(dates))
+            .into_tuple()
+            .all(tx.conn())
+            .await?;
+    }
+    rows.iter()
+        .map(|e| {
+            let position = (e.status == waiting).then(|| {
+                let ahead = queues
+                    .iter()
+                    .filter(|(t, d, id)| *t == e.service_template_id && *d == e.preferred_date && *id < e.id)
+                    .count();
+                u32::try_from(ahead).unwrap_or(u32::MAX).saturating_add(1)
+            });
+            assemble(e, WaitlistStatus::of(e, now), position)
+        })
+        .collect()
+}
+
 /// Entry `e` as seen at `now`.
 pub async fn view(tx: &TenantTx, e: &entries::Model, now: DateTime<Utc>) -> Result<WaitlistEntryView, BookingsError> {
     view_as(tx, e, WaitlistStatus::of(e, now)).await
@@ -89,6 +127,14 @@ pub async fn view_as(
     tx: &TenantTx,
     e: &entries::Model,
     status: WaitlistStatus,
+) -> Result<WaitlistEntryView, BookingsError> {
+    assemble(e, status, position(tx, e).await?)
+}
+
+fn assemble(
+    e: &entries::Model,
+    status: WaitlistStatus,
+    position: Option<u32>,
 ) -> Result<WaitlistEntryView, BookingsError> {
     let preferred_time_range = match (&e.preferred_start, &e.preferred_end) {
         (Some(start), Some(end)) => Some(TimeRange { start: start.clone(), end: end.clone() }),
@@ -103,7 +149,7 @@ pub async fn view_as(
         preferred_time_range,
         participant_count: u32::try_from(e.participant_count).unwrap_or(0),
         technician_user_id: e.technician_user_id,
-        position: position(tx, e).await?,
+        position,
         status,
         offered_at: e.offered_at,
         offered_start: e.offered_start,

@@ -28,10 +28,7 @@ pub async fn bookings_list(
     let tx = ctx.read().await?;
     let reach = ownership::reach(&tx, &scope, Access::Read).await?;
     let rows = repo::bookings::page(&tx, query.cursor()?, limit, &filter, &reach).await?;
-    let mut views = Vec::new();
-    for b in &rows {
-        views.push(repo::bookings::view(&tx, b).await?);
-    }
+    let views = repo::bookings::views(&tx, &rows).await?;
     Ok(web::Json(Page::from_overfetch(views, limit, |v| v.id)))
 }
 

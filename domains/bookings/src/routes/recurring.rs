@@ -50,10 +50,7 @@ pub async fn recurring_rules_list(
     let limit = query.limit()?;
     let tx = ctx.read().await?;
     let rows = repo::recurring::page(&tx, query.cursor()?, limit, owner(&scope)).await?;
-    let mut views = Vec::new();
-    for r in &rows {
-        views.push(repo::recurring::view(&tx, r).await?);
-    }
+    let views = repo::recurring::views(&tx, &rows).await?;
     Ok(web::Json(Page::from_overfetch(views, limit, |v| v.id)))
 }
 

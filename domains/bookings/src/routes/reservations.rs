@@ -39,10 +39,7 @@ pub async fn reservations_list(
     let tx = ctx.read().await?;
     let rows = repo::reservations::page(&tx, query.cursor()?, limit, owner(&scope)).await?;
     let now = Utc::now();
-    let mut views = Vec::new();
-    for r in &rows {
-        views.push(repo::reservations::view(&tx, r, now).await?);
-    }
+    let views = repo::reservations::views(&tx, &rows, now).await?;
     Ok(web::Json(Page::from_overfetch(views, limit, |v| v.id)))
 }
 

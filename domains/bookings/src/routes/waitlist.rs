@@ -43,10 +43,7 @@ pub async fn waitlist_list(
     let now = Utc::now();
     let tx = ctx.read().await?;
     let rows = repo::waitlist::page(&tx, query.cursor()?, limit, owner(&scope), &filter, now).await?;
-    let mut views = Vec::new();
-    for e in &rows {
-        views.push(repo::waitlist::view(&tx, e, now).await?);
-    }
+    let views = repo::waitlist::views(&tx, &rows, now).await?;
     Ok(web::Json(Page::from_overfetch(views, limit, |v| v.id)))
 }
 
