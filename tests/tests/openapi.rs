@@ -76,3 +76,27 @@ async fn swagger_ui_is_served_offline_under_the_deployment_title() {
     let spec: Value = app.get("/openapi.json").await.json().await.unwrap();
     assert_eq!(spec["info"]["title"], "Acme <Bookings>");
 }
+
+#[tokio::test]
+async fn spec_is_in_the_shape_client_generators_take() {
+    let app = spawn_app().await;
+    let spec: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let problems = atrium_server::openapi::generator_problems(&spec);
+    assert!(problems.is_empty(), "{problems:#?}");
+    let create = &spec["components"]["schemas"]["BookableCreate"];
+    assert_eq!(create["discriminator"]["mapping"]["provider"], "#/components/schemas/ProviderBookableCreate");
+    let venue = &spec["components"]["schemas"]["VenueBookable"];
+    assert_eq!(venue["properties"]["capacity"]["$ref"], "#/components/schemas/VenueCapacity");
+    assert_eq!(venue["properties"]["max_overlapping_bookings"]["type"], "integer");
+}
+
+#[tokio::test]
+async fn create_operations_link_to_the_operations_taking_their_id() {
+    let app = spawn_app().await;
+    let spec: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let links = &spec["paths"]["/v1/bookables"]["post"]["responses"]["201"]["links"];
+    for op in ["bookables_get", "bookables_update", "bookables_delete"] {
+        assert_eq!(links[op]["parameters"]["path.id"], "$response.body#/id", "{op}");
+    }
+    assert_eq!(links["availability_search"]["parameters"]["query.bookable_id"], "$response.body#/id");
+}

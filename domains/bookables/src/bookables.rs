@@ -27,7 +27,7 @@ fn view(b: &bookables::Model, state: BookableState, stats: Stats) -> BookableVie
     BookableView {
         meta: BookableMeta {
             id: b.id,
-            capacity: state.details.capacity(),
+            max_overlapping_bookings: state.details.capacity(),
             rating: stats.rating,
             review_count: provider.then_some(stats.review_count),
             version: b.version,

@@ -8,6 +8,9 @@ use utoipa::OpenApi;
 
 use crate::plugins::PluginRegistry;
 
+mod shape;
+pub use shape::problems as generator_problems;
+
 #[derive(OpenApi)]
 #[openapi(components(schemas(Problem, ErrorCode, FieldError)))]
 struct Base;
@@ -41,6 +44,7 @@ pub fn document(collected: utoipa::openapi::OpenApi, registry: &PluginRegistry, 
     booking_fields(&mut spec, registry);
     mark_plugins(&mut spec, registry);
     describe_scopes(&mut spec, registry);
+    shape::normalize(&mut spec);
     spec
 }
 

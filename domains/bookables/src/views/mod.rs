@@ -80,9 +80,10 @@ pub struct CheckedCreate {
 pub struct BookableMeta {
     pub id: Uuid,
     /// How many bookings may overlap on it at one instant (1, a venue's
-    /// `max_simultaneous_bookings`, or a company's number of technicians).
+    /// `max_simultaneous_bookings`, or a company's number of technicians). Named apart from
+    /// a venue's `capacity` (the people it holds): one name, one meaning.
     #[schema(example = 1)]
-    pub capacity: u32,
+    pub max_overlapping_bookings: u32,
     /// Providers only: average review rating, when reviewed.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
