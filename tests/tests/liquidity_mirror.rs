@@ -151,8 +151,10 @@ async fn observed(app: &TestApp, token: &str, chain: &str) -> Model {
         m.balances.insert(b["wallet"].as_str().unwrap().to_owned(), amt(&b, "amount"));
     }
     for p in all_pages(app, token, &format!("/v1/chains/{chain}/positions")).await {
-        m.positions
-            .insert(p["wallet"].as_str().unwrap().to_owned(), (amt(&p, "shares"), amt(&p, "deposited"), amt(&p, "withdrawn")));
+        m.positions.insert(
+            p["wallet"].as_str().unwrap().to_owned(),
+            (amt(&p, "shares"), amt(&p, "deposited"), amt(&p, "withdrawn")),
+        );
     }
     for s in all_pages(app, token, &format!("/v1/chains/{chain}/stakes")).await {
         m.stakes.insert(s["wallet"].as_str().unwrap().to_owned(), (amt(&s, "staked"), amt(&s, "rewards")));
@@ -316,7 +318,8 @@ async fn liquidity_mirror_reorg_simulator_keeps_the_projection_equal_to_the_cano
                     let body = json!({"ancestor": {"number": ancestor, "hash": a["hash"]}});
                     let r = post(&app, &t.token, &format!("/v1/chains/{}/reorgs", c.id), &body).await;
                     assert_eq!(r["depth"], depth, "step {step}");
-                    let chain: Value = app.get_as(&t.token, &format!("/v1/chains/{}", c.id)).await.json().await.unwrap();
+                    let chain: Value =
+                        app.get_as(&t.token, &format!("/v1/chains/{}", c.id)).await.json().await.unwrap();
                     assert_eq!(chain["head"]["number"], ancestor);
                     let body = ingest_ok(&app, &t.token, &c.id, &blocks).await;
                     assert!(body["reorg"].is_null());
@@ -324,10 +327,8 @@ async fn liquidity_mirror_reorg_simulator_keeps_the_projection_equal_to_the_cano
                     let body = ingest_ok(&app, &t.token, &c.id, &blocks).await;
                     assert_eq!(body["reorg"]["depth"], depth, "step {step}: {body}");
                 }
-                let orphaned: usize = c.canonical[ancestor as usize + 1..]
-                    .iter()
-                    .map(|b| b["events"].as_array().unwrap().len())
-                    .sum();
+                let orphaned: usize =
+                    c.canonical[ancestor as usize + 1..].iter().map(|b| b["events"].as_array().unwrap().len()).sum();
                 c.orphaned_events += orphaned;
                 c.total_events += blocks.iter().map(|b| b["events"].as_array().unwrap().len()).sum::<usize>();
                 c.canonical.truncate(ancestor as usize + 1);
@@ -349,8 +350,7 @@ async fn liquidity_mirror_reorg_simulator_keeps_the_projection_equal_to_the_cano
         assert_eq!(events.iter().filter(|e| !e["orphaned_by"].is_null()).count(), c.orphaned_events, "step {step}");
         // …and the other chain is untouched.
         let o = &chains[1 - which];
-        let other_after =
-            all_pages(&app, &t.token, &format!("/v1/chains/{}/events?include_orphaned=true", o.id)).await;
+        let other_after = all_pages(&app, &t.token, &format!("/v1/chains/{}/events?include_orphaned=true", o.id)).await;
         assert_eq!(other_before, other_after, "step {step}");
     }
     assert!(reorgs >= 3 && refused >= 1, "seed {seed}: only {reorgs} reorgs and {refused} refusals");
@@ -363,8 +363,13 @@ async fn liquidity_mirror_amounts_are_exact_from_one_wei_to_two_to_the_256_minus
     let app = spawn_app().await;
     let t = mirror_tenant(&app, "lm-exact").await;
     let chain = new_chain(&app, &t, 10, 12).await;
-    post(&app, &t.token, &format!("/v1/chains/{chain}/tokens"), &json!({"address": TOKEN, "symbol": "BIG", "decimals": 18}))
-        .await;
+    post(
+        &app,
+        &t.token,
+        &format!("/v1/chains/{chain}/tokens"),
+        &json!({"address": TOKEN, "symbol": "BIG", "decimals": 18}),
+    )
+    .await;
     let (a, b) = (wallet(1), wallet(2));
     let events = vec![
         json!({"tx_hash": h(1, 1), "log_index": 0, "kind": "pool_created", "pool": POOL, "token": TOKEN, "pool_type": "community"}),
@@ -391,9 +396,11 @@ async fn liquidity_mirror_amounts_are_exact_from_one_wei_to_two_to_the_256_minus
     assert_eq!(events[1]["amount"], MAX);
     // Past 2^256-1 is refused, never wrapped or rounded; so is a number that is not one.
     let over = transfer(h(1, 5), 0, ZERO, &b, MAX);
-    assert_problem(ingest(&app, &t.token, &chain, &[block(9, 2, 3, 2, vec![over])]).await, 422, "validation_failed").await;
+    assert_problem(ingest(&app, &t.token, &chain, &[block(9, 2, 3, 2, vec![over])]).await, 422, "validation_failed")
+        .await;
     let too_big = transfer(h(1, 6), 0, ZERO, &b, &format!("{MAX}0"));
-    assert_problem(ingest(&app, &t.token, &chain, &[block(9, 2, 3, 2, vec![too_big])]).await, 422, "validation_failed").await;
+    assert_problem(ingest(&app, &t.token, &chain, &[block(9, 2, 3, 2, vec![too_big])]).await, 422, "validation_failed")
+        .await;
     let float = json!({"tx_hash": h(1, 7), "log_index": 0, "kind": "transfer", "token": TOKEN, "wallet": ZERO, "to": b, "amount": 1.5});
     let res = ingest(&app, &t.token, &chain, &[block(9, 2, 3, 2, vec![float])]).await;
     assert!(res.status().is_client_error());
@@ -423,7 +430,9 @@ async fn liquidity_mirror_batches_apply_once_all_or_nothing() {
     let t = mirror_tenant(&app, "lm-batch").await;
     let chain = new_chain(&app, &t, 20, 10).await;
     let a = wallet(1);
-    let mut events = vec![json!({"tx_hash": h(2, 1), "log_index": 0, "kind": "pool_created", "pool": POOL, "token": TOKEN, "pool_type": "genesis"})];
+    let mut events = vec![
+        json!({"tx_hash": h(2, 1), "log_index": 0, "kind": "pool_created", "pool": POOL, "token": TOKEN, "pool_type": "genesis"}),
+    ];
     events.extend((1..=50).map(|i| transfer(h(2, 100 + i), i as i64, ZERO, &a, "7")));
     let blocks = vec![block(5, 0, 1, 0, events), block(5, 1, 2, 1, vec![transfer(h(2, 2), 0, &a, &wallet(2), "1")])];
 
@@ -475,7 +484,10 @@ async fn dump(app: &TestApp) -> Vec<String> {
     let backend = db.get_database_backend();
     let mut out = Vec::new();
     for (table, cols) in [
-        ("mirror_pools", "address, token, type, creator, status, tvl, total_shares, staked, rewards, created_block, updated_block"),
+        (
+            "mirror_pools",
+            "address, token, type, creator, status, tvl, total_shares, staked, rewards, created_block, updated_block",
+        ),
         ("mirror_positions", "pool, wallet, shares, deposited, withdrawn, updated_block"),
         ("mirror_balances", "wallet, token, amount, updated_block"),
         ("mirror_stakes", "pool, wallet, staked, rewards, unlock_time, status, updated_block"),
@@ -555,11 +567,8 @@ async fn liquidity_mirror_rebuild_reproduces_the_tables_row_by_row_and_reconcile
     // Reconciliation at a block B below the head: totals from the test's own fold at B.
     let b = c.head() - 2;
     let at_b = fold(&c.canonical[..=b as usize]);
-    let balances: Vec<Value> = at_b
-        .balances
-        .iter()
-        .map(|(w, a)| json!({"wallet": w, "token": TOKEN, "amount": a.to_string()}))
-        .collect();
+    let balances: Vec<Value> =
+        at_b.balances.iter().map(|(w, a)| json!({"wallet": w, "token": TOKEN, "amount": a.to_string()})).collect();
     let body = json!({"block_number": b, "pools": [{"pool": POOL, "tvl": at_b.tvl.to_string()}], "balances": balances});
     let r = post(&app, &t.token, &format!("/v1/chains/{}/reconciliations", c.id), &body).await;
     assert_eq!(r["drift"], false, "{r}");
@@ -586,7 +595,8 @@ async fn liquidity_mirror_ingest_keys_write_only_their_tenants_chains() {
     let b = mirror_tenant(&app, "lm-beta").await;
     let chain_a = new_chain(&app, &a, 8453, 5).await;
     let chain_b = new_chain(&app, &b, 8453, 5).await;
-    let key: Value = post(&app, &a.token, "/v1/api-keys", &json!({"name": "indexer", "scopes": ["liquidity-mirror:ingest"]})).await;
+    let key: Value =
+        post(&app, &a.token, "/v1/api-keys", &json!({"name": "indexer", "scopes": ["liquidity-mirror:ingest"]})).await;
     let secret = key["secret"].as_str().unwrap();
     let genesis = block(7, 0, 1, 0, vec![transfer(h(3, 1), 0, ZERO, &wallet(1), "1")]);
     ingest_ok(&app, secret, &chain_a, std::slice::from_ref(&genesis)).await;
@@ -597,7 +607,8 @@ async fn liquidity_mirror_ingest_keys_write_only_their_tenants_chains() {
     // B's chain is untouched; a read-only key cannot ingest.
     let chain: Value = app.get_as(&b.token, &format!("/v1/chains/{chain_b}")).await.json().await.unwrap();
     assert!(chain["head"].is_null());
-    let reader: Value = post(&app, &a.token, "/v1/api-keys", &json!({"name": "reader", "scopes": ["liquidity-mirror:read"]})).await;
+    let reader: Value =
+        post(&app, &a.token, "/v1/api-keys", &json!({"name": "reader", "scopes": ["liquidity-mirror:read"]})).await;
     let res = ingest(&app, reader["secret"].as_str().unwrap(), &chain_a, &[block(7, 1, 2, 1, vec![])]).await;
     assert_problem(res, 403, "forbidden").await;
     let mut seen = HashMap::new();

@@ -15,7 +15,12 @@ pub fn mirror() -> CommandDef {
         Command::new("rebuild")
             .about("Recompute positions, balances, stakes, pools and snapshots from the event log")
             .arg(Arg::new("tenant").long("tenant").value_parser(clap::value_parser!(Uuid)).help("Only this tenant"))
-            .arg(Arg::new("chain").long("chain").value_parser(clap::value_parser!(Uuid)).help("Only this chain (its id)")),
+            .arg(
+                Arg::new("chain")
+                    .long("chain")
+                    .value_parser(clap::value_parser!(Uuid))
+                    .help("Only this chain (its id)"),
+            ),
     );
     CommandDef::new(command, run)
 }
@@ -39,7 +44,10 @@ async fn run(ctx: CommandContext, args: ArgMatches) -> anyhow::Result<()> {
                 continue;
             }
             let (removed, written) = mirror::replay(&tx, chain.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("tenant {tenant} chain {} ({}): {removed} rows removed, {written} written", chain.id, chain.chain_id);
+            println!(
+                "tenant {tenant} chain {} ({}): {removed} rows removed, {written} written",
+                chain.id, chain.chain_id
+            );
         }
         tx.commit().await?;
     }

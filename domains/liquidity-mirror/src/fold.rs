@@ -412,7 +412,8 @@ mod tests {
                 }
             }
             for w in wallets {
-                let folded = s.balances.get(&(w.to_owned(), "0xtoken".to_owned())).map(|b| b.amount).unwrap_or_default();
+                let folded =
+                    s.balances.get(&(w.to_owned(), "0xtoken".to_owned())).map(|b| b.amount).unwrap_or_default();
                 let sum = sums.get(w).copied().unwrap_or_default();
                 assert!(sum >= 0);
                 assert_eq!(folded, U256::from_u128(sum as u128), "{w}");
@@ -440,7 +441,10 @@ mod tests {
         let p = &s.pools["0xpool"];
         assert_eq!(p.tvl, U256::from_u128(50));
         let pos = &s.positions[&("0xpool".into(), "0xa".into())];
-        assert_eq!((pos.shares, pos.deposited, pos.withdrawn), (U256::from_u128(50), U256::from_u128(60), U256::from_u128(10)));
+        assert_eq!(
+            (pos.shares, pos.deposited, pos.withdrawn),
+            (U256::from_u128(50), U256::from_u128(60), U256::from_u128(10))
+        );
         assert_eq!(s.balances[&("0xa".into(), "0xtoken".into())].amount, U256::from_u128(50));
         assert_eq!(s.snapshots.len(), 3);
     }

@@ -326,7 +326,10 @@ pub async fn reconcile(
     }
     for (i, b) in req.balances.iter().enumerate() {
         if !is_address(&b.wallet) || !is_address(&b.token) {
-            errors.push(atrium_core::error::FieldError::new(format!("balances[{i}]"), "wallet and token must be addresses"));
+            errors.push(atrium_core::error::FieldError::new(
+                format!("balances[{i}]"),
+                "wallet and token must be addresses",
+            ));
         }
     }
     if !errors.is_empty() {

@@ -552,7 +552,8 @@ mod tests {
     #[test]
     fn a_batch_must_be_a_chain_of_blocks() {
         let h = |n: u8| format!("0x{:064x}", n);
-        let block = |n: i64, hash: String, parent: String| BlockIn { number: n, hash, parent_hash: parent, events: vec![] };
+        let block =
+            |n: i64, hash: String, parent: String| BlockIn { number: n, hash, parent_hash: parent, events: vec![] };
         let ok = BatchRequest { blocks: vec![block(1, h(1), h(0)), block(2, h(2), h(1))] };
         assert_eq!(ok.checked().unwrap().len(), 2);
         let gap = BatchRequest { blocks: vec![block(1, h(1), h(0)), block(3, h(3), h(1))] };

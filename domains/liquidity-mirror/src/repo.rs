@@ -223,7 +223,8 @@ pub async fn upsert_wallet(
 }
 
 pub async fn wallets(tx: &TenantTx, chain: Option<Uuid>, owner: Option<Uuid>) -> Result<Vec<WalletRow>> {
-    let mut sql = "SELECT id, chain_ref, address, type, owner_user_id FROM mirror_wallets WHERE tenant_id = ?".to_owned();
+    let mut sql =
+        "SELECT id, chain_ref, address, type, owner_user_id FROM mirror_wallets WHERE tenant_id = ?".to_owned();
     let mut values = vec![t(tx)];
     if let Some(c) = chain {
         sql.push_str(" AND chain_ref = ?");
@@ -524,11 +525,20 @@ pub async fn canonical_txs(
 
 // ---- the projection ----
 
-async fn select_in(tx: &TenantTx, table_sql: &str, col: &str, chain: Uuid, keys: &BTreeSet<String>) -> Result<Vec<QueryResult>> {
+async fn select_in(
+    tx: &TenantTx,
+    table_sql: &str,
+    col: &str,
+    chain: Uuid,
+    keys: &BTreeSet<String>,
+) -> Result<Vec<QueryResult>> {
     let keys: Vec<&String> = keys.iter().collect();
     let mut out = Vec::new();
     for part in keys.chunks(CHUNK) {
-        let sql = format!("{table_sql} WHERE tenant_id = ? AND chain_ref = ? AND {col} IN ({})", placeholders(part.len(), "?"));
+        let sql = format!(
+            "{table_sql} WHERE tenant_id = ? AND chain_ref = ? AND {col} IN ({})",
+            placeholders(part.len(), "?")
+        );
         let mut values = vec![t(tx), chain.into()];
         values.extend(part.iter().map(|k| Value::from(k.as_str())));
         out.extend(all(tx, &sql, values).await?);
@@ -783,12 +793,9 @@ pub const PROJECTION_TABLES: [&str; 5] =
 pub async fn clear_projection(tx: &TenantTx, chain: Uuid) -> Result<u64> {
     let mut removed = 0;
     for table in PROJECTION_TABLES {
-        removed += exec(
-            tx,
-            &format!("DELETE FROM {table} WHERE tenant_id = ? AND chain_ref = ?"),
-            vec![t(tx), chain.into()],
-        )
-        .await?;
+        removed +=
+            exec(tx, &format!("DELETE FROM {table} WHERE tenant_id = ? AND chain_ref = ?"), vec![t(tx), chain.into()])
+                .await?;
     }
     Ok(removed)
 }
@@ -821,19 +828,49 @@ async fn page(
     all(tx, &sql, v).await
 }
 
-pub async fn pools_page(tx: &TenantTx, c: Uuid, f: &ReadFilter<'_>, a: Option<Uuid>, l: u64) -> Result<Vec<QueryResult>> {
+pub async fn pools_page(
+    tx: &TenantTx,
+    c: Uuid,
+    f: &ReadFilter<'_>,
+    a: Option<Uuid>,
+    l: u64,
+) -> Result<Vec<QueryResult>> {
     page(tx, POOL_SELECT, c, &ReadFilter { wallet: None, pool: f.pool }, a, l).await
 }
-pub async fn positions_page(tx: &TenantTx, c: Uuid, f: &ReadFilter<'_>, a: Option<Uuid>, l: u64) -> Result<Vec<QueryResult>> {
+pub async fn positions_page(
+    tx: &TenantTx,
+    c: Uuid,
+    f: &ReadFilter<'_>,
+    a: Option<Uuid>,
+    l: u64,
+) -> Result<Vec<QueryResult>> {
     page(tx, POSITION_SELECT, c, f, a, l).await
 }
-pub async fn balances_page(tx: &TenantTx, c: Uuid, f: &ReadFilter<'_>, a: Option<Uuid>, l: u64) -> Result<Vec<QueryResult>> {
+pub async fn balances_page(
+    tx: &TenantTx,
+    c: Uuid,
+    f: &ReadFilter<'_>,
+    a: Option<Uuid>,
+    l: u64,
+) -> Result<Vec<QueryResult>> {
     page(tx, BALANCE_SELECT, c, &ReadFilter { wallet: f.wallet, pool: None }, a, l).await
 }
-pub async fn stakes_page(tx: &TenantTx, c: Uuid, f: &ReadFilter<'_>, a: Option<Uuid>, l: u64) -> Result<Vec<QueryResult>> {
+pub async fn stakes_page(
+    tx: &TenantTx,
+    c: Uuid,
+    f: &ReadFilter<'_>,
+    a: Option<Uuid>,
+    l: u64,
+) -> Result<Vec<QueryResult>> {
     page(tx, STAKE_SELECT, c, f, a, l).await
 }
-pub async fn snapshots_page(tx: &TenantTx, c: Uuid, f: &ReadFilter<'_>, a: Option<Uuid>, l: u64) -> Result<Vec<QueryResult>> {
+pub async fn snapshots_page(
+    tx: &TenantTx,
+    c: Uuid,
+    f: &ReadFilter<'_>,
+    a: Option<Uuid>,
+    l: u64,
+) -> Result<Vec<QueryResult>> {
     page(tx, SNAPSHOT_SELECT, c, &ReadFilter { wallet: None, pool: f.pool }, a, l).await
 }
 

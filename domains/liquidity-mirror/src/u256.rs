@@ -72,9 +72,9 @@ impl U256 {
     fn div_rem_small(self, d: u64) -> (Self, u64) {
         let mut out = [0u64; 4];
         let mut rem = 0u128;
-        for i in 0..4 {
-            let cur = (rem << 64) | u128::from(self.0[i]);
-            out[i] = (cur / u128::from(d)) as u64;
+        for (o, limb) in out.iter_mut().zip(self.0) {
+            let cur = (rem << 64) | u128::from(limb);
+            *o = (cur / u128::from(d)) as u64;
             rem = cur % u128::from(d);
         }
         (Self(out), rem as u64)

@@ -233,24 +233,23 @@ pub struct ApiError {
     code: ErrorCode,
     detail: Option<Cow<'static, str>>,
     errors: Vec<FieldError>,
-    headers: Vec<(header::HeaderName, String)>,
-    extensions: serde_json::Map<String, serde_json::Value>,
+    /// Extra headers and problem members, boxed: most errors have none, and
+    /// `Result<_, ApiError>` stays small.
+    extra: Option<Box<Extra>>,
     cause: Option<Box<dyn std::error::Error + Send + Sync>>,
     /// Captured when the error is made, so it renders right wherever it is rendered.
     request_id: Option<request_id::RequestId>,
 }
 
+#[derive(Default)]
+struct Extra {
+    headers: Vec<(header::HeaderName, String)>,
+    extensions: serde_json::Map<String, serde_json::Value>,
+}
+
 impl ApiError {
     pub fn new(code: ErrorCode) -> Self {
-        Self {
-            code,
-            detail: None,
-            errors: Vec::new(),
-            headers: Vec::new(),
-            extensions: serde_json::Map::new(),
-            cause: None,
-            request_id: request_id::current(),
-        }
+        Self { code, detail: None, errors: Vec::new(), extra: None, cause: None, request_id: request_id::current() }
     }
 
     pub fn with_detail(mut self, detail: impl Into<Cow<'static, str>>) -> Self {
@@ -259,13 +258,13 @@ impl ApiError {
     }
 
     pub fn with_header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
+        self.extra.get_or_insert_default().headers.push((name, value.into()));
         self
     }
 
     /// Adds an extension member to the problem (never one of its standard members).
     pub fn with_extension(mut self, name: &str, value: serde_json::Value) -> Self {
-        self.extensions.insert(name.to_owned(), value);
+        self.extra.get_or_insert_default().extensions.insert(name.to_owned(), value);
         self
     }
 
@@ -312,7 +311,7 @@ impl ApiError {
             detail,
             errors: self.errors.clone(),
             request_id: self.request_id.as_ref().map(|id| id.to_string()).unwrap_or_default(),
-            extensions: self.extensions.clone(),
+            extensions: self.extra.as_ref().map(|e| e.extensions.clone()).unwrap_or_default(),
         }
     }
 }
@@ -351,7 +350,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut res = HttpResponse::build(self.status_code());
         res.content_type(PROBLEM_CONTENT_TYPE);
-        for (name, value) in &self.headers {
+        for (name, value) in self.extra.iter().flat_map(|e| &e.headers) {
             res.insert_header((name.clone(), value.as_str()));
         }
         if let Some(id) = &self.request_id {

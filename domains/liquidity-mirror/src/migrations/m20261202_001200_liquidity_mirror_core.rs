@@ -19,7 +19,11 @@ const PROJECTIONS: [&str; 5] =
 /// A raw on-chain amount column.
 fn amount(pg: bool, name: &'static str) -> ColumnDef {
     let mut c = col(name);
-    if pg { c.custom(Alias::new("numeric(78,0)")) } else { c.text() };
+    if pg {
+        c.custom(Alias::new("numeric(78,0)"))
+    } else {
+        c.text()
+    };
     c.not_null().to_owned()
 }
 
@@ -58,7 +62,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        manager.create_index(unique_index("ux_mirror_chains_chain_id", "mirror_chains", &["tenant_id", "chain_id"])).await?;
+        manager
+            .create_index(unique_index("ux_mirror_chains_chain_id", "mirror_chains", &["tenant_id", "chain_id"]))
+            .await?;
 
         create_tenant_table(
             manager,
@@ -74,7 +80,11 @@ impl MigrationTrait for Migration {
         )
         .await?;
         manager
-            .create_index(unique_index("ux_mirror_tokens_address", "mirror_tokens", &["tenant_id", "chain_ref", "address"]))
+            .create_index(unique_index(
+                "ux_mirror_tokens_address",
+                "mirror_tokens",
+                &["tenant_id", "chain_ref", "address"],
+            ))
             .await?;
 
         create_tenant_table(
@@ -97,7 +107,9 @@ impl MigrationTrait for Migration {
                 &["tenant_id", "chain_ref", "address"],
             ))
             .await?;
-        manager.create_index(index("ix_mirror_wallets_owner", "mirror_wallets", &["tenant_id", "owner_user_id"])).await?;
+        manager
+            .create_index(index("ix_mirror_wallets_owner", "mirror_wallets", &["tenant_id", "owner_user_id"]))
+            .await?;
 
         create_tenant_table(
             manager,
@@ -118,7 +130,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        manager.create_index(index("ix_mirror_reorgs_chain", "mirror_reorgs", &["tenant_id", "chain_ref", "id"])).await?;
+        manager
+            .create_index(index("ix_mirror_reorgs_chain", "mirror_reorgs", &["tenant_id", "chain_ref", "id"]))
+            .await?;
 
         create_tenant_table(
             manager,
@@ -183,7 +197,11 @@ impl MigrationTrait for Migration {
         )
         .await?;
         manager
-            .create_index(index("ix_mirror_events_tx", "mirror_events", &["tenant_id", "chain_ref", "tx_hash", "log_index"]))
+            .create_index(index(
+                "ix_mirror_events_tx",
+                "mirror_events",
+                &["tenant_id", "chain_ref", "tx_hash", "log_index"],
+            ))
             .await?;
         manager
             .create_index(index(

@@ -81,8 +81,13 @@ pub async fn tokens_create(
     let chain = mirror::find(&tx, *id).await?;
     let body = body.into_inner().checked()?;
     let token_id = repo::upsert_token(&tx, chain.id, &body.address, body.symbol.trim(), body.decimals).await?;
-    let view =
-        TokenView { id: token_id, chain: chain.id, address: body.address, symbol: body.symbol, decimals: body.decimals };
+    let view = TokenView {
+        id: token_id,
+        chain: chain.id,
+        address: body.address,
+        symbol: body.symbol,
+        decimals: body.decimals,
+    };
     audit::record(
         &tx,
         &AuditActor::of(&ctx),

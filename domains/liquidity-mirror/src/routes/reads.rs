@@ -60,8 +60,12 @@ macro_rules! projection_list {
     };
 }
 
-projection_list!(pools_list, "/chains/{id}/pools", PoolView,
-    "The chain's pools with their totals (TVL = deposited − withdrawn, exact).", repo::pools_page,
+projection_list!(
+    pools_list,
+    "/chains/{id}/pools",
+    PoolView,
+    "The chain's pools with their totals (TVL = deposited − withdrawn, exact).",
+    repo::pools_page,
     |tx, chain, row| {
         let decimals = repo::token_decimals(&tx, chain.id).await?;
         let (id, address, p) = repo::pool_row(row)?;
@@ -80,10 +84,15 @@ projection_list!(pools_list, "/chains/{id}/pools", PoolView,
             created_block: p.created_block,
             updated_block: p.updated_block,
         }
-    });
+    }
+);
 
-projection_list!(snapshots_list, "/chains/{id}/snapshots", SnapshotView,
-    "Pool TVL history: one snapshot per pool and block it changed in, oldest block first.", repo::snapshots_page,
+projection_list!(
+    snapshots_list,
+    "/chains/{id}/snapshots",
+    SnapshotView,
+    "Pool TVL history: one snapshot per pool and block it changed in, oldest block first.",
+    repo::snapshots_page,
     |tx, chain, row| {
         let (id, (pool, block_number), s) = repo::snapshot_row(row)?;
         SnapshotView {
@@ -97,32 +106,69 @@ projection_list!(snapshots_list, "/chains/{id}/snapshots", SnapshotView,
             estimated_apr: None,
             price_source: "event_log",
         }
-    });
+    }
+);
 
-projection_list!(positions_list, "/chains/{id}/positions", PositionView,
-    "Positions (pool × wallet): shares, deposited, withdrawn.", repo::positions_page,
+projection_list!(
+    positions_list,
+    "/chains/{id}/positions",
+    PositionView,
+    "Positions (pool × wallet): shares, deposited, withdrawn.",
+    repo::positions_page,
     |tx, chain, row| {
         let (id, (pool, wallet), p) = repo::position_row(row)?;
-        PositionView { id, pool, wallet, shares: p.shares, deposited: p.deposited, withdrawn: p.withdrawn,
-            updated_block: p.updated_block }
-    });
+        PositionView {
+            id,
+            pool,
+            wallet,
+            shares: p.shares,
+            deposited: p.deposited,
+            withdrawn: p.withdrawn,
+            updated_block: p.updated_block,
+        }
+    }
+);
 
-projection_list!(balances_list, "/chains/{id}/balances", BalanceView,
-    "Balances (wallet × token), raw and with the token's decimals.", repo::balances_page,
+projection_list!(
+    balances_list,
+    "/chains/{id}/balances",
+    BalanceView,
+    "Balances (wallet × token), raw and with the token's decimals.",
+    repo::balances_page,
     |tx, chain, row| {
         let decimals = repo::token_decimals(&tx, chain.id).await?;
         let (id, (wallet, token), b) = repo::balance_row(row)?;
-        BalanceView { id, display: decimals.get(&token).map(|d| b.amount.display_with_decimals(*d)), wallet, token,
-            amount: b.amount, updated_block: b.updated_block }
-    });
+        BalanceView {
+            id,
+            display: decimals.get(&token).map(|d| b.amount.display_with_decimals(*d)),
+            wallet,
+            token,
+            amount: b.amount,
+            updated_block: b.updated_block,
+        }
+    }
+);
 
-projection_list!(stakes_list, "/chains/{id}/stakes", StakeView,
-    "Stakes (pool × wallet): staked, rewards, unlock time, status.", repo::stakes_page,
+projection_list!(
+    stakes_list,
+    "/chains/{id}/stakes",
+    StakeView,
+    "Stakes (pool × wallet): staked, rewards, unlock time, status.",
+    repo::stakes_page,
     |tx, chain, row| {
         let (id, (pool, wallet), s) = repo::stake_row(row)?;
-        StakeView { id, pool, wallet, staked: s.staked, rewards: s.rewards, unlock_time: s.unlock_time,
-            status: s.status, updated_block: s.updated_block }
-    });
+        StakeView {
+            id,
+            pool,
+            wallet,
+            staked: s.staked,
+            rewards: s.rewards,
+            unlock_time: s.unlock_time,
+            status: s.status,
+            updated_block: s.updated_block,
+        }
+    }
+);
 
 /// Compares on-chain totals reported at `block_number` with the projection at exactly that
 /// block (expected difference 0); a difference emits `mirror.drift_detected`.
