@@ -511,17 +511,28 @@ async fn dump(app: &TestApp) -> Vec<String> {
     out
 }
 
+/// Runs `atrium ARGS` against the test's database as a separate process. On SQLite it
+/// writes the same file as the running server: a write lock the server holds past the busy
+/// timeout on a loaded machine is retried, twice.
 fn atrium_command(app: &TestApp, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_atrium-proc"))
-        .args(args)
-        .env("ATRIUM_DATABASE_URL", &app.database_url)
-        .env("ATRIUM_MIGRATION_DATABASE_URL", &app.owner_database_url)
-        .env("ATRIUM_JWT_SECRET", TEST_JWT_SECRET)
-        .env("ATRIUM_LOG_LEVEL", "error")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let mut attempts = 0;
+    loop {
+        let out = Command::new(env!("CARGO_BIN_EXE_atrium-proc"))
+            .args(args)
+            .env("ATRIUM_DATABASE_URL", &app.database_url)
+            .env("ATRIUM_MIGRATION_DATABASE_URL", &app.owner_database_url)
+            .env("ATRIUM_JWT_SECRET", TEST_JWT_SECRET)
+            .env("ATRIUM_LOG_LEVEL", "error")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        attempts += 1;
+        if !out.status.success() && stderr.contains("database is locked") && attempts < 3 {
+            continue;
+        }
+        assert!(out.status.success(), "{stderr}");
+        return String::from_utf8_lossy(&out.stdout).into_owned();
+    }
 }
 
 #[tokio::test]
