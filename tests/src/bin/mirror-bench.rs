@@ -104,7 +104,8 @@ async fn main() {
     eprintln!("{database}: ingesting {batches} batches of {EVENTS_PER_BATCH} events…");
     let t0 = Instant::now();
     for b in &blocks {
-        let body = send(reqwest::Method::POST, &format!("/v1/chains/{chain}/blocks"), &token, json!({"blocks": [b]})).await;
+        let body =
+            send(reqwest::Method::POST, &format!("/v1/chains/{chain}/blocks"), &token, json!({"blocks": [b]})).await;
         assert_eq!(body["accepted"], 1);
     }
     let wall = t0.elapsed();
@@ -115,9 +116,12 @@ async fn main() {
     let db = Database::connect(admin_url.as_str()).await.unwrap();
     let backend = db.get_database_backend();
     let pg = backend == DbBackend::Postgres;
-    db.execute_raw(Statement::from_string(backend, "CREATE TABLE bench_events AS SELECT * FROM mirror_events WHERE 1 = 0"))
-        .await
-        .unwrap();
+    db.execute_raw(Statement::from_string(
+        backend,
+        "CREATE TABLE bench_events AS SELECT * FROM mirror_events WHERE 1 = 0",
+    ))
+    .await
+    .unwrap();
     let tenant = uuid::Uuid::parse_str(signup["tenant"]["id"].as_str().unwrap()).unwrap();
     let chain_ref = uuid::Uuid::parse_str(&chain).unwrap();
     let t0 = Instant::now();
@@ -135,7 +139,19 @@ async fn main() {
             let num = |k: usize| if pg { format!("CAST(${} AS numeric)", i * 13 + k) } else { "?".to_owned() };
             sql.push_str(&format!(
                 "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-                p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10), p(11), num(12), num(13)
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7),
+                p(8),
+                p(9),
+                p(10),
+                p(11),
+                num(12),
+                num(13)
             ));
             values.extend([
                 tenant.into(),
