@@ -12,6 +12,7 @@ mod idempotency;
 mod isolation;
 mod jobs;
 mod kernel;
+mod liquidity_mirror;
 mod migrations_forward;
 mod openapi;
 mod plugins;

@@ -45,6 +45,12 @@ impl TenantTx {
     pub async fn commit(self) -> Result<(), DbErr> {
         self.tx.commit().await
     }
+
+    /// Rolls back now (dropping a transaction rolls it back too, but later), e.g. before
+    /// recording why a request was refused in a transaction of its own.
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.tx.rollback().await
+    }
 }
 
 /// Sets the tenant for row-level security, local to the transaction (PostgreSQL only).

@@ -45,6 +45,14 @@ pub enum ErrorCode {
     InsufficientStock,
     /// A compare-and-set stock adjustment found another quantity on hand than expected.
     StockChanged,
+    /// A chain batch's first parent hash is not the hash of the mirror's block below it;
+    /// `head` is the mirror's head (number, hash), so the indexer can walk back.
+    ParentMismatch,
+    /// A reorg would roll back blocks at or below the chain's finality depth.
+    BeyondFinality,
+    /// A chain batch would drive a position, balance or stake below zero; `detail` names
+    /// the event. Nothing of the batch was applied.
+    NegativeBalance,
     /// The booking's terms do not let its customer cancel it (any more); staff still can.
     CancellationNotAllowed,
     /// The tenant does not let customers register themselves.
@@ -90,10 +98,12 @@ impl ErrorCode {
             | SlotUnavailable
             | InsufficientStock
             | StockChanged
+            | ParentMismatch
+            | BeyondFinality
             | CancellationNotAllowed
             | IdempotencyInProgress
             | LimitReached => StatusCode::CONFLICT,
-            IdempotencyKeyReused | DomainNotVerified => StatusCode::UNPROCESSABLE_ENTITY,
+            IdempotencyKeyReused | DomainNotVerified | NegativeBalance => StatusCode::UNPROCESSABLE_ENTITY,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -121,6 +131,9 @@ impl ErrorCode {
             SlotUnavailable => "slot_unavailable",
             InsufficientStock => "insufficient_stock",
             StockChanged => "stock_changed",
+            ParentMismatch => "parent_mismatch",
+            BeyondFinality => "beyond_finality",
+            NegativeBalance => "negative_balance",
             CancellationNotAllowed => "cancellation_not_allowed",
             RegistrationClosed => "registration_closed",
             DomainNotVerified => "domain_not_verified",
@@ -154,6 +167,9 @@ impl ErrorCode {
             SlotUnavailable => "Slot no longer available",
             InsufficientStock => "Not enough stock available",
             StockChanged => "Stock changed since it was read",
+            ParentMismatch => "Parent hash does not match the mirror",
+            BeyondFinality => "Reorg deeper than the finality depth",
+            NegativeBalance => "A balance would go negative",
             CancellationNotAllowed => "Cancellation not allowed",
             RegistrationClosed => "Registration closed",
             DomainNotVerified => "Domain not verified",
@@ -208,6 +224,11 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     /// Quote it when reporting a problem; the server's log carries the same id.
     pub request_id: String,
+    /// Extension members of some problems (RFC 9457 §3.2), e.g. `head` of a
+    /// `parent_mismatch`.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 /// An error a client sees. Build it from an [`ErrorCode`]; a server fault keeps its cause
@@ -216,22 +237,23 @@ pub struct ApiError {
     code: ErrorCode,
     detail: Option<Cow<'static, str>>,
     errors: Vec<FieldError>,
-    headers: Vec<(header::HeaderName, String)>,
+    /// Extra headers and problem members, boxed: most errors have none, and
+    /// `Result<_, ApiError>` stays small.
+    extra: Option<Box<Extra>>,
     cause: Option<Box<dyn std::error::Error + Send + Sync>>,
     /// Captured when the error is made, so it renders right wherever it is rendered.
     request_id: Option<request_id::RequestId>,
 }
 
+#[derive(Default)]
+struct Extra {
+    headers: Vec<(header::HeaderName, String)>,
+    extensions: serde_json::Map<String, serde_json::Value>,
+}
+
 impl ApiError {
     pub fn new(code: ErrorCode) -> Self {
-        Self {
-            code,
-            detail: None,
-            errors: Vec::new(),
-            headers: Vec::new(),
-            cause: None,
-            request_id: request_id::current(),
-        }
+        Self { code, detail: None, errors: Vec::new(), extra: None, cause: None, request_id: request_id::current() }
     }
 
     pub fn with_detail(mut self, detail: impl Into<Cow<'static, str>>) -> Self {
@@ -246,7 +268,13 @@ impl ApiError {
     }
 
     pub fn with_header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
+        self.extra.get_or_insert_default().headers.push((name, value.into()));
+        self
+    }
+
+    /// Adds an extension member to the problem (never one of its standard members).
+    pub fn with_extension(mut self, name: &str, value: serde_json::Value) -> Self {
+        self.extra.get_or_insert_default().extensions.insert(name.to_owned(), value);
         self
     }
 
@@ -293,6 +321,7 @@ impl ApiError {
             detail,
             errors: self.errors.clone(),
             request_id: self.request_id.as_ref().map(|id| id.to_string()).unwrap_or_default(),
+            extensions: self.extra.as_ref().map(|e| e.extensions.clone()).unwrap_or_default(),
         }
     }
 }
@@ -331,7 +360,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut res = HttpResponse::build(self.status_code());
         res.content_type(PROBLEM_CONTENT_TYPE);
-        for (name, value) in &self.headers {
+        for (name, value) in self.extra.iter().flat_map(|e| &e.headers) {
             res.insert_header((name.clone(), value.as_str()));
         }
         if let Some(id) = &self.request_id {
@@ -397,6 +426,9 @@ mod tests {
             SlotUnavailable,
             InsufficientStock,
             StockChanged,
+            ParentMismatch,
+            BeyondFinality,
+            NegativeBalance,
             CancellationNotAllowed,
             RegistrationClosed,
             IdempotencyInProgress,

@@ -205,6 +205,7 @@ pub fn compiled_plugins() -> Vec<Box<dyn DomainPlugin>> {
         "service-templates" => atrium_service_templates::ServiceTemplatesPlugin,
         "bookings" => atrium_bookings::BookingsPlugin,
         "products" => atrium_products::ProductsPlugin,
+        "liquidity-mirror" => atrium_liquidity_mirror::LiquidityMirrorPlugin,
     }
 }
 
