@@ -17,6 +17,7 @@ mod migrations_forward;
 mod openapi;
 mod plugins;
 mod products;
+mod products_acceptance;
 mod products_bookings;
 mod ratelimit;
 mod rbac;

@@ -20,12 +20,13 @@ pub mod products;
 mod repo;
 pub mod routes;
 pub mod sweeper;
+pub mod verify;
 pub mod views;
 
 use atrium_core::context::Permission;
 use atrium_core::events::EventTypeDef;
 use atrium_core::jobs::JobDef;
-use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, Migrations, PermissionDef};
+use atrium_core::plugin::{BuiltinRole::*, CommandDef, DomainPlugin, Migrations, PermissionDef};
 use std::sync::Arc;
 
 use atrium_core::booking_ext::BookingExtension;
@@ -73,6 +74,10 @@ impl DomainPlugin for ProductsPlugin {
 
     fn jobs(&self) -> Vec<JobDef> {
         vec![sweeper::job()]
+    }
+
+    fn commands(&self) -> Vec<CommandDef> {
+        vec![verify::command()]
     }
 
     fn booking_extension(&self) -> Option<Arc<dyn BookingExtension>> {

@@ -459,3 +459,60 @@ pub async fn extend_reservations(tx: &TenantTx, owner: Uuid, expires_at: DateTim
         .await?;
     Ok(())
 }
+
+// ---- verification ----
+
+/// Every balance of the tenant.
+pub async fn all_balances(tx: &TenantTx) -> Result<Vec<balances::Model>> {
+    Ok(balances::Entity::find().filter(balances::Column::TenantId.eq(tx.tenant_id().0)).all(tx.conn()).await?)
+}
+
+/// `(product, location, Σ on_hand_delta, Σ reserved_delta)` of the tenant's ledger.
+pub async fn ledger_sums(tx: &TenantTx) -> Result<Vec<(Uuid, Uuid, i64, i64)>> {
+    use movements::Column as C;
+    Ok(movements::Entity::find()
+        .select_only()
+        .column(C::ProductId)
+        .column(C::LocationId)
+        .column_as(Expr::cust("CAST(COALESCE(SUM(on_hand_delta), 0) AS BIGINT)"), "on_hand")
+        .column_as(Expr::cust("CAST(COALESCE(SUM(reserved_delta), 0) AS BIGINT)"), "reserved")
+        .filter(C::TenantId.eq(tx.tenant_id().0))
+        .group_by(C::ProductId)
+        .group_by(C::LocationId)
+        .into_tuple()
+        .all(tx.conn())
+        .await?)
+}
+
+/// `(product, location, Σ quantity)` of the tenant's open (active) reservations, expired
+/// or not: a balance counts them until they are released.
+pub async fn open_reservation_sums(tx: &TenantTx) -> Result<Vec<(Uuid, Uuid, i64)>> {
+    use reservations::Column as C;
+    Ok(reservations::Entity::find()
+        .select_only()
+        .column(C::ProductId)
+        .column(C::LocationId)
+        .column_as(Expr::cust("CAST(COALESCE(SUM(quantity), 0) AS BIGINT)"), "reserved")
+        .filter(C::TenantId.eq(tx.tenant_id().0))
+        .filter(C::Status.eq("active"))
+        .group_by(C::ProductId)
+        .group_by(C::LocationId)
+        .into_tuple()
+        .all(tx.conn())
+        .await?)
+}
+
+/// Sets the (product, location) balance to what its ledger says.
+pub async fn rebuild_balance(tx: &TenantTx, product: Uuid, location: Uuid, on_hand: i64, reserved: i64) -> Result<()> {
+    use balances::Column as C;
+    balances::Entity::update_many()
+        .col_expr(C::OnHand, Expr::value(on_hand))
+        .col_expr(C::Reserved, Expr::value(reserved))
+        .col_expr(C::UpdatedAt, Expr::value(Utc::now()))
+        .filter(C::TenantId.eq(tx.tenant_id().0))
+        .filter(C::ProductId.eq(product))
+        .filter(C::LocationId.eq(location))
+        .exec(tx.conn())
+        .await?;
+    Ok(())
+}
