@@ -14,6 +14,7 @@ mod jobs;
 mod kernel;
 mod migrations_forward;
 mod openapi;
+mod packages;
 mod plugins;
 mod products;
 mod ratelimit;
