@@ -42,6 +42,8 @@ pub enum TenantsEvent {
     CustomerLeft,
     /// `user.password_changed`: A member changed their password; their other sessions ended.
     PasswordChanged,
+    /// `custom_domain.verified`: A custom domain's TXT record was found; the host now shows the tenant.
+    CustomDomainVerified,
 }
 
 impl EventKind for TenantsEvent {
@@ -62,6 +64,7 @@ impl EventKind for TenantsEvent {
             Self::CustomerRegistered => "customer.registered",
             Self::CustomerLeft => "customer.left",
             Self::PasswordChanged => "user.password_changed",
+            Self::CustomDomainVerified => "custom_domain.verified",
         }
     }
 
@@ -82,12 +85,13 @@ impl EventKind for TenantsEvent {
             Self::CustomerRegistered => "Someone registered as a customer",
             Self::CustomerLeft => "A customer left the tenant",
             Self::PasswordChanged => "A member changed their password; their other sessions ended",
+            Self::CustomDomainVerified => "A custom domain's TXT record was found; the host now shows the tenant",
         }
     }
 
     fn read_permission(self) -> Permission {
         match self {
-            Self::TenantCreated | Self::TenantUpdated => TENANT_READ,
+            Self::TenantCreated | Self::TenantUpdated | Self::CustomDomainVerified => TENANT_READ,
             Self::MemberAdded
             | Self::MemberUpdated
             | Self::MemberRemoved

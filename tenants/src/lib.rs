@@ -6,6 +6,8 @@ pub mod commands;
 pub mod credentials;
 pub mod customers;
 pub mod directory;
+pub mod dns;
+pub mod domain_verification;
 pub mod entities;
 pub mod error;
 pub mod events;
@@ -64,6 +66,10 @@ impl DomainPlugin for TenantsPlugin {
             .service(routes::tenant::tenant_get)
             .service(routes::tenant::tenant_update)
             .service(routes::tenant::plugins_list)
+            .service(routes::tenant::custom_domains_list)
+            .service(routes::tenant::custom_domain_create)
+            .service(routes::tenant::custom_domain_delete)
+            .service(routes::tenant::custom_domain_verify)
             .service(routes::tenant::public_branding_get)
             .service(routes::tenant::public_branding_by_host_get)
             .service(routes::roles::permissions_list)

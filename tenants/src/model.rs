@@ -134,7 +134,7 @@ impl DefaultConfig {
 
 /// A partial update: absent fields stay as they are. `slug`, `status` and `plan` are the
 /// platform's to change and are rejected here.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantPatch {
     #[schema(example = "Acme Salon & Spa")]

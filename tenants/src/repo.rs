@@ -24,6 +24,16 @@ pub async fn tenant_by_id(conn: &impl ConnectionTrait, id: TenantId) -> Result<O
     Ok(tenants::Entity::find_by_id(id.0).filter(tenants::Column::DeletedAt.is_null()).one(conn).await?)
 }
 
+/// The caller's tenant, its row locked until the transaction ends (PostgreSQL; SQLite
+/// writes are serialized anyway): for read-modify-write of its settings.
+pub async fn tenant_locked(tx: &TenantTx) -> Result<Option<tenants::Model>> {
+    let mut q = tenants::Entity::find_by_id(tx.tenant_id().0).filter(tenants::Column::DeletedAt.is_null());
+    if tx.conn().get_database_backend() == sea_orm::DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    Ok(q.one(tx.conn()).await?)
+}
+
 pub async fn tenant_by_slug(conn: &impl ConnectionTrait, slug: &str) -> Result<Option<tenants::Model>> {
     Ok(tenants::Entity::find()
         .filter(tenants::Column::Slug.eq(slug))
@@ -32,7 +42,7 @@ pub async fn tenant_by_slug(conn: &impl ConnectionTrait, slug: &str) -> Result<O
         .await?)
 }
 
-/// The tenant that claimed `domain` (see `custom_domains`): read across tenants, before
+/// The tenant that claimed `domain` and proved it (see `custom_domains`): read across tenants, before
 /// any is known — on PostgreSQL through a `SECURITY DEFINER` function, past row-level
 /// security.
 pub async fn tenant_by_domain(conn: &impl ConnectionTrait, domain: &str) -> Result<Option<tenants::Model>> {
@@ -40,7 +50,7 @@ pub async fn tenant_by_domain(conn: &impl ConnectionTrait, domain: &str) -> Resu
     let backend = conn.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => "SELECT atrium_tenant_of_custom_domain($1) AS tenant_id",
-        _ => "SELECT tenant_id FROM custom_domains WHERE domain = $1",
+        _ => "SELECT tenant_id FROM custom_domains WHERE domain = $1 AND verified_at IS NOT NULL",
     };
     let row = conn.query_one_raw(Statement::from_sql_and_values(backend, sql, [domain.into()])).await?;
     match row.map(|r| r.try_get::<Option<Uuid>>("", "tenant_id")).transpose()?.flatten() {
@@ -51,12 +61,10 @@ pub async fn tenant_by_domain(conn: &impl ConnectionTrait, domain: &str) -> Resu
 
 /// Makes the tenant's claimed domains exactly `domains`. A domain another tenant holds
 /// fails on the unique index (a unique-key violation, also when two tenants claim it at
-/// once).
-pub async fn replace_custom_domains(tx: &TenantTx, domains: &[String]) -> Result<()> {
-    let held = custom_domains::Entity::find()
-        .filter(custom_domains::Column::TenantId.eq(tx.tenant_id().0))
-        .all(tx.conn())
-        .await?;
+/// once). New claims wait for their TXT record to be verified, unless `vouched` (the
+/// operator's own manifest), which marks every listed claim verified.
+pub async fn replace_custom_domains(tx: &TenantTx, domains: &[String], vouched: bool) -> Result<()> {
+    let held = custom_domains(tx).await?;
     let gone: Vec<Uuid> = held.iter().filter(|c| !domains.contains(&c.domain)).map(|c| c.id).collect();
     if !gone.is_empty() {
         custom_domains::Entity::delete_many()
@@ -65,16 +73,45 @@ pub async fn replace_custom_domains(tx: &TenantTx, domains: &[String]) -> Result
             .exec(tx.conn())
             .await?;
     }
+    let now = Utc::now();
     for domain in domains.iter().filter(|d| !held.iter().any(|c| &c.domain == *d)) {
         custom_domains::ActiveModel {
             tenant_id: Set(tx.tenant_id().0),
             id: Set(Uuid::now_v7()),
             domain: Set(domain.clone()),
-            created_at: Set(Utc::now()),
+            verification_token: Set(Uuid::new_v4().simple().to_string()),
+            verified_at: Set(vouched.then_some(now)),
+            created_at: Set(now),
         }
         .insert(tx.conn())
         .await?;
     }
+    if vouched {
+        for claim in held.into_iter().filter(|c| c.verified_at.is_none() && domains.contains(&c.domain)) {
+            mark_domain_verified(tx, claim.id, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The tenant's domain claims, by name.
+pub async fn custom_domains(tx: &TenantTx) -> Result<Vec<custom_domains::Model>> {
+    Ok(custom_domains::Entity::find()
+        .filter(custom_domains::Column::TenantId.eq(tx.tenant_id().0))
+        .order_by_asc(custom_domains::Column::Domain)
+        .all(tx.conn())
+        .await?)
+}
+
+/// Records that the claim's TXT record was seen; a claim already verified keeps its time.
+pub async fn mark_domain_verified(tx: &TenantTx, id: Uuid, at: chrono::DateTime<Utc>) -> Result<()> {
+    custom_domains::Entity::update_many()
+        .col_expr(custom_domains::Column::VerifiedAt, sea_orm::sea_query::Expr::value(at))
+        .filter(custom_domains::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(custom_domains::Column::Id.eq(id))
+        .filter(custom_domains::Column::VerifiedAt.is_null())
+        .exec(tx.conn())
+        .await?;
     Ok(())
 }
 

@@ -144,7 +144,7 @@ pub async fn update(
     if let Some(domains) = change.custom_domains {
         // The claims, not the check in `parse`, decide: two tenants claiming one domain at
         // once both pass that check, and one of them fails here (409).
-        repo::replace_custom_domains(tx, &domains).await.map_err(claimed)?;
+        repo::replace_custom_domains(tx, &domains, false).await.map_err(claimed)?;
         am.custom_domains = Set(serde_json::json!(domains));
     }
     if let Some(registration) = change.customer_registration {

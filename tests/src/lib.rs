@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a harness fails loudly
 
+pub mod dns;
 pub mod echo;
 mod postgres;
 pub mod receiver;

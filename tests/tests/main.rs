@@ -17,6 +17,7 @@ mod openapi;
 mod packages;
 mod plugins;
 mod products;
+mod products_bookings;
 mod ratelimit;
 mod rbac;
 mod recurring;

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use atrium_tests::dns::DnsServer;
 use atrium_tests::{assert_problem, spawn_app, spawn_app_with};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -442,6 +443,56 @@ async fn security_1_a_webhook_subscription_cannot_be_widened_and_follows_current
         "{:?}",
         receiver.received()
     );
+}
+
+/// #1: an endpoint nobody vouches for (no recorded subscriber) receives nothing, where it
+/// used to receive everything it listed.
+#[tokio::test]
+async fn security_1_an_endpoint_nobody_vouches_for_receives_nothing() {
+    use atrium_tests::receiver::Receiver;
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = webhook_app(|_| {}).await;
+    let t = app.signup("unvouched").await;
+    let (vouched, unvouched) = (Receiver::start(&[]).await, Receiver::start(&[]).await);
+    let types = json!(["location.created", "tenant.updated"]);
+    assert_eq!(create_endpoint(&app, &t.token, &vouched.url, types.clone()).await.status(), 201);
+    let res = create_endpoint(&app, &t.token, &unvouched.url, types).await;
+    let id: uuid::Uuid = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().parse().unwrap();
+    // As an endpoint from before subscribers were recorded (and without an audit trail) is.
+    let db = sea_orm::Database::connect(app.superuser_database_url().as_str()).await.unwrap();
+    let sql = "UPDATE webhook_endpoints SET subscribed_by = NULL, subscribed_by_key = NULL WHERE id = $1";
+    db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, [id.into()])).await.unwrap();
+    db.close().await.ok();
+
+    new_location(&app, &t.token, "Somewhere").await;
+    let res = app.send_as(&t.token, Method::PATCH, "/v1/tenant", &json!({"name": "Renamed"})).await;
+    assert_eq!(res.status(), 200);
+    // Both events were fanned out once the vouched endpoint has them.
+    vouched.wait_for(2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(unvouched.received().is_empty(), "{:?}", unvouched.received());
+}
+
+/// #1: endpoints of the previous release (registered before subscribers were recorded)
+/// get their subscriber from the audit trail when the database migrates: the member who
+/// created them.
+#[tokio::test]
+async fn security_1_endpoints_of_the_previous_release_get_their_subscriber_from_the_audit_trail() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let seed = atrium_tests::Seed {
+        sqlite: include_str!("../fixtures/previous-release/sqlite.sql"),
+        postgres: include_str!("../fixtures/previous-release/postgres.sql"),
+    };
+    let app = atrium_tests::spawn_app_seeded(Some(seed), |_| {}, compiled()).await;
+    let db = sea_orm::Database::connect(app.superuser_database_url().as_str()).await.unwrap();
+    let sql = "SELECT (SELECT count(*) FROM webhook_endpoints) AS endpoints, \
+               (SELECT count(*) FROM webhook_endpoints e WHERE e.subscribed_by = \
+                 (SELECT a.actor_id FROM audit_log a WHERE a.action = 'webhook_endpoint.created' \
+                  AND a.tenant_id = e.tenant_id) AND e.subscribed_by_key IS NULL) AS vouched";
+    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    let (endpoints, vouched): (i64, i64) = (row.try_get("", "endpoints").unwrap(), row.try_get("", "vouched").unwrap());
+    assert_eq!((endpoints, vouched), (1, 1), "the previous release's endpoint is vouched for by its creator");
+    db.close().await.ok();
 }
 
 /// #17: the SSRF guard sees through IPv6 forms that embed an IPv4 address (6to4, Teredo,
@@ -1051,10 +1102,12 @@ async fn security_12_spent_refresh_tokens_are_deleted_after_the_retention_period
 }
 
 /// #14: two tenants claiming one custom domain at the same moment: the database decides —
-/// one gets it, the other a 409 (never a 500, never both), and the host shows the winner.
+/// one gets it, the other a 409 (never a 500, never both), and once the winner proves it
+/// by DNS the host shows the winner.
 #[tokio::test]
 async fn security_14_a_custom_domain_is_claimed_once_even_concurrently() {
-    let app = spawn_app().await;
+    let dns = DnsServer::start().await;
+    let app = spawn_app_with(|c| c.dns_resolver = Some(dns.addr), compiled()).await;
     let a = app.signup("alpha").await;
     let b = app.signup("bravo").await;
     for i in 0..5 {
@@ -1069,7 +1122,12 @@ async fn security_14_a_custom_domain_is_claimed_once_even_concurrently() {
         statuses.sort();
         assert_eq!(statuses, [200, 409], "{domain}");
         assert_problem(loser, 409, "conflict").await;
-        let winner = if ra_won(&app, &a, &domain).await { "alpha" } else { "bravo" };
+        let (winner, token) = if ra_won(&app, &a, &domain).await { ("alpha", &a.token) } else { ("bravo", &b.token) };
+        let claim = domain_claim(&app, token, &domain).await;
+        dns.publish(claim["verification"]["name"].as_str().unwrap(), claim["verification"]["value"].as_str().unwrap());
+        let res =
+            app.send_as(token, Method::POST, &format!("/v1/tenant/custom-domains/{domain}/verify"), &json!({})).await;
+        assert_eq!(res.status(), 200, "{domain}");
         let branding = app.request(Method::GET, "/v1/public/branding").header("host", &domain).send().await.unwrap();
         assert_eq!(branding.status(), 200, "{domain} resolves");
         let body: Value = branding.json().await.unwrap();
@@ -1081,6 +1139,114 @@ async fn security_14_a_custom_domain_is_claimed_once_even_concurrently() {
     let res =
         app.send_as(&b.token, Method::PATCH, "/v1/tenant", &json!({"custom_domains": ["book0.shared.example"]})).await;
     assert_eq!(res.status(), 200);
+}
+
+/// The caller's claim on `domain` as `GET /v1/tenant/custom-domains` shows it.
+async fn domain_claim(app: &atrium_tests::TestApp, token: &str, domain: &str) -> Value {
+    let list: Value = app.get_as(token, "/v1/tenant/custom-domains").await.json().await.unwrap();
+    list.as_array().unwrap().iter().find(|c| c["domain"] == domain).cloned().unwrap_or_else(|| panic!("{list}"))
+}
+
+/// #14: listing a domain proves nothing: the host shows no tenant until the TXT record
+/// the claim names is published with its value and the tenant asks for the check. A
+/// missing or wrong record is a 422 saying what was expected and found; another tenant
+/// cannot verify (or take) the claim; a domain listed again gets a new token.
+#[tokio::test]
+async fn security_14_a_custom_domain_shows_its_tenant_only_once_its_txt_record_is_found() {
+    let dns = DnsServer::start().await;
+    let app = spawn_app_with(|c| c.dns_resolver = Some(dns.addr), compiled()).await;
+    let owner = app.signup("proven").await;
+    let squatter = app.signup("squatter").await;
+    let domain = "book.proven.example";
+    let branding = || async {
+        app.request(Method::GET, "/v1/public/branding").header("host", domain).send().await.unwrap().status().as_u16()
+    };
+    let verify = |token: &str| {
+        let token = token.to_owned();
+        let app = &app;
+        async move {
+            app.send_as(&token, Method::POST, &format!("/v1/tenant/custom-domains/{domain}/verify"), &json!({})).await
+        }
+    };
+
+    let res = app.send_as(&owner.token, Method::PATCH, "/v1/tenant", &json!({"custom_domains": [domain]})).await;
+    assert_eq!(res.status(), 200);
+    let claim = domain_claim(&app, &owner.token, domain).await;
+    assert_eq!(claim["status"], "pending", "{claim}");
+    assert_eq!(claim["verified_at"], Value::Null);
+    assert_eq!(claim["verification"]["type"], "TXT");
+    assert_eq!(claim["verification"]["name"], format!("_atrium-challenge.{domain}"));
+    let (name, value) =
+        (claim["verification"]["name"].as_str().unwrap(), claim["verification"]["value"].as_str().unwrap());
+    assert!(value.starts_with("atrium-domain-verification=") && value.len() > 40, "{value}");
+    assert_eq!(branding().await, 404, "an unproven domain shows no tenant");
+
+    // No record, then a wrong one: 422, naming what is expected and what was found.
+    let res = verify(&owner.token).await;
+    let problem = assert_problem(res, 422, "domain_not_verified").await;
+    assert!(problem["detail"].as_str().unwrap().contains(value), "{problem}");
+    dns.publish(name, "atrium-domain-verification=somebody-elses-token");
+    let res = verify(&owner.token).await;
+    let problem = assert_problem(res, 422, "domain_not_verified").await;
+    assert!(problem["detail"].as_str().unwrap().contains("somebody-elses-token"), "{problem}");
+    assert_eq!(branding().await, 404);
+
+    // The squatter neither verifies nor takes the owner's claim.
+    assert_problem(verify(&squatter.token).await, 404, "not_found").await;
+    let res = app.send_as(&squatter.token, Method::PATCH, "/v1/tenant", &json!({"custom_domains": [domain]})).await;
+    assert_problem(res, 409, "conflict").await;
+
+    // The right record (beside the wrong one): verified, and the host shows the tenant.
+    dns.publish(name, value);
+    let res = verify(&owner.token).await;
+    assert_eq!(res.status(), 200);
+    let verified: Value = res.json().await.unwrap();
+    assert_eq!(verified["status"], "verified", "{verified}");
+    assert!(verified["verified_at"].is_string());
+    assert_eq!(branding().await, 200);
+    // Checking again changes nothing, even once the record is gone.
+    dns.clear(name);
+    let again: Value = verify(&owner.token).await.json().await.unwrap();
+    assert_eq!(again["verified_at"], verified["verified_at"]);
+    let audit: Value =
+        app.get_as(&owner.token, "/v1/audit-log?action=custom_domain.verified").await.json().await.unwrap();
+    assert_eq!(audit["data"].as_array().map(Vec::len), Some(1), "{audit}");
+
+    // Dropped and added again (the per-domain routes): a new token, pending, and the host
+    // shows nobody meanwhile.
+    let res =
+        app.send_as(&owner.token, Method::DELETE, &format!("/v1/tenant/custom-domains/{domain}"), &json!({})).await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(branding().await, 404);
+    let res = app.send_as(&owner.token, Method::POST, "/v1/tenant/custom-domains", &json!({"domain": domain})).await;
+    assert_eq!(res.status(), 201);
+    let relisted: Value = res.json().await.unwrap();
+    assert_eq!(relisted, domain_claim(&app, &owner.token, domain).await);
+    let res = app.send_as(&owner.token, Method::POST, "/v1/tenant/custom-domains", &json!({"domain": domain})).await;
+    assert_problem(res, 409, "conflict").await;
+    let tenant: Value = app.get_as(&owner.token, "/v1/tenant").await.json().await.unwrap();
+    assert_eq!(tenant["custom_domains"], json!([domain]), "the tenant's list follows the per-domain routes");
+    assert_eq!(relisted["status"], "pending");
+    assert_ne!(relisted["verification"]["value"], claim["verification"]["value"]);
+    assert_eq!(branding().await, 404);
+}
+
+/// #14: a resolver that cannot be reached is the platform's trouble, said as 503 with
+/// `Retry-After`; the claim stays pending.
+#[tokio::test]
+async fn security_14_an_unreachable_resolver_is_a_503_and_verifies_nothing() {
+    // A port nobody listens on: the kernel refuses the datagram at once.
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let app = spawn_app_with(|c| c.dns_resolver = Some(closed), compiled()).await;
+    let t = app.signup("offline").await;
+    let res =
+        app.send_as(&t.token, Method::PATCH, "/v1/tenant", &json!({"custom_domains": ["book.offline.example"]})).await;
+    assert_eq!(res.status(), 200);
+    let res =
+        app.send_as(&t.token, Method::POST, "/v1/tenant/custom-domains/book.offline.example/verify", &json!({})).await;
+    assert!(res.headers().contains_key("retry-after"));
+    assert_problem(res, 503, "unavailable").await;
+    assert_eq!(domain_claim(&app, &t.token, "book.offline.example").await["status"], "pending");
 }
 
 async fn ra_won(app: &atrium_tests::TestApp, a: &atrium_tests::Tenant, domain: &str) -> bool {

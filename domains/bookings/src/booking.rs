@@ -4,11 +4,12 @@
 //! over, the bookables are occupied, and the first status is recorded.
 
 use atrium_core::audit::{self, AuditActor, Change};
+use atrium_core::booking_ext::{self, BookingKind, Created};
 use atrium_core::context::{Directory, RequestContext};
 use atrium_core::db::TenantTx;
 use atrium_service_templates::quote::{PricingSnapshot, QuoteRequest};
 use chrono::{DateTime, Utc};
-use sea_orm::Set;
+use sea_orm::{IntoActiveModel, Set};
 use uuid::Uuid;
 
 use crate::engine::{Claim, Owner, Template, allocate, load_template, within_reach};
@@ -47,7 +48,10 @@ pub async fn book(
         nights: input.nights,
         participants: count,
     };
-    let snapshot = template.price(&request, now)?;
+    let mut snapshot = template.price(&request, now)?;
+    // The plugins' fields first: an unknown one, or one of a plugin switched off, is a 422.
+    let extensions = booking_ext::installed();
+    let runs = extensions.for_create(tx, BookingKind::Booking, &input.extensions).await?;
     let party = party(ctx, tx, dir, &input, snapshot.total, reach.is_own()).await?;
     let id = Uuid::now_v7();
     let actor = AuditActor::of(ctx);
@@ -59,7 +63,7 @@ pub async fn book(
     let status = if party.needs_approval { BookingStatus::PendingApproval } else { BookingStatus::Pending };
     // The household whose rules applied is the booking's, named or not.
     let input = BookingCreate { household_id: party.household_id, ..input };
-    let b = repo::bookings::insert(tx, row(ctx, id, &template, &snapshot, status, &input, now)?).await?;
+    let mut b = repo::bookings::insert(tx, row(ctx, id, &template, &snapshot, status, &input, now)?).await?;
     let claim = Claim {
         start: input.start,
         duration_minutes: snapshot.duration_minutes,
@@ -68,9 +72,46 @@ pub async fn book(
         technician: input.technician_user_id,
         owner: Owner::Booking(id),
     };
-    allocate(tx, &template, claim, now).await?;
+    let allocated = allocate(tx, &template, claim, now).await?;
+    let mut customers: Vec<Uuid> = party.people.iter().filter_map(|p| p.user_id).collect();
+    customers.dedup();
     for p in party.people {
         repo::bookings::insert_participant(tx, participant(tx, id, p)).await?;
+    }
+    if !runs.is_empty() {
+        let state = serde_json::to_value(&template.state)?;
+        let scope = reach.scope();
+        let created = Created {
+            tenant_id: tx.tenant_id(),
+            kind: BookingKind::Booking,
+            id,
+            converted_hold_id: input.reservation_id,
+            expires_at: None,
+            service_template_id: template.id,
+            template: &state,
+            location_id: template.state.location_id,
+            bookable_ids: allocated.iter().map(|a| a.bookable_id).collect(),
+            start: snapshot.start,
+            end: snapshot.end,
+            currency: &snapshot.currency,
+            customer_user_ids: customers,
+            booked_by: ctx.principal().user_id().0,
+            actor: &actor,
+            scope: &scope,
+            now,
+        };
+        let mut lines = Vec::new();
+        for (extension, fields) in &runs {
+            lines.extend(extension.on_create(tx, &created, fields).await?);
+        }
+        if !lines.is_empty() {
+            snapshot.total += booking_ext::lines_total(&lines, &snapshot.currency)?;
+            snapshot.lines = lines;
+            let mut am = b.into_active_model();
+            am.pricing_snapshot = Set(serde_json::to_value(&snapshot)?);
+            am.total = Set(snapshot.total.to_string());
+            b = repo::bookings::update(tx, am).await?;
+        }
     }
     record_status(tx, ctx, ctx.actor_kind(&reach.scope()), id, None, status, None).await?;
     let v = repo::bookings::view(tx, &b).await?;

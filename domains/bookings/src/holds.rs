@@ -4,6 +4,7 @@
 //! expired hold never blocks anyone). An ended hold's slot goes to the waitlist.
 
 use atrium_core::audit::{self, AuditActor, Change};
+use atrium_core::booking_ext::{self, BookingKind, Changed, Created, Transition};
 use atrium_core::context::RequestContext;
 use atrium_core::db::TenantTx;
 use atrium_service_templates::quote::QuoteRequest;
@@ -38,7 +39,10 @@ pub async fn hold(
         nights: input.nights,
         participants: input.participants,
     };
-    let minutes = template.price(&request, now)?.duration_minutes;
+    let quoted = template.price(&request, now)?;
+    let minutes = quoted.duration_minutes;
+    let extensions = booking_ext::installed();
+    let runs = extensions.for_create(tx, BookingKind::Hold, &input.extensions).await?;
     let id = Uuid::now_v7();
     let expires_at = now + Duration::minutes(i64::from(settings.hold_duration_minutes));
     let max_expires_at = now + Duration::minutes(i64::from(settings.max_hold_minutes));
@@ -69,6 +73,33 @@ pub async fn hold(
         owner: Owner::Hold { reservation: id, expires_at },
     };
     let rows = allocate(tx, &template, claim, now).await?;
+    if !runs.is_empty() {
+        let state = serde_json::to_value(&template.state)?;
+        let (actor, scope) = (AuditActor::of(ctx), ctx.require_scoped(crate::WRITE)?);
+        let holder = ctx.principal().user_id().0;
+        let created = Created {
+            tenant_id: tx.tenant_id(),
+            kind: BookingKind::Hold,
+            id,
+            converted_hold_id: None,
+            expires_at: Some(expires_at),
+            service_template_id: template.id,
+            template: &state,
+            location_id: template.state.location_id,
+            bookable_ids: rows.iter().map(|a| a.bookable_id).collect(),
+            start: quoted.start,
+            end: quoted.end,
+            currency: &quoted.currency,
+            customer_user_ids: vec![holder],
+            booked_by: holder,
+            actor: &actor,
+            scope: &scope,
+            now,
+        };
+        for (extension, fields) in &runs {
+            extension.on_create(tx, &created, fields).await?;
+        }
+    }
     let v = ReservationView::of(&r, rows.iter().map(|a| a.bookable_id).collect(), now);
     let change = Change::new(BookingsEvent::ReservationCreated, "reservation", id, None, serde_json::to_value(&v).ok());
     audit::record(tx, &AuditActor::of(ctx), change).await?;
@@ -115,6 +146,17 @@ pub async fn extend(
     am.version = Set(version);
     let r = repo::reservations::update(tx, am).await?;
     repo::allocations::extend_hold(tx, r.id, expires_at).await?;
+    let actor = AuditActor::of(ctx);
+    let changed = Changed {
+        tenant_id: tx.tenant_id(),
+        kind: BookingKind::Hold,
+        id: r.id,
+        transition: Transition::HoldExtended { expires_at },
+        start: r.start_at,
+        at: now,
+        actor: &actor,
+    };
+    booking_ext::installed().transition(tx, &changed).await?;
     let after = ReservationView::of(&r, before.bookable_ids.clone(), now);
     let change = Change::new(
         BookingsEvent::ReservationExtended,
@@ -159,6 +201,24 @@ pub async fn end_hold(
         return Err(BookingsError::InvalidTransition("the hold has ended already".to_owned()));
     }
     release(tx, Owner::Hold { reservation: r.id, expires_at: r.expires_at }).await?;
+    let transition = match (to, booking) {
+        (ReservationStatus::Converted, Some(booking_id)) => Some(Transition::HoldConverted { booking_id }),
+        (ReservationStatus::Released, _) => Some(Transition::HoldReleased),
+        (ReservationStatus::Expired, _) => Some(Transition::HoldExpired),
+        (ReservationStatus::Converted | ReservationStatus::Active, _) => None,
+    };
+    if let Some(transition) = transition {
+        let changed = Changed {
+            tenant_id: tx.tenant_id(),
+            kind: BookingKind::Hold,
+            id: r.id,
+            transition,
+            start: r.start_at,
+            at: now,
+            actor,
+        };
+        booking_ext::installed().transition(tx, &changed).await?;
+    }
     let before = ReservationView::of(&r, bookables.clone(), now);
     let version = r.version + 1;
     let mut am = r.into_active_model();

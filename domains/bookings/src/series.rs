@@ -430,6 +430,7 @@ impl Series<'_> {
             reservation_id: None,
             technician_user_id: self.input.technician_user_id,
             source: BookingSource::Web,
+            extensions: Default::default(),
         };
         let attempt = book(self.ctx, self.tx, self.dir, create, self.reach, self.now);
         match repo::savepoint(self.tx, "recurring_occurrence", attempt).await? {

@@ -3,6 +3,7 @@
 //! waitlist — and every status it takes is appended to its history.
 
 use atrium_core::audit::{self, AuditActor, Change};
+use atrium_core::booking_ext::{self, BookingKind, Changed, Transition};
 use atrium_core::context::{Actor, ActorKind, RequestContext};
 use atrium_core::db::TenantTx;
 use atrium_core::validate::CurrencyCode;
@@ -62,6 +63,17 @@ pub async fn apply(
         crate::waitlist::slot_freed(tx, b.service_template_id, b.start_at, b.end_at, now).await?;
     }
     record_status(tx, ctx, kind, b.id, Some(from), to, reason).await?;
+    let actor = AuditActor::of(ctx);
+    let changed = Changed {
+        tenant_id: tx.tenant_id(),
+        kind: BookingKind::Booking,
+        id: b.id,
+        transition: Transition::Booking { from: from.as_str(), to: to.as_str() },
+        start: b.start_at,
+        at: now,
+        actor: &actor,
+    };
+    booking_ext::installed().transition(tx, &changed).await?;
     let after = repo::bookings::view(tx, &b).await?;
     let change = Change::new(
         action.event(),
@@ -70,7 +82,7 @@ pub async fn apply(
         serde_json::to_value(&before).ok(),
         serde_json::to_value(&after).ok(),
     );
-    audit::record(tx, &AuditActor::of(ctx), change).await?;
+    audit::record(tx, &actor, change).await?;
     Ok(after)
 }
 

@@ -174,6 +174,7 @@ pub async fn accept(
         reservation_id: Some(hold),
         technician_user_id: e.technician_user_id,
         source: BookingSource::Web,
+        extensions: Default::default(),
     };
     let booking = book(ctx, tx, dir, input, reach, now).await?;
     let before = repo::waitlist::view(tx, &e, now).await?;

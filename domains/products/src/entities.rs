@@ -81,6 +81,8 @@ pub mod reservations {
         pub reference: Option<String>,
         pub created_at: DateTimeUtc,
         pub ended_at: Option<DateTimeUtc>,
+        /// The booking or hold it is for (`None`: a direct reservation).
+        pub owner_id: Option<Uuid>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -60,26 +60,26 @@ fn location_of(p: &ProductState, named: Option<Uuid>, scope: &Scope) -> Result<U
     Ok(location)
 }
 
-fn at(location: Uuid) -> String {
+pub(crate) fn at(location: Uuid) -> String {
     stock_location(location).map_or(String::new(), |l| format!(" at location {l}"))
 }
 
 /// The movement for `b` (the balance right after it).
-struct Entry<'a> {
-    product: Uuid,
-    movement_type: MovementType,
-    quantity: i64,
-    on_hand_delta: i64,
-    reserved_delta: i64,
-    reservation_id: Option<Uuid>,
-    reason: Option<String>,
-    reference: Option<String>,
-    actor: &'a AuditActor,
-    key: String,
-    request: String,
+pub(crate) struct Entry<'a> {
+    pub(crate) product: Uuid,
+    pub(crate) movement_type: MovementType,
+    pub(crate) quantity: i64,
+    pub(crate) on_hand_delta: i64,
+    pub(crate) reserved_delta: i64,
+    pub(crate) reservation_id: Option<Uuid>,
+    pub(crate) reason: Option<String>,
+    pub(crate) reference: Option<String>,
+    pub(crate) actor: &'a AuditActor,
+    pub(crate) key: String,
+    pub(crate) request: String,
 }
 
-async fn write(tx: &TenantTx, e: Entry<'_>, b: &balances::Model) -> Result<MovementView> {
+pub(crate) async fn write(tx: &TenantTx, e: Entry<'_>, b: &balances::Model) -> Result<MovementView> {
     let m = repo::insert_movement(
         tx,
         movements::Model {
@@ -118,7 +118,7 @@ async fn write(tx: &TenantTx, e: Entry<'_>, b: &balances::Model) -> Result<Movem
 
 /// Raises `product.low_stock` / `product.out_of_stock` when balance `b` (just changed by
 /// this transaction) has crossed into them, and re-arms them when it has left them.
-async fn alerts(
+pub(crate) async fn alerts(
     tx: &TenantTx,
     actor: &AuditActor,
     p: &products::Model,
@@ -149,7 +149,7 @@ async fn alerts(
 
 /// Releases the reservations of `p` at `location` that have expired by `now`, each with
 /// its `released` movement (by the system).
-async fn expire_due(
+pub(crate) async fn expire_due(
     tx: &TenantTx,
     p: &products::Model,
     state: &ProductState,
@@ -303,6 +303,7 @@ pub async fn apply(
                 quantity,
                 expires_at,
                 reference: reference.as_deref(),
+                owner_id: None,
             };
             repo::insert_reservation(tx, r).await?;
             let e =

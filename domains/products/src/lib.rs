@@ -9,6 +9,7 @@
 //! in the same transaction as the movement that explains the change: the loser of a race
 //! finds 0 rows updated and answers 409 `insufficient_stock`; nothing locks the ledger.
 
+pub mod booking_stock;
 pub mod entities;
 pub mod error;
 pub mod events;
@@ -25,6 +26,10 @@ use atrium_core::context::Permission;
 use atrium_core::events::EventTypeDef;
 use atrium_core::jobs::JobDef;
 use atrium_core::plugin::{BuiltinRole::*, DomainPlugin, Migrations, PermissionDef};
+use std::sync::Arc;
+
+use atrium_core::booking_ext::BookingExtension;
+use utoipa::openapi::{ComponentsBuilder, OpenApi, OpenApiBuilder};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub const READ: Permission = Permission("products:read");
@@ -68,5 +73,14 @@ impl DomainPlugin for ProductsPlugin {
 
     fn jobs(&self) -> Vec<JobDef> {
         vec![sweeper::job()]
+    }
+
+    fn booking_extension(&self) -> Option<Arc<dyn BookingExtension>> {
+        Some(Arc::new(booking_stock::ProductsBookingExtension))
+    }
+
+    fn openapi(&self) -> OpenApi {
+        let (name, schema) = booking_stock::line_schema();
+        OpenApiBuilder::new().components(Some(ComponentsBuilder::new().schema(name, schema).build())).build()
     }
 }

@@ -185,6 +185,9 @@ pub enum BalanceChange {
     Reserve(i64),
     /// `reserved -= q` where `reserved >= q`.
     Release(i64),
+    /// `on_hand -= q` and `reserved -= q` at once where `reserved >= q`: reserved stock
+    /// sold, never available in between.
+    Sell(i64),
 }
 
 /// Applies `change` to the (product, location) balance with one conditional UPDATE: the
@@ -213,6 +216,10 @@ pub async fn change_balance(
             .col_expr(C::Reserved, Expr::col(C::Reserved).add(n))
             .filter(Expr::col(C::OnHand).sub(Expr::col(C::Reserved)).gte(n)),
         BalanceChange::Release(n) => q.col_expr(C::Reserved, Expr::col(C::Reserved).sub(n)).filter(C::Reserved.gte(n)),
+        BalanceChange::Sell(n) => q
+            .col_expr(C::OnHand, Expr::col(C::OnHand).sub(n))
+            .col_expr(C::Reserved, Expr::col(C::Reserved).sub(n))
+            .filter(C::Reserved.gte(n)),
     };
     Ok(q.exec_with_returning(tx.conn()).await?.into_iter().next())
 }
@@ -238,6 +245,7 @@ pub struct NewReservation<'a> {
     pub quantity: i64,
     pub expires_at: Option<DateTime<Utc>>,
     pub reference: Option<&'a str>,
+    pub owner_id: Option<Uuid>,
 }
 
 pub async fn insert_reservation(tx: &TenantTx, r: NewReservation<'_>) -> Result<reservations::Model> {
@@ -252,6 +260,7 @@ pub async fn insert_reservation(tx: &TenantTx, r: NewReservation<'_>) -> Result<
         reference: Set(r.reference.map(str::to_owned)),
         created_at: Set(Utc::now()),
         ended_at: Set(None),
+        owner_id: Set(r.owner_id),
     }
     .insert(tx.conn())
     .await?)
@@ -409,4 +418,44 @@ pub async fn tenants_with_expired_reservations(db: &sea_orm::DatabaseConnection)
     let values: Vec<sea_orm::Value> = if backend == DbBackend::Postgres { Vec::new() } else { vec![Utc::now().into()] };
     let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     rows.iter().map(|r| r.try_get::<Uuid>("", "tenant_id")).collect()
+}
+
+// ---- bookings' stock ----
+
+/// The active reservations of booking or hold `owner`, in (product, location) order.
+pub async fn reservations_of(tx: &TenantTx, owner: Uuid) -> Result<Vec<reservations::Model>> {
+    Ok(reservations::Entity::find()
+        .filter(reservations::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(reservations::Column::OwnerId.eq(owner))
+        .filter(reservations::Column::Status.eq("active"))
+        .order_by_asc(reservations::Column::ProductId)
+        .order_by_asc(reservations::Column::LocationId)
+        .all(tx.conn())
+        .await?)
+}
+
+/// Hands the active reservations of hold `from` to booking `to`: they no longer expire.
+pub async fn transfer_reservations(tx: &TenantTx, from: Uuid, to: Uuid) -> Result<()> {
+    reservations::Entity::update_many()
+        .col_expr(reservations::Column::OwnerId, Expr::value(to))
+        .col_expr(reservations::Column::ExpiresAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(reservations::Column::Reference, Expr::value(format!("booking:{to}")))
+        .filter(reservations::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(reservations::Column::OwnerId.eq(from))
+        .filter(reservations::Column::Status.eq("active"))
+        .exec(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Moves the expiry of hold `owner`'s active reservations to `expires_at`.
+pub async fn extend_reservations(tx: &TenantTx, owner: Uuid, expires_at: DateTime<Utc>) -> Result<()> {
+    reservations::Entity::update_many()
+        .col_expr(reservations::Column::ExpiresAt, Expr::value(Some(expires_at)))
+        .filter(reservations::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(reservations::Column::OwnerId.eq(owner))
+        .filter(reservations::Column::Status.eq("active"))
+        .exec(tx.conn())
+        .await?;
+    Ok(())
 }

@@ -121,6 +121,10 @@ pub struct PricingSnapshot {
     #[schema(value_type = Option<String>, example = "15.00")]
     pub deposit_amount: Option<Decimal>,
     pub quoted_at: DateTime<Utc>,
+    /// Lines the plugins' booking extensions added (products, package credits); their
+    /// amounts are in `total`, the service's own price in `subtotal`.
+    #[serde(default)]
+    pub lines: Vec<atrium_core::booking_ext::PricingLine>,
 }
 
 /// `value` in `minor_units` decimals, half away from zero, written with exactly that many.
@@ -320,6 +324,7 @@ pub fn quote(
         total,
         deposit_amount,
         quoted_at: origin.quoted_at,
+        lines: Vec::new(),
     })
 }
 

@@ -12,7 +12,7 @@ use atrium_bookables::service::find_refs;
 use atrium_core::audit::{self, AuditActor, Change};
 use atrium_core::context::{Directory, Scope};
 use atrium_core::db::TenantTx;
-use atrium_core::error::FieldError;
+use atrium_core::error::{ApiError, FieldError};
 use atrium_core::http::patched;
 use chrono::Utc;
 use uuid::Uuid;
@@ -81,7 +81,25 @@ pub async fn validate(
 ) -> Result<()> {
     let mut errors = state.check();
     errors.extend(check_references(tx, dir, state, before).await?);
+    errors.extend(check_extensions(tx, state, before).await?);
     if errors.is_empty() { Ok(()) } else { Err(ServiceTemplatesError::Invalid(errors)) }
+}
+
+/// What the plugins' booking extensions check of a template: its `included_products` name
+/// products of the tenant (the products plugin says which), without this crate knowing it.
+async fn check_extensions(
+    tx: &TenantTx,
+    state: &ServiceTemplateState,
+    before: Option<&ServiceTemplateState>,
+) -> Result<Vec<FieldError>> {
+    let extensions = atrium_core::booking_ext::installed();
+    if !state.included_products.is_empty() && !extensions.has("products") {
+        return Ok(vec![FieldError::new("included_products", "needs the products plugin, which this server lacks")]);
+    }
+    let template = serde_json::to_value(state).map_err(|e| ServiceTemplatesError::Api(ApiError::internal(e)))?;
+    let before =
+        before.map(serde_json::to_value).transpose().map_err(|e| ServiceTemplatesError::Api(ApiError::internal(e)))?;
+    extensions.check_template(tx, &template, before.as_ref()).await.map_err(ServiceTemplatesError::Api)
 }
 
 fn json_of(view: &ServiceTemplateView) -> Option<serde_json::Value> {

@@ -49,6 +49,8 @@ pub enum ErrorCode {
     CancellationNotAllowed,
     /// The tenant does not let customers register themselves.
     RegistrationClosed,
+    /// A custom domain's TXT record was not found with the expected value (yet).
+    DomainNotVerified,
     /// A limit on how many of these a tenant may have is reached (webhook endpoints);
     /// delete one to make room.
     LimitReached,
@@ -91,7 +93,7 @@ impl ErrorCode {
             | CancellationNotAllowed
             | IdempotencyInProgress
             | LimitReached => StatusCode::CONFLICT,
-            IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            IdempotencyKeyReused | DomainNotVerified => StatusCode::UNPROCESSABLE_ENTITY,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -121,6 +123,7 @@ impl ErrorCode {
             StockChanged => "stock_changed",
             CancellationNotAllowed => "cancellation_not_allowed",
             RegistrationClosed => "registration_closed",
+            DomainNotVerified => "domain_not_verified",
             LimitReached => "limit_reached",
             IdempotencyInProgress => "idempotency_in_progress",
             IdempotencyKeyReused => "idempotency_key_reused",
@@ -153,6 +156,7 @@ impl ErrorCode {
             StockChanged => "Stock changed since it was read",
             CancellationNotAllowed => "Cancellation not allowed",
             RegistrationClosed => "Registration closed",
+            DomainNotVerified => "Domain not verified",
             LimitReached => "Limit reached",
             IdempotencyInProgress => "A request with this Idempotency-Key is in progress",
             IdempotencyKeyReused => "Idempotency-Key reused with another request",
@@ -232,6 +236,12 @@ impl ApiError {
 
     pub fn with_detail(mut self, detail: impl Into<Cow<'static, str>>) -> Self {
         self.detail = Some(detail.into());
+        self
+    }
+
+    /// Adds field-level details (a 409 that names what it is about, too).
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors.extend(errors);
         self
     }
 

@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod booking_ext;
 pub mod client;
 pub mod context;
 pub mod crypto;

@@ -153,6 +153,9 @@ pub struct Deployment {
     pub signup_rate_limit_per_minute: u32,
     /// Members (with pending invitations) a self-serve signup's plan allows.
     pub signup_seats: u32,
+    /// The DNS resolver custom-domain verification asks; the host's (`/etc/resolv.conf`)
+    /// when unset.
+    pub dns_resolver: Option<std::net::SocketAddr>,
 }
 
 /// A command a plugin adds to the `atrium` binary (`atrium tenant apply FILE`,
@@ -250,6 +253,13 @@ pub trait DomainPlugin: Send + Sync + 'static {
     /// The tenant directory the kernel and other plugins ask about people; exactly one
     /// compiled plugin (the tenants module) provides it.
     fn directory(&self) -> Option<Arc<dyn Directory>> {
+        None
+    }
+
+    /// What it adds to bookings and holds (body fields, stock or credits taken in the
+    /// booking's transaction, lines of its pricing snapshot, what happens on its status
+    /// changes): see [`crate::booking_ext`].
+    fn booking_extension(&self) -> Option<Arc<dyn crate::booking_ext::BookingExtension>> {
         None
     }
 

@@ -230,8 +230,8 @@ impl Worker {
 
     /// What each endpoint's subscriber may read now: the member's current permissions,
     /// through the API key they used (which must still be live), if any. `None` for a
-    /// subscriber who may read nothing (no longer a member, a revoked key); endpoints
-    /// from before subscribers were recorded are absent (not restricted).
+    /// subscriber who may read nothing (no longer a member, a revoked key) and for an
+    /// endpoint nobody vouches for (older endpoints got theirs from the audit trail).
     async fn subscriber_rights(
         &self,
         tx: &TenantTx,
@@ -241,7 +241,11 @@ impl Worker {
         let mut members: HashMap<Uuid, Option<Arc<PermissionSet>>> = HashMap::new();
         let mut rights = HashMap::new();
         for endpoint in targets {
-            let Some(user) = endpoint.subscribed_by else { continue };
+            let Some(user) = endpoint.subscribed_by else {
+                tracing::warn!(endpoint = %endpoint.id, "webhook endpoint without a subscriber receives nothing");
+                rights.insert(endpoint.id, None);
+                continue;
+            };
             let member = match members.get(&user) {
                 Some(held) => held.clone(),
                 None => {

@@ -178,6 +178,7 @@ impl Application {
                 base_domain: config.base_domain.clone(),
                 signup_rate_limit_per_minute: config.signup_rate_limit_per_minute,
                 signup_seats: config.signup_seats,
+                dns_resolver: config.dns_resolver,
             }),
             authn: web::Data::from(authn),
             policies: web::Data::from(policies),

@@ -102,6 +102,9 @@ pub struct Config {
     pub anonymous_rate_limit_per_minute: u32,
     /// When set, `GET /metrics` requires `Authorization: Bearer <token>`.
     pub metrics_token: Option<Secret>,
+    /// The DNS resolver (`address:port`) asked for custom domains' TXT records; the
+    /// host's first `nameserver` when unset.
+    pub dns_resolver: Option<SocketAddr>,
     /// When set, `/metrics` is served only on this separate address (for a scraper on a
     /// private network), and the main address answers 404 for it.
     pub metrics_bind: Option<SocketAddr>,
@@ -184,6 +187,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             anonymous_rate_limit_per_minute: 300,
             metrics_token: None,
+            dns_resolver: None,
             metrics_bind: None,
             policy_cache_tenants: 4096,
             jobs: true,
@@ -328,6 +332,7 @@ impl Config {
         set(&var, "ATRIUM_ANONYMOUS_RATE_LIMIT_PER_MINUTE", &mut self.anonymous_rate_limit_per_minute)?;
         set_secret(&var, "ATRIUM_METRICS_TOKEN", &mut self.metrics_token);
         set_opt(&var, "ATRIUM_METRICS_BIND", &mut self.metrics_bind)?;
+        set_opt(&var, "ATRIUM_DNS_RESOLVER", &mut self.dns_resolver)?;
         set(&var, "ATRIUM_POLICY_CACHE_TENANTS", &mut self.policy_cache_tenants)?;
         if let Some(list) = var("ATRIUM_JOB_INTERVALS_MS") {
             let bad = |message: String| ConfigError::Env { name: "ATRIUM_JOB_INTERVALS_MS".into(), message };

@@ -38,9 +38,30 @@ pub fn document(collected: utoipa::openapi::OpenApi, registry: &PluginRegistry, 
     doc.merge(registry.openapi());
     let mut spec = serde_json::to_value(&doc).unwrap_or_else(|_| json!({}));
     finish(&mut spec, title);
+    booking_fields(&mut spec, registry);
     mark_plugins(&mut spec, registry);
     describe_scopes(&mut spec, registry);
     spec
+}
+
+/// The fields the plugins' booking extensions add to the booking and hold create bodies,
+/// typed, each saying its plugin (`x-atrium-plugin`).
+fn booking_fields(spec: &mut Value, registry: &PluginRegistry) {
+    use atrium_core::booking_ext::BookingKind;
+    let extensions = registry.booking_extensions();
+    for (kind, schema) in [(BookingKind::Booking, "BookingCreate"), (BookingKind::Hold, "ReservationCreate")] {
+        let Some(body) = spec["components"]["schemas"].get_mut(schema).and_then(Value::as_object_mut) else { continue };
+        // Still closed: the body's own fields and the extensions' are all it takes.
+        body.insert("additionalProperties".into(), json!(false));
+        let Some(props) = body.get_mut("properties").and_then(Value::as_object_mut) else { continue };
+        for (plugin, field) in extensions.fields(kind) {
+            let mut value = serde_json::to_value(&field.schema).unwrap_or_else(|_| json!({}));
+            if let Some(o) = value.as_object_mut() {
+                o.insert("x-atrium-plugin".into(), json!(plugin));
+            }
+            props.insert(field.name.to_owned(), value);
+        }
+    }
 }
 
 /// `info.x-atrium-plugins` lists the plugins compiled in, and each path an optional plugin

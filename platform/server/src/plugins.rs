@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use atrium_core::booking_ext::BookingExtensions;
 use atrium_core::context::{Directory, PolicySource};
 use atrium_core::events::EventTypeDef;
 use atrium_core::jobs::JobDef;
@@ -78,7 +79,15 @@ impl PluginRegistry {
         let directory = plugins.iter().find_map(|p| p.directory()).ok_or(RegistryError::MissingService("directory"))?;
         let policy_source =
             plugins.iter().find_map(|p| p.policy_source()).ok_or(RegistryError::MissingService("policy source"))?;
+        let extensions = plugins.iter().filter_map(|p| p.booking_extension()).collect();
+        atrium_core::booking_ext::install(BookingExtensions::new(extensions, policy_source.clone()));
         Ok(Self { plugins: Arc::new(plugins), directory, policy_source })
+    }
+
+    /// The booking extensions of the compiled plugins (installed for the bookings engine).
+    pub fn booking_extensions(&self) -> BookingExtensions {
+        let extensions = self.plugins.iter().filter_map(|p| p.booking_extension()).collect();
+        BookingExtensions::new(extensions, self.policy_source.clone())
     }
 
     /// The plugins this binary was built with (one Cargo feature each).

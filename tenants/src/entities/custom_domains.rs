@@ -9,6 +9,10 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub domain: String,
+    /// The tenant publishes `atrium-domain-verification=<token>` as a TXT record.
+    pub verification_token: String,
+    /// When the record was seen; until then the host resolves to no tenant.
+    pub verified_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
 }
 

@@ -7,6 +7,7 @@ mod m20261122_000100_tenants_core;
 mod m20261202_000200_tenants_customers;
 mod m20261202_000700_tenants_refresh_token_retention;
 mod m20261202_000800_tenants_custom_domains;
+mod m20261202_000900_tenants_custom_domain_verification;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -14,5 +15,6 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261202_000200_tenants_customers::Migration),
         Box::new(m20261202_000700_tenants_refresh_token_retention::Migration),
         Box::new(m20261202_000800_tenants_custom_domains::Migration),
+        Box::new(m20261202_000900_tenants_custom_domain_verification::Migration),
     ]
 }

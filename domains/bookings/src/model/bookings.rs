@@ -38,8 +38,9 @@ fn primary() -> ParticipantRole {
     ParticipantRole::Primary
 }
 
+/// Unknown fields are refused (422): the body's own below, and those the compiled
+/// plugins' booking extensions add (see `atrium_core::booking_ext`), listed in the spec.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 #[schema(example = json!({"service_template_id": "01936f0e-8a4c-7b3e-9a51-2f4f1e2b7c10", "start": "2031-03-04T10:00:00Z"}))]
 pub struct BookingCreate {
     pub service_template_id: Uuid,
@@ -60,6 +61,10 @@ pub struct BookingCreate {
     pub technician_user_id: Option<Uuid>,
     #[serde(default = "web_source")]
     pub source: BookingSource,
+    /// The fields of the plugins' booking extensions (`products`, …), checked by them.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -7,8 +7,9 @@ use uuid::Uuid;
 
 use crate::entities::reservations;
 
+/// Unknown fields are refused (422): the body's own below, and those the compiled
+/// plugins' booking extensions add (see `atrium_core::booking_ext`), listed in the spec.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 #[schema(example = json!({"service_template_id": "01936f0e-8a4c-7b3e-9a51-2f4f1e2b7c10", "start": "2031-03-04T10:00:00Z"}))]
 pub struct ReservationCreate {
     pub service_template_id: Uuid,
@@ -19,6 +20,10 @@ pub struct ReservationCreate {
     pub participants: u32,
     /// Per required bookable of the template, the bookables to hold; chosen for you when absent.
     pub bookable_ids: Option<Vec<Vec<Uuid>>>,
+    /// The fields of the plugins' booking extensions (`products`, …), checked by them.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 fn one() -> u32 {

@@ -1,8 +1,8 @@
 //! Who vouches for an endpoint's subscription: the member who last set its event types,
 //! and the API key they used, if any. At fan-out an event goes to the endpoint only if
 //! that member (through that key, which must still be valid) may read it now. Endpoints
-//! made before this migration have neither, and are checked against nobody's rights: the
-//! next change of their event types records who made it.
+//! made before this migration get theirs from the audit trail (the subscribers-backfill
+//! migration).
 
 use sea_orm_migration::prelude::*;
 

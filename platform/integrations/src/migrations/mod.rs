@@ -9,6 +9,7 @@ mod m20261122_000400_integrations_webhooks;
 mod m20261123_000100_integrations_event_leases;
 mod m20261202_000400_integrations_webhook_subscribers;
 pub mod m20261202_000500_integrations_retention;
+mod m20261202_000910_integrations_webhook_subscribers_backfill;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -18,5 +19,6 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261123_000100_integrations_event_leases::Migration),
         Box::new(m20261202_000400_integrations_webhook_subscribers::Migration),
         Box::new(m20261202_000500_integrations_retention::Migration),
+        Box::new(m20261202_000910_integrations_webhook_subscribers_backfill::Migration),
     ]
 }
