@@ -15,6 +15,7 @@ mod kernel;
 mod liquidity_mirror;
 mod migrations_forward;
 mod openapi;
+mod packages;
 mod plugins;
 mod products;
 mod products_acceptance;

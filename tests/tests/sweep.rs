@@ -76,6 +76,26 @@ pub(crate) async fn populate(app: &TestApp, spec: &Value, tenant: &Tenant) {
         app.send_as(&tenant.token, Method::POST, path, &example_body(spec, post)).await;
     }
     book_from_availability(app, spec, tenant).await;
+    sell_a_package(app, spec, tenant).await;
+}
+
+/// A package needs a real service template and a sale a real package and customer, which
+/// no static example can name: the package's example with the tenant's first template,
+/// sold to its owner.
+pub(crate) async fn sell_a_package(app: &TestApp, spec: &Value, tenant: &Tenant) {
+    if spec["paths"]["/v1/packages"].is_null() {
+        return;
+    }
+    let template = first_id(app, tenant, "/v1/service-templates").await.expect("a service template from its example");
+    let mut package = example_body(spec, &spec["paths"]["/v1/packages"]["post"]);
+    package["items"][0]["service_template_id"] = json!(template);
+    let res = app.send_as(&tenant.token, Method::POST, "/v1/packages", &package).await;
+    assert_eq!(res.status(), 201, "POST /v1/packages");
+    let package: Value = res.json().await.unwrap();
+    let owner = app.user_id_of(&tenant.token).await;
+    let body = json!({"package_id": package["id"], "purchaser_id": owner});
+    let res = app.send_as(&tenant.token, Method::POST, "/v1/package-purchases", &body).await;
+    assert_eq!(res.status(), 201, "POST /v1/package-purchases: {}", res.text().await.unwrap_or_default());
 }
 
 /// Bookings and holds need a free slot, which no static example can name: one of each

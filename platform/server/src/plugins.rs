@@ -206,6 +206,7 @@ pub fn compiled_plugins() -> Vec<Box<dyn DomainPlugin>> {
         "bookings" => atrium_bookings::BookingsPlugin,
         "products" => atrium_products::ProductsPlugin,
         "liquidity-mirror" => atrium_liquidity_mirror::LiquidityMirrorPlugin,
+        "packages" => atrium_packages::PackagesPlugin,
     }
 }
 
