@@ -196,6 +196,7 @@ pub fn compiled_plugins() -> Vec<Box<dyn DomainPlugin>> {
         "service-templates" => atrium_service_templates::ServiceTemplatesPlugin,
         "bookings" => atrium_bookings::BookingsPlugin,
         "products" => atrium_products::ProductsPlugin,
+        "hair-health" => atrium_hair_health::HairHealthPlugin,
     }
 }
 
