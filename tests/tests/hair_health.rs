@@ -128,7 +128,7 @@ async fn a_stylist_sees_filters_and_counts_only_the_field_groups_in_scope() {
     assert_eq!(app.get_as(&s.staff, &path).await.status(), 403);
     assert_eq!(app.get_as(&s.staff, "/v1/hair-profiles").await.status(), 403);
 
-    for (group, fields) in GROUPS {
+    for (group, _) in GROUPS {
         grant(&app, &s, json!([group]), None).await;
         let view = get(&app, &s.stylist, &path).await;
         for (other, other_fields) in GROUPS {
@@ -199,6 +199,10 @@ async fn a_revocation_holds_on_every_instance_for_a_thousand_reads() {
     let app = spawn_app().await;
     let b = app.spawn_sibling().await;
     let s = salon(&app, "instances").await;
+    // Made before instance B first sees the tenant (SQLite has no cross-instance
+    // notification of new members; PostgreSQL has).
+    let (stylist2, _) = app.add_member(&s.t, "sam2@instances.example", &["provider"]).await;
+    let stylist2_id = app.user_id_of(&stylist2).await;
     let id = profile_of(&app, &s).await;
     let path = format!("/v1/hair-profiles/{id}");
     grant(&app, &s, json!(["texture", "porosity", "sensitivity", "routine"]), None).await;
@@ -215,6 +219,22 @@ async fn a_revocation_holds_on_every_instance_for_a_thousand_reads() {
         }
     }
     assert_eq!(leaked, 0, "reads that returned data after revocation");
+
+    // The same when a consent period ends, with no job running (a second stylist: each
+    // person's request budget per minute is the plan's, and the first already spent 1,000).
+    let until = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let body = json!({"stylist_user_id": stylist2_id, "scope": ["texture"], "valid_until": until});
+    post(&app, &s.customer, "/v1/hair-consents", &body).await;
+    assert_eq!(b.get_as(&stylist2, &path).await.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let mut leaked = 0;
+    for i in 0..1000 {
+        let instance = if i % 2 == 0 { &app } else { &b };
+        if instance.get_as(&stylist2, &path).await.status() != 404 {
+            leaked += 1;
+        }
+    }
+    assert_eq!(leaked, 0, "reads that returned data after the consent ended");
 }
 
 #[tokio::test]
