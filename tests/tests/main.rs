@@ -7,6 +7,7 @@ mod auth;
 mod bookables;
 mod bookings;
 mod customers;
+mod hair_health;
 mod households;
 mod idempotency;
 mod isolation;

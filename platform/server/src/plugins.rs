@@ -207,6 +207,7 @@ pub fn compiled_plugins() -> Vec<Box<dyn DomainPlugin>> {
         "products" => atrium_products::ProductsPlugin,
         "liquidity-mirror" => atrium_liquidity_mirror::LiquidityMirrorPlugin,
         "packages" => atrium_packages::PackagesPlugin,
+        "hair-health" => atrium_hair_health::HairHealthPlugin,
     }
 }
 
