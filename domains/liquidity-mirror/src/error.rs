@@ -4,7 +4,7 @@
 use atrium_core::error::{ApiError, ErrorCode, FieldError};
 use sea_orm::DbErr;
 
-use crate::model::BlockRef;
+use crate::block::BlockRef;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MirrorError {

@@ -13,6 +13,7 @@
 //! depth, then a replay of the canonical log), and the fold refuses anything that would
 //! go negative.
 
+pub mod block;
 pub mod commands;
 pub mod error;
 pub mod events;

@@ -15,13 +15,7 @@ use crate::u256::U256;
 pub const MAX_BLOCKS: usize = 1_000;
 pub const MAX_EVENTS: usize = 10_000;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct BlockRef {
-    #[schema(example = 21_000_000)]
-    pub number: i64,
-    #[schema(example = "0x6b1c4e0f6c1a1f0b7b0b5e8f4c1e7a9d2f3b4c5d6e7f8091a2b3c4d5e6f70819")]
-    pub hash: String,
-}
+pub use crate::block::BlockRef;
 
 pub fn is_address(s: &str) -> bool {
     s.len() == 42 && s.starts_with("0x") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())

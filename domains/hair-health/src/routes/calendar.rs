@@ -18,7 +18,7 @@ use crate::routes::reader;
 use crate::{CALENDAR_READ, CALENDAR_WRITE};
 
 /// Adds an event to the caller's care calendar (`booking_service` events come from bookings).
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:calendar_write"]), ("api_key" = ["hair-health:calendar_write"])),
+#[utoipa::path(operation_id = "hair_calendar_create", tag = "hair-health", security(("bearer_jwt" = ["hair-health:calendar_write"]), ("api_key" = ["hair-health:calendar_write"])),
     request_body = EventInput, responses((status = 201, body = EventView)))]
 #[post("/hair-calendar")]
 pub async fn create(ctx: RequestContext, body: Json<EventInput>) -> Result<HttpResponse, ApiError> {
@@ -41,7 +41,7 @@ pub struct CalendarFilter {
 }
 
 /// The caller's calendar events (tenant-wide readers: everyone's).
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:calendar_read"]), ("api_key" = ["hair-health:calendar_read"])),
+#[utoipa::path(operation_id = "hair_calendar_list", tag = "hair-health", security(("bearer_jwt" = ["hair-health:calendar_read"]), ("api_key" = ["hair-health:calendar_read"])),
     params(ListQuery, CalendarFilter), responses((status = 200, body = Page<EventView>)))]
 #[get("/hair-calendar")]
 pub async fn list(
@@ -59,7 +59,7 @@ pub async fn list(
     Ok(web::Json(Page::from_overfetch(views, limit, |v| v.id)))
 }
 
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:calendar_read"]), ("api_key" = ["hair-health:calendar_read"])),
+#[utoipa::path(operation_id = "hair_calendar_get", tag = "hair-health", security(("bearer_jwt" = ["hair-health:calendar_read"]), ("api_key" = ["hair-health:calendar_read"])),
     params(("id" = Uuid, Path)), responses((status = 200, body = EventView)))]
 #[get("/hair-calendar/{id}")]
 pub async fn get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<web::Json<EventView>, ApiError> {
@@ -69,7 +69,7 @@ pub async fn get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<web::Json<E
 }
 
 /// Changes an event (a JSON merge patch over `EventInput`); a booking's event follows its booking.
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:calendar_write"]), ("api_key" = ["hair-health:calendar_write"])),
+#[utoipa::path(operation_id = "hair_calendar_update", tag = "hair-health", security(("bearer_jwt" = ["hair-health:calendar_write"]), ("api_key" = ["hair-health:calendar_write"])),
     params(("id" = Uuid, Path)), request_body = EventInput, responses((status = 200, body = EventView)))]
 #[patch("/hair-calendar/{id}")]
 pub async fn update(
@@ -85,7 +85,7 @@ pub async fn update(
     Ok(web::Json(view))
 }
 
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:calendar_write"]), ("api_key" = ["hair-health:calendar_write"])),
+#[utoipa::path(operation_id = "hair_calendar_delete", tag = "hair-health", security(("bearer_jwt" = ["hair-health:calendar_write"]), ("api_key" = ["hair-health:calendar_write"])),
     params(("id" = Uuid, Path)), responses((status = 204, description = "Deleted")))]
 #[delete("/hair-calendar/{id}")]
 pub async fn delete(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -99,7 +99,7 @@ pub async fn delete(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResp
 
 /// Moves an event through `planned → due → in_progress → completed | skipped | rescheduled`
 /// (409 `invalid_transition` otherwise).
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:calendar_write"]), ("api_key" = ["hair-health:calendar_write"])),
+#[utoipa::path(operation_id = "hair_calendar_transition", tag = "hair-health", security(("bearer_jwt" = ["hair-health:calendar_write"]), ("api_key" = ["hair-health:calendar_write"])),
     params(("id" = Uuid, Path)), request_body = Transition, responses((status = 200, body = EventView)))]
 #[post("/hair-calendar/{id}/transition")]
 pub async fn transition(
@@ -125,7 +125,7 @@ pub struct Horizon {
 }
 
 /// The event's occurrences over a horizon: its RRULE expanded (at most 1000).
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:calendar_read"]), ("api_key" = ["hair-health:calendar_read"])),
+#[utoipa::path(operation_id = "hair_calendar_occurrences", tag = "hair-health", security(("bearer_jwt" = ["hair-health:calendar_read"]), ("api_key" = ["hair-health:calendar_read"])),
     params(("id" = Uuid, Path), Horizon), responses((status = 200, body = Vec<Occurrence>)))]
 #[get("/hair-calendar/{id}/occurrences")]
 pub async fn occurrences(

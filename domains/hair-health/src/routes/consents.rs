@@ -15,7 +15,7 @@ use crate::routes::reader;
 /// Grants a stylist (a member of the tenant) the named field groups of the caller's hair
 /// data, optionally until `valid_until`; granting again changes the scope. Each grant is an
 /// appended version.
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:consents"]), ("api_key" = ["hair-health:consents"])),
+#[utoipa::path(operation_id = "hair_consents_grant", tag = "hair-health", security(("bearer_jwt" = ["hair-health:consents"]), ("api_key" = ["hair-health:consents"])),
     request_body = ConsentGrant, responses((status = 201, body = ConsentView)))]
 #[post("/hair-consents")]
 pub async fn grant(
@@ -31,7 +31,7 @@ pub async fn grant(
 }
 
 /// Revokes the caller's consent to a stylist: their next read, on any instance, sees nothing.
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:consents"]), ("api_key" = ["hair-health:consents"])),
+#[utoipa::path(operation_id = "hair_consents_revoke", tag = "hair-health", security(("bearer_jwt" = ["hair-health:consents"]), ("api_key" = ["hair-health:consents"])),
     request_body = ConsentRevoke, responses((status = 200, body = ConsentView)))]
 #[post("/hair-consents/revoke")]
 pub async fn revoke(ctx: RequestContext, body: Json<ConsentRevoke>) -> Result<web::Json<ConsentView>, ApiError> {
@@ -43,7 +43,7 @@ pub async fn revoke(ctx: RequestContext, body: Json<ConsentRevoke>) -> Result<we
 }
 
 /// A stylist's notes on a client, kept in their consent's context (404 without a live consent).
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:consents"]), ("api_key" = ["hair-health:consents"])),
+#[utoipa::path(operation_id = "hair_consents_notes", tag = "hair-health", security(("bearer_jwt" = ["hair-health:consents"]), ("api_key" = ["hair-health:consents"])),
     request_body = StylistNotes, responses((status = 200, body = ConsentView)))]
 #[post("/hair-consents/notes")]
 pub async fn notes(ctx: RequestContext, body: Json<StylistNotes>) -> Result<web::Json<ConsentView>, ApiError> {
@@ -59,7 +59,7 @@ fn own(scope: &Scope, user: uuid::Uuid) -> Option<uuid::Uuid> {
 }
 
 /// Consents the caller gave or was given.
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:consents"]), ("api_key" = ["hair-health:consents"])),
+#[utoipa::path(operation_id = "hair_consents_list", tag = "hair-health", security(("bearer_jwt" = ["hair-health:consents"]), ("api_key" = ["hair-health:consents"])),
     params(ListQuery), responses((status = 200, body = Page<ConsentView>)))]
 #[get("/hair-consents")]
 pub async fn list(ctx: RequestContext, query: web::Query<ListQuery>) -> Result<web::Json<Page<ConsentView>>, ApiError> {
@@ -72,7 +72,7 @@ pub async fn list(ctx: RequestContext, query: web::Query<ListQuery>) -> Result<w
 }
 
 /// Every version of the consents the caller gave or was given (grants, changes, revocations).
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:consents"]), ("api_key" = ["hair-health:consents"])),
+#[utoipa::path(operation_id = "hair_consents_history", tag = "hair-health", security(("bearer_jwt" = ["hair-health:consents"]), ("api_key" = ["hair-health:consents"])),
     params(ListQuery), responses((status = 200, body = Page<ConsentVersionView>)))]
 #[get("/hair-consents/history")]
 pub async fn history(

@@ -17,7 +17,7 @@ use crate::{INSIGHTS_READ, INSIGHTS_WRITE};
 
 /// Runs every rule for the caller at `as_of` (default now) and stores what fires; running
 /// again on the same inputs adds nothing.
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:insights_write"]), ("api_key" = ["hair-health:insights_write"])),
+#[utoipa::path(operation_id = "hair_insights_generate", tag = "hair-health", security(("bearer_jwt" = ["hair-health:insights_write"]), ("api_key" = ["hair-health:insights_write"])),
     request_body = GenerateRequest, responses((status = 200, body = GenerateResult)))]
 #[post("/hair-insights/generate")]
 pub async fn generate(ctx: RequestContext, body: Json<GenerateRequest>) -> Result<web::Json<GenerateResult>, ApiError> {
@@ -35,17 +35,20 @@ pub async fn generate(ctx: RequestContext, body: Json<GenerateRequest>) -> Resul
 pub struct ExplainQuery {
     /// One of `rest_after_high_load`, `moisture_need`, `protein_need`, `wash_day_reminder`,
     /// `recovery_window`, `stylist_prep`.
+    #[param(required = true)]
     pub rule: Option<String>,
     /// Default: now.
     pub as_of: Option<DateTime<Utc>>,
 }
 
 /// Why a rule did or did not fire for the caller: its facts, thresholds and trace.
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:insights_read"]), ("api_key" = ["hair-health:insights_read"])),
+#[utoipa::path(operation_id = "hair_insights_explain", tag = "hair-health", security(("bearer_jwt" = ["hair-health:insights_read"]), ("api_key" = ["hair-health:insights_read"])),
     params(ExplainQuery), responses((status = 200, body = Explanation)))]
 #[get("/hair-insights/explain")]
 pub async fn explain(ctx: RequestContext, q: web::Query<ExplainQuery>) -> Result<web::Json<Explanation>, ApiError> {
     let r = reader(&ctx, INSIGHTS_READ)?;
+    // Required (the spec says so); checked after the permission, so a caller without it
+    // learns nothing about the parameters.
     let rule = q
         .rule
         .as_deref()
@@ -66,7 +69,7 @@ pub struct InsightFilter {
 
 /// The caller's insights (a stylist also sees consenting clients' insights built only from
 /// shared fields, when the consent shares `insights`).
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:insights_read"]), ("api_key" = ["hair-health:insights_read"])),
+#[utoipa::path(operation_id = "hair_insights_list", tag = "hair-health", security(("bearer_jwt" = ["hair-health:insights_read"]), ("api_key" = ["hair-health:insights_read"])),
     params(ListQuery, InsightFilter), responses((status = 200, body = Page<InsightView>)))]
 #[get("/hair-insights")]
 pub async fn list(
@@ -81,7 +84,7 @@ pub async fn list(
     Ok(web::Json(Page::from_overfetch(views, limit, |v| v.id)))
 }
 
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:insights_read"]), ("api_key" = ["hair-health:insights_read"])),
+#[utoipa::path(operation_id = "hair_insights_get", tag = "hair-health", security(("bearer_jwt" = ["hair-health:insights_read"]), ("api_key" = ["hair-health:insights_read"])),
     params(("id" = Uuid, Path)), responses((status = 200, body = InsightView)))]
 #[get("/hair-insights/{id}")]
 pub async fn get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<web::Json<InsightView>, ApiError> {
@@ -91,7 +94,7 @@ pub async fn get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<web::Json<I
 }
 
 /// Dismisses one of the caller's insights (again: no change).
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:insights_write"]), ("api_key" = ["hair-health:insights_write"])),
+#[utoipa::path(operation_id = "hair_insights_dismiss", tag = "hair-health", security(("bearer_jwt" = ["hair-health:insights_write"]), ("api_key" = ["hair-health:insights_write"])),
     params(("id" = Uuid, Path)), responses((status = 200, body = InsightView)))]
 #[post("/hair-insights/{id}/dismiss")]
 pub async fn dismiss(ctx: RequestContext, id: web::Path<Uuid>) -> Result<web::Json<InsightView>, ApiError> {

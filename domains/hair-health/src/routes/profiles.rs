@@ -21,7 +21,7 @@ use crate::{PROFILES_READ, PROFILES_WRITE};
 
 /// Creates the caller's hair profile (one per customer per tenant: 409 when it exists).
 /// `retention_risk` is derived, never given.
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:profiles_write"]), ("api_key" = ["hair-health:profiles_write"])),
+#[utoipa::path(operation_id = "hair_profiles_create", tag = "hair-health", security(("bearer_jwt" = ["hair-health:profiles_write"]), ("api_key" = ["hair-health:profiles_write"])),
     request_body = ProfileInput, responses((status = 201, body = ProfileView)))]
 #[post("/hair-profiles")]
 pub async fn create(ctx: RequestContext, body: Json<ProfileInput>) -> Result<HttpResponse, ApiError> {
@@ -46,7 +46,7 @@ pub struct ProfileListFilter {
 /// The profiles the caller may see: their own; for a stylist, consenting clients' with only
 /// the shared fields (filtering on a field a consent withholds is 403); tenant-wide with
 /// `hair-health:profiles_read`. Every read of someone else's profile is logged.
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:profiles_read"]), ("api_key" = ["hair-health:profiles_read"])),
+#[utoipa::path(operation_id = "hair_profiles_list", tag = "hair-health", security(("bearer_jwt" = ["hair-health:profiles_read"]), ("api_key" = ["hair-health:profiles_read"])),
     params(ListQuery, ProfileListFilter), responses((status = 200, body = Page<ProfileView>)))]
 #[get("/hair-profiles")]
 pub async fn list(
@@ -78,7 +78,7 @@ pub async fn list(
 
 /// A profile: its owner's in full; a stylist's with only the fields in the live consent's
 /// scope at the moment of the read (no consent: 404, exactly like no profile).
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:profiles_read"]), ("api_key" = ["hair-health:profiles_read"])),
+#[utoipa::path(operation_id = "hair_profiles_get", tag = "hair-health", security(("bearer_jwt" = ["hair-health:profiles_read"]), ("api_key" = ["hair-health:profiles_read"])),
     params(("id" = Uuid, Path)), responses((status = 200, body = ProfileView)))]
 #[get("/hair-profiles/{id}")]
 pub async fn get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<web::Json<Value>, ApiError> {
@@ -90,7 +90,7 @@ pub async fn get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<web::Json<V
 }
 
 /// Changes a profile (a JSON merge patch over `ProfileInput`); every change is a version.
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:profiles_write"]), ("api_key" = ["hair-health:profiles_write"])),
+#[utoipa::path(operation_id = "hair_profiles_update", tag = "hair-health", security(("bearer_jwt" = ["hair-health:profiles_write"]), ("api_key" = ["hair-health:profiles_write"])),
     params(("id" = Uuid, Path)), request_body = ProfileInput, responses((status = 200, body = ProfileView)))]
 #[patch("/hair-profiles/{id}")]
 pub async fn update(ctx: RequestContext, id: web::Path<Uuid>, body: Json<Value>) -> Result<web::Json<Value>, ApiError> {
@@ -103,7 +103,7 @@ pub async fn update(ctx: RequestContext, id: web::Path<Uuid>, body: Json<Value>)
 }
 
 /// The versions of a profile, oldest first (its owner, or tenant-wide readers).
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:profiles_read"]), ("api_key" = ["hair-health:profiles_read"])),
+#[utoipa::path(operation_id = "hair_profiles_versions", tag = "hair-health", security(("bearer_jwt" = ["hair-health:profiles_read"]), ("api_key" = ["hair-health:profiles_read"])),
     params(("id" = Uuid, Path)), responses((status = 200, body = Vec<ProfileVersionView>)))]
 #[get("/hair-profiles/{id}/versions")]
 pub async fn versions(
@@ -127,7 +127,7 @@ pub struct HairExport {
 }
 
 /// Exports every row of the caller in this plugin as JSON.
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:profiles_read"]), ("api_key" = ["hair-health:profiles_read"])),
+#[utoipa::path(operation_id = "hair_profiles_export", tag = "hair-health", security(("bearer_jwt" = ["hair-health:profiles_read"]), ("api_key" = ["hair-health:profiles_read"])),
     responses((status = 200, body = HairExport)))]
 #[get("/hair-profiles/me/export")]
 pub async fn export(ctx: RequestContext) -> Result<web::Json<HairExport>, ApiError> {
@@ -141,7 +141,7 @@ pub async fn export(ctx: RequestContext) -> Result<web::Json<HairExport>, ApiErr
 }
 
 /// Erases every row of the caller in this plugin; stylists' access ends with it.
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:profiles_write"]), ("api_key" = ["hair-health:profiles_write"])),
+#[utoipa::path(operation_id = "hair_profiles_erase", tag = "hair-health", security(("bearer_jwt" = ["hair-health:profiles_write"]), ("api_key" = ["hair-health:profiles_write"])),
     responses((status = 204, description = "Erased")))]
 #[delete("/hair-profiles/me")]
 pub async fn erase(ctx: RequestContext) -> Result<HttpResponse, ApiError> {
@@ -170,7 +170,7 @@ pub struct AccessLogEntry {
 }
 
 /// Who read the caller's profile, which fields, under which consent version.
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:profiles_read"]), ("api_key" = ["hair-health:profiles_read"])),
+#[utoipa::path(operation_id = "hair_profiles_access_log", tag = "hair-health", security(("bearer_jwt" = ["hair-health:profiles_read"]), ("api_key" = ["hair-health:profiles_read"])),
     params(ListQuery), responses((status = 200, body = Page<AccessLogEntry>)))]
 #[get("/hair-profiles/me/access-log")]
 pub async fn access_log(

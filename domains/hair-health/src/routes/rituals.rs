@@ -15,7 +15,7 @@ use crate::{RITUALS_READ, RITUALS_WRITE};
 
 /// Creates a ritual: the caller's own, a template (tenant-wide writers), or one a stylist
 /// shares with a consenting client (`for_user_id`).
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:rituals_write"]), ("api_key" = ["hair-health:rituals_write"])),
+#[utoipa::path(operation_id = "hair_rituals_create", tag = "hair-health", security(("bearer_jwt" = ["hair-health:rituals_write"]), ("api_key" = ["hair-health:rituals_write"])),
     request_body = RitualInput, responses((status = 201, body = RitualView)))]
 #[post("/hair-rituals")]
 pub async fn create(ctx: RequestContext, body: Json<RitualInput>) -> Result<HttpResponse, ApiError> {
@@ -27,7 +27,7 @@ pub async fn create(ctx: RequestContext, body: Json<RitualInput>) -> Result<Http
 }
 
 /// The tenant's templates and the caller's own (and shared) rituals.
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:rituals_read"]), ("api_key" = ["hair-health:rituals_read"])),
+#[utoipa::path(operation_id = "hair_rituals_list", tag = "hair-health", security(("bearer_jwt" = ["hair-health:rituals_read"]), ("api_key" = ["hair-health:rituals_read"])),
     params(ListQuery), responses((status = 200, body = Page<RitualView>)))]
 #[get("/hair-rituals")]
 pub async fn list(ctx: RequestContext, query: web::Query<ListQuery>) -> Result<web::Json<Page<RitualView>>, ApiError> {
@@ -38,7 +38,7 @@ pub async fn list(ctx: RequestContext, query: web::Query<ListQuery>) -> Result<w
     Ok(web::Json(Page::from_overfetch(views, limit, |v| v.id)))
 }
 
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:rituals_read"]), ("api_key" = ["hair-health:rituals_read"])),
+#[utoipa::path(operation_id = "hair_rituals_get", tag = "hair-health", security(("bearer_jwt" = ["hair-health:rituals_read"]), ("api_key" = ["hair-health:rituals_read"])),
     params(("id" = Uuid, Path)), responses((status = 200, body = RitualView)))]
 #[get("/hair-rituals/{id}")]
 pub async fn get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<web::Json<RitualView>, ApiError> {
@@ -50,7 +50,7 @@ pub async fn get(ctx: RequestContext, id: web::Path<Uuid>) -> Result<web::Json<R
 
 /// Changes a ritual (a JSON merge patch over `RitualInput`; `steps`, when given, replace
 /// them all, and the duration follows them unless given).
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:rituals_write"]), ("api_key" = ["hair-health:rituals_write"])),
+#[utoipa::path(operation_id = "hair_rituals_update", tag = "hair-health", security(("bearer_jwt" = ["hair-health:rituals_write"]), ("api_key" = ["hair-health:rituals_write"])),
     params(("id" = Uuid, Path)), request_body = RitualInput, responses((status = 200, body = RitualView)))]
 #[patch("/hair-rituals/{id}")]
 pub async fn update(
@@ -66,7 +66,7 @@ pub async fn update(
     Ok(web::Json(view))
 }
 
-#[utoipa::path(tag = "hair-health", security(("bearer_jwt" = ["hair-health:rituals_write"]), ("api_key" = ["hair-health:rituals_write"])),
+#[utoipa::path(operation_id = "hair_rituals_delete", tag = "hair-health", security(("bearer_jwt" = ["hair-health:rituals_write"]), ("api_key" = ["hair-health:rituals_write"])),
     params(("id" = Uuid, Path)), responses((status = 204, description = "Deleted")))]
 #[delete("/hair-rituals/{id}")]
 pub async fn delete(ctx: RequestContext, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
