@@ -174,7 +174,7 @@ async fn a_random_mixed_run_leaves_no_drift() {
                     app.send_as(&t.token, Method::POST, &format!("/v1/bookings/{id}/complete"), &json!({})).await
                 }
                 6 => {
-                    let delta = if r % 2 == 0 { 1 } else { -1 };
+                    let delta = if r.is_multiple_of(2) { 1 } else { -1 };
                     let body = json!({"delta": delta, "reason": "count", "idempotency_key": format!("adj-{i}")});
                     app.send_as(&t.token, Method::POST, &format!("/v1/products/{pid}/inventory/adjust"), &body).await
                 }

@@ -62,13 +62,16 @@ mod tests {
         ItemUse { quantity, used, unused, list_price: d(price) }
     }
 
+    /// One row of the table: (rule, paid, fee, items, gross, amount).
+    type Case = (RefundRule, &'static str, &'static str, Vec<ItemUse>, &'static str, &'static str);
+
     /// Hand-computed: (rule, paid, fee, items, gross, amount).
     #[test]
     fn the_refund_table() {
         use RefundRule::*;
         let ten = |used| vec![item(10, used, 10 - used, "60.00")];
         let mixed = vec![item(5, 2, 3, "20.00"), item(1, 1, 0, "50.00")];
-        let cases: Vec<(RefundRule, &str, &str, Vec<ItemUse>, &str, &str)> = vec![
+        let cases: Vec<Case> = vec![
             // 10 × 60 = 600 list, sold for 500
             (UnusedShareOfPrice, "500.00", "0", ten(0), "500.00", "500.00"),
             (UnusedShareOfPrice, "500.00", "0", ten(4), "300.00", "300.00"), // 500 × 360/600
