@@ -13,7 +13,8 @@ use crate::entities::{balances, entries, packages, purchases};
 use crate::error::{PackagesError, Result};
 
 /// The largest price, list price or fee.
-pub const MAX_AMOUNT: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+pub use atrium_core::validate::MAX_AMOUNT;
+use atrium_core::validate::money;
 /// The most sessions of one item.
 pub const MAX_QUANTITY: i64 = 1000;
 
@@ -117,21 +118,6 @@ pub struct PackageTerms {
     #[serde(with = "rust_decimal::serde::str_option")]
     #[schema(value_type = Option<String>, example = "15.00")]
     pub late_cancel_fee: Option<Decimal>,
-}
-
-fn money(field: &str, value: Decimal, currency: Option<&CurrencyCode>, errors: &mut Vec<FieldError>) {
-    if value.is_sign_negative() && !value.is_zero() {
-        errors.push(FieldError::new(field, "must be 0 or more"));
-    } else if value > MAX_AMOUNT {
-        errors.push(FieldError::new(field, format!("must be at most {MAX_AMOUNT}")));
-    } else if let Some(c) = currency
-        && value.normalize().scale() > c.minor_units()
-    {
-        errors.push(FieldError::new(
-            field,
-            format!("has more decimals than {} allows ({})", c.as_str(), c.minor_units()),
-        ));
-    }
 }
 
 impl PackageTerms {

@@ -22,7 +22,8 @@ pub fn stock_location(location: Uuid) -> Option<Uuid> {
 }
 
 /// The largest price or cost.
-pub const MAX_AMOUNT: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+pub use atrium_core::validate::MAX_AMOUNT;
+use atrium_core::validate::money;
 /// The largest reorder point, and the largest quantity of one movement.
 pub const MAX_QUANTITY: i64 = 1_000_000_000;
 
@@ -89,21 +90,6 @@ pub struct ProductState {
     pub reorder_point: Option<i64>,
     pub status: ProductStatus,
     pub location_ids: Vec<Uuid>,
-}
-
-fn money(field: &str, value: Decimal, currency: Option<&CurrencyCode>, errors: &mut Vec<FieldError>) {
-    if value.is_sign_negative() && !value.is_zero() {
-        errors.push(FieldError::new(field, "must be 0 or more"));
-    } else if value > MAX_AMOUNT {
-        errors.push(FieldError::new(field, format!("must be at most {MAX_AMOUNT}")));
-    } else if let Some(c) = currency
-        && value.normalize().scale() > c.minor_units()
-    {
-        errors.push(FieldError::new(
-            field,
-            format!("has more decimals than {} allows ({})", c.as_str(), c.minor_units()),
-        ));
-    }
 }
 
 impl ProductState {

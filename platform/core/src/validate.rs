@@ -123,6 +123,32 @@ impl CurrencyCode {
     }
 }
 
+/// The largest amount of money a price, cost or payment may carry.
+pub const MAX_AMOUNT: rust_decimal::Decimal = rust_decimal::Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
+/// Checks an amount of money into `errors` under `field`: 0 or more, at most
+/// [`MAX_AMOUNT`], and no more decimals than `currency` has (when it is known).
+pub fn money(
+    field: &str,
+    value: rust_decimal::Decimal,
+    currency: Option<&CurrencyCode>,
+    errors: &mut Vec<crate::error::FieldError>,
+) {
+    use crate::error::FieldError;
+    if value.is_sign_negative() && !value.is_zero() {
+        errors.push(FieldError::new(field, "must be 0 or more"));
+    } else if value > MAX_AMOUNT {
+        errors.push(FieldError::new(field, format!("must be at most {MAX_AMOUNT}")));
+    } else if let Some(c) = currency
+        && value.normalize().scale() > c.minor_units()
+    {
+        errors.push(FieldError::new(
+            field,
+            format!("has more decimals than {} allows ({})", c.as_str(), c.minor_units()),
+        ));
+    }
+}
+
 impl Name {
     /// 1–200 characters after trimming, no control characters.
     pub fn parse(value: &str) -> Result<Self, String> {
