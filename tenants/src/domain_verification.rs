@@ -104,7 +104,8 @@ pub async fn check_record(resolver: Option<SocketAddr>, claim: &custom_domains::
         Err(err) => {
             tracing::warn!(domain = %claim.domain, error = %err, "custom domain lookup failed");
             return Err(ApiError::new(ErrorCode::Unavailable)
-                .with_detail(format!("the TXT record could not be looked up: {err}; try again shortly"))
+                // The resolver's address and error stay in the log: they are the deployment's.
+                .with_detail("the TXT record could not be looked up; try again shortly")
                 .with_header(actix_web::http::header::RETRY_AFTER, "30"));
         }
     };
