@@ -5,7 +5,8 @@
 
 use std::collections::HashMap;
 
-use atrium_tests::{Tenant, TestApp, assert_problem, spawn_app};
+use atrium_tests::receiver::Receiver;
+use atrium_tests::{Tenant, TestApp, assert_problem, spawn_app, spawn_app_with};
 use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -414,8 +415,26 @@ async fn alerts(app: &TestApp, t: &Tenant, pid: &str, action: &str) -> usize {
 
 #[tokio::test]
 async fn low_stock_fires_once_per_downward_crossing() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(
+        |c| {
+            c.webhooks_allow_private = true;
+            c.webhook_poll_interval_ms = 20;
+        },
+        atrium_server::PluginRegistry::compiled().unwrap(),
+    )
+    .await;
     let t = shop(&app, "acme").await;
+    // A real receiver subscribed to the two alerts: what it gets is what integrators see.
+    let receiver = Receiver::start(&[]).await;
+    let res = app
+        .send_as(
+            &t.token,
+            Method::POST,
+            "/v1/webhook-endpoints",
+            &json!({"url": receiver.url, "event_types": ["product.low_stock", "product.out_of_stock"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
     let pid = new_product(&app, &t, product("LOW-1")).await; // reorder point 2
     stock_ok(&app, &t, &pid, "receive", json!({"quantity": 5, "idempotency_key": "in-1"})).await;
     assert_eq!(alerts(&app, &t, &pid, "product.low_stock").await, 0, "an empty product rising above is no alert");
@@ -432,6 +451,17 @@ async fn low_stock_fires_once_per_downward_crossing() {
     stock_ok(&app, &t, &pid, "reserve", json!({"quantity": 2, "idempotency_key": "r3"})).await;
     assert_eq!(alerts(&app, &t, &pid, "product.out_of_stock").await, 1);
     assert_eq!(alerts(&app, &t, &pid, "product.low_stock").await, 2);
+    // The receiver got exactly the three alerts, each naming the product: two
+    // low-stock crossings and one out-of-stock. A grace period shows nothing more comes.
+    receiver.wait_for(3).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let got: Vec<Value> = receiver.received().iter().map(|r| r.json()).collect();
+    let mut kinds: Vec<&str> = got.iter().map(|p| p["type"].as_str().unwrap()).collect();
+    kinds.sort_unstable(); // deliveries run in parallel: their order is not the events'
+    assert_eq!(kinds, ["product.low_stock", "product.low_stock", "product.out_of_stock"], "{got:?}");
+    for p in &got {
+        assert_eq!(p["data"]["object"]["product_id"], pid.as_str(), "{p}");
+    }
     let types: Value = app.get_as(&t.token, "/v1/event-types").await.json().await.unwrap();
     let text = types.to_string();
     for name in ["product.low_stock", "product.out_of_stock", "inventory.reserved", "inventory.adjusted"] {

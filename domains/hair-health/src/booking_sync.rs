@@ -31,8 +31,6 @@ pub const BOOKING_EVENTS: [&str; 7] = [
     "booking.cancelled",
     "booking.no_show",
 ];
-/// Booking statuses whose calendar event is hidden.
-pub const GONE: [&str; 2] = ["cancelled", "no_show"];
 const REPLAY: Duration = Duration::seconds(30);
 const BATCH: u64 = 500;
 

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::entities::events;
 use crate::error::{HairError, Result, checked};
 use crate::events::HairEvent;
+pub use crate::input::{EventFilter, EventInput};
 use crate::model::*;
 use crate::repo;
 use crate::rrule::RRule;
@@ -25,35 +26,6 @@ use crate::rrule::RRule;
 const MAX_EVENT: Duration = Duration::days(7);
 /// The longest horizon an expansion covers.
 pub const MAX_HORIZON: Duration = Duration::days(366);
-
-/// An event as created, and the state a PATCH merges into.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"event_category": "hair_ritual", "event_type": "wash_day_full", "title": "Wash day",
-    "scheduled_start": "2030-01-06T09:00:00Z", "scheduled_end": "2030-01-06T12:00:00Z", "load_level": "high",
-    "requires_rest_buffer": true, "recommended_rest_hours_after": 48, "recurrence_rule": "FREQ=WEEKLY;INTERVAL=1"}))]
-pub struct EventInput {
-    /// Any category but `booking_service` (made from bookings).
-    pub event_category: EventCategory,
-    /// The specific ritual or service type (1–64 characters), e.g. `wash_day_full`, `takedown`.
-    pub event_type: String,
-    pub title: String,
-    pub description: Option<String>,
-    pub scheduled_start: DateTime<Utc>,
-    /// At or after the start, at most 7 days later.
-    pub scheduled_end: DateTime<Utc>,
-    pub load_level: Option<Level>,
-    #[serde(default)]
-    pub requires_rest_buffer: bool,
-    /// 0–720.
-    pub recommended_rest_hours_after: Option<i32>,
-    /// One of the caller's visible rituals.
-    pub linked_ritual_id: Option<Uuid>,
-    pub linked_education_content_id: Option<String>,
-    /// RFC 5545 RRULE (the supported subset: FREQ DAILY/WEEKLY/MONTHLY, INTERVAL, COUNT,
-    /// UNTIL, BYDAY, BYMONTHDAY), repeating from `scheduled_start`.
-    pub recurrence_rule: Option<String>,
-}
 
 impl EventInput {
     pub fn check(&self) -> Vec<FieldError> {
@@ -194,13 +166,6 @@ fn own_user(scope: &Scope) -> Option<Uuid> {
 
 pub async fn find(tx: &TenantTx, scope: &Scope, id: Uuid) -> Result<events::Model> {
     repo::event(tx, id).await?.filter(|e| own_user(scope).is_none_or(|u| e.user_id == u)).ok_or(HairError::NotFound)
-}
-
-pub struct EventFilter {
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub status: Option<EventStatus>,
-    pub category: Option<EventCategory>,
 }
 
 pub async fn list(

@@ -26,6 +26,7 @@ use uuid::Uuid;
 use crate::entities::{events, insights, profiles};
 use crate::error::{HairError, Result};
 use crate::events::HairEvent;
+pub use crate::input::{Condition, Draft, Evaluation};
 use crate::model::*;
 use crate::repo;
 
@@ -83,49 +84,6 @@ impl Facts {
                 .collect(),
         }
     }
-}
-
-/// One condition of a rule as it was evaluated.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct Condition {
-    pub condition: String,
-    #[schema(value_type = Object)]
-    pub value: Value,
-    pub result: bool,
-}
-
-/// What would be stored when a rule fires.
-#[derive(Clone, Debug, Serialize)]
-pub struct Draft {
-    pub insight_type: InsightType,
-    pub title: String,
-    pub body: String,
-    pub confidence_hundredths: i32,
-    pub priority: Priority,
-    pub display_start: DateTime<Utc>,
-    pub display_end: Option<DateTime<Utc>>,
-    pub linked_event_id: Option<Uuid>,
-    pub linked_booking_id: Option<Uuid>,
-}
-
-/// One evaluation of a rule for one subject (an event, or the profile at a date).
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct Evaluation {
-    pub rule_id: String,
-    pub rule_version: i32,
-    pub subject: String,
-    pub fired: bool,
-    /// The input facts, by name, with their values.
-    #[schema(value_type = Object)]
-    pub facts: Value,
-    #[schema(value_type = Object)]
-    pub thresholds: Value,
-    pub trace: Vec<Condition>,
-    /// The field groups the facts come from (a stylist sees the insight only when their
-    /// consent shares all of them and `insights`).
-    pub field_groups: Vec<FieldGroup>,
-    #[serde(skip)]
-    pub draft: Option<Draft>,
 }
 
 fn cond(condition: impl Into<String>, value: Value, result: bool) -> Condition {

@@ -15,6 +15,7 @@ pub mod consents;
 pub mod entities;
 pub mod error;
 pub mod events;
+pub mod input;
 pub mod insights;
 pub mod migrations;
 pub mod model;

@@ -8,7 +8,7 @@ use atrium_core::context::Scope;
 use atrium_core::db::TenantTx;
 use atrium_core::error::FieldError;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -17,37 +17,9 @@ use crate::consents::{self, LiveConsent};
 use crate::entities::profiles;
 use crate::error::{HairError, Result, checked};
 use crate::events::HairEvent;
+pub use crate::input::{ProfileFilter, ProfileInput};
 use crate::model::*;
 use crate::repo;
-
-/// The profile as its owner states it (create, and the state a PATCH merges into).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"texture_class": "4c", "pattern_family": "coily", "strand_thickness": "fine",
-    "density_level": "high", "shrinkage_tendency": "extreme", "porosity_level": "high",
-    "detangle_tolerance": "low", "manipulation_tolerance": "medium", "tension_sensitivity": "high",
-    "scalp_sensitivity": "medium", "wash_day_load_factor": "heavy", "estimated_wash_day_minutes": 180,
-    "routine_type": "growth", "learning_nodes_unlocked": ["POROSITY_BASICS"]}))]
-pub struct ProfileInput {
-    pub texture_class: Option<TextureClass>,
-    pub pattern_family: Option<PatternFamily>,
-    pub strand_thickness: Option<StrandThickness>,
-    pub density_level: Option<Level4>,
-    pub shrinkage_tendency: Option<ShrinkageTendency>,
-    pub porosity_level: Option<Level4>,
-    pub detangle_tolerance: Option<Level>,
-    pub manipulation_tolerance: Option<Level>,
-    pub tension_sensitivity: Option<Level>,
-    pub scalp_sensitivity: Option<Level>,
-    pub wash_day_load_factor: Option<WashDayLoadFactor>,
-    /// 30–480.
-    pub estimated_wash_day_minutes: Option<i32>,
-    pub routine_type: Option<RoutineType>,
-    /// Concepts the customer has unlocked, e.g. `POROSITY_BASICS` (A–Z, 0–9, `_`; at most 100).
-    #[serde(default)]
-    pub learning_nodes_unlocked: Vec<String>,
-    pub last_reviewed_at: Option<DateTime<Utc>>,
-}
 
 impl ProfileInput {
     pub fn check(&self) -> Vec<FieldError> {
@@ -188,12 +160,6 @@ pub struct ProfileVersionView {
     pub snapshot: Value,
     pub changed_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
-}
-
-/// The filters a profile list accepts, by field.
-#[derive(Clone, Debug, Default)]
-pub struct ProfileFilter {
-    pub fields: Vec<(&'static str, String)>,
 }
 
 /// Who asks: the caller's user and the reach of their `profiles_read`.

@@ -8,13 +8,10 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{Condition, IntoActiveModel, QueryOrder, QuerySelect, Set};
 use serde_json::{Value, json};
 
-use crate::calendar::{EventFilter, EventInput};
 use crate::entities::*;
 use crate::error::{HairError, Result};
-use crate::insights::{Draft, Evaluation};
+use crate::input::{Draft, Evaluation, EventFilter, EventInput, ProfileFilter, ProfileInput, RitualInput, StepInput};
 use crate::model::{CompletionQuality, EventStatus, GeneratedBy, Level, text};
-use crate::profiles::{ProfileFilter, ProfileInput};
-use crate::rituals::{RitualInput, StepInput};
 
 fn t(tx: &TenantTx) -> Uuid {
     tx.tenant_id().0
@@ -946,5 +943,5 @@ pub async fn update_booking_event(
 fn shown() -> Condition {
     Condition::any()
         .add(events::Column::BookingStatus.is_null())
-        .add(events::Column::BookingStatus.is_not_in(crate::booking_sync::GONE))
+        .add(events::Column::BookingStatus.is_not_in(crate::input::GONE_BOOKING_STATUSES))
 }

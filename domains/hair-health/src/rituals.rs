@@ -9,7 +9,7 @@ use atrium_core::db::TenantTx;
 use atrium_core::error::FieldError;
 use atrium_core::validate::Name;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -18,48 +18,9 @@ use crate::consents;
 use crate::entities::{rituals, steps};
 use crate::error::{HairError, Result, checked};
 use crate::events::HairEvent;
+pub use crate::input::{RitualInput, StepInput};
 use crate::model::*;
 use crate::repo;
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StepInput {
-    /// Unique within the ritual; steps are listed by it.
-    pub step_order: i32,
-    pub step_type: StepType,
-    /// Required when `step_type` is `custom`.
-    pub name: Option<String>,
-    /// 0–600.
-    pub estimated_minutes: i32,
-    #[serde(default)]
-    pub optional: bool,
-    pub notes: Option<String>,
-}
-
-/// A ritual as created, and the state a PATCH merges into (`steps`, when patched, replace
-/// the ritual's steps).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"ritual_type": "wash_day_full", "name": "Sunday wash day", "load_level": "high",
-    "steps": [{"step_order": 1, "step_type": "pre_poo", "estimated_minutes": 30},
-              {"step_order": 2, "step_type": "shampoo", "estimated_minutes": 15},
-              {"step_order": 3, "step_type": "deep_condition", "estimated_minutes": 45, "optional": true}]}))]
-pub struct RitualInput {
-    pub ritual_type: RitualType,
-    pub name: String,
-    pub description: Option<String>,
-    /// 0–1440; the sum of the non-optional steps when not given.
-    pub default_duration_minutes: Option<i32>,
-    pub load_level: Level,
-    pub education_hint_id: Option<String>,
-    /// A tenant template (tenant-wide `rituals_write` only).
-    #[serde(default)]
-    pub is_template: bool,
-    /// Share with this client (a stylist, with the client's consent including `routine`).
-    pub for_user_id: Option<Uuid>,
-    #[serde(default)]
-    pub steps: Vec<StepInput>,
-}
 
 impl RitualInput {
     pub fn check(&self) -> Vec<FieldError> {
