@@ -556,11 +556,7 @@ async fn liquidity_mirror_rebuild_reproduces_the_tables_row_by_row_and_reconcile
             c.canonical.extend(blocks);
         }
     }
-    // KNOWN OPEN PROBLEM: on SQLite the `atrium mirror rebuild` process, writing the file the
-    // running test server has open, has been failing with `database is locked` past the
-    // busy timeout (it passed on 2026-12-02 14:46, then failed on three later runs); until
-    // that is understood the row-by-row rebuild check runs on PostgreSQL only.
-    if app.is_postgres() {
+    {
         let before = dump(&app).await;
         assert!(before.len() > 10, "{before:?}");
         // Damage the projection, then rebuild it from the log.

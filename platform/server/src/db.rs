@@ -70,6 +70,17 @@ pub async fn migrate_up(
     migrator: &Migrator,
     runtime: &DatabaseConnection,
 ) -> Result<(), DbSetupError> {
+    // On SQLite, sea-orm's migrator writes (it installs its table) inside a deferred
+    // transaction even when nothing is pending; a process that opens the file a running
+    // server writes to (`atrium inventory verify`, `atrium mirror rebuild`) then fails
+    // with `database is locked` — a read that must upgrade to a write after another
+    // writer committed gets SQLITE_BUSY at once, whatever the busy timeout. Nothing
+    // pending, nothing to write.
+    if runtime.get_database_backend() == DbBackend::Sqlite
+        && pending_migrations(migrator, runtime).await.is_ok_and(|n| n == 0)
+    {
+        return Ok(());
+    }
     match &config.migration_database_url {
         Some(owner_url) => {
             let owner = connect(owner_url.expose(), 2).await?;
