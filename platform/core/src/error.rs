@@ -385,6 +385,11 @@ impl From<sea_orm::DbErr> for ApiError {
                     .with_detail("a concurrent request conflicted; retry")
                     .with_header(header::RETRY_AFTER, "1")
             }
+            // SQLite's busy timeout ran out waiting for the write lock: nothing was written;
+            // the client may retry.
+            err if err.to_string().contains("database is locked") => Self::new(ErrorCode::Unavailable)
+                .with_detail("the database is busy; retry shortly")
+                .with_header(header::RETRY_AFTER, "1"),
             err => Self::internal(err),
         }
     }

@@ -1,7 +1,7 @@
 //! Opening the database, migrating it, and refusing unsafe PostgreSQL roles.
 //!
 //! SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout;
-//! write transactions start with `BEGIN IMMEDIATE` ([`write_txn`]) so two writers never
+//! write transactions start with `BEGIN IMMEDIATE` ([`atrium_core::db::begin_write`]) so two writers never
 //! deadlock upgrading a read lock. PostgreSQL runs as a role that is neither superuser nor
 //! BYPASSRLS nor the tables' owner, so row-level security binds it.
 
@@ -9,10 +9,7 @@ use std::time::Duration;
 
 use atrium_migrations::Migrator;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
 use sea_orm_migration::MigratorTraitSelf;
 
 use crate::config::{Config, redact_url};
@@ -52,14 +49,6 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .create_if_missing(true)
         });
     Database::connect(opts).await.map_err(|source| DbSetupError::Connect { url: redact_url(url), source })
-}
-
-/// Begins a transaction that will write: `BEGIN IMMEDIATE` on SQLite (the write lock is
-/// taken up front, so concurrent writers queue on the busy timeout instead of failing),
-/// a plain `BEGIN` on PostgreSQL.
-pub async fn write_txn(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    let mode = (db.get_database_backend() == DbBackend::Sqlite).then_some(SqliteTransactionMode::Immediate);
-    db.begin_with_options(TransactionOptions { sqlite_transaction_mode: mode, ..Default::default() }).await
 }
 
 /// Applies pending migrations with the owner connection, then (PostgreSQL, when the
