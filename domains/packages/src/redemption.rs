@@ -141,10 +141,10 @@ pub fn eligible_item(
         return Err(format!("the package's item excludes {date}"));
     }
     let left = |k: usize| balances.iter().find(|b| b.item_no == item_no(k)).map_or(0, |b| b.remaining);
-    if terms.order == UsageOrder::Sequential {
-        if let Some(k) = (0..i).find(|&k| left(k) > 0) {
-            return Err(format!("the package is used in order: item {} has credits left first", k + 1));
-        }
+    if terms.order == UsageOrder::Sequential
+        && let Some(k) = (0..i).find(|&k| left(k) > 0)
+    {
+        return Err(format!("the package is used in order: item {} has credits left first", k + 1));
     }
     if left(i) < 1 {
         return Err("no credit of this service is left on the purchase".into());

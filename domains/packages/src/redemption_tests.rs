@@ -189,7 +189,7 @@ fn candidates_sort_by_expiry_then_unit_value_then_age() {
         unit_value: value.parse().unwrap(),
         created_at: start() - Duration::days(age),
     };
-    let mut all = vec![
+    let mut all = [
         c(1, None, "10.00", 90),
         c(2, Some(30), "50.00", 10),
         c(3, Some(10), "60.00", 5),
