@@ -17,6 +17,7 @@ mod liquidity_mirror;
 mod migrations_forward;
 mod openapi;
 mod packages;
+mod packages_redemption;
 mod plugins;
 mod products;
 mod products_acceptance;

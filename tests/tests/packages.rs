@@ -2,10 +2,11 @@
 //! balance row per item that the database keeps at or above zero), payment, expiry at
 //! read time and by the job, extension as linked entry pairs, transfer as paired
 //! out/in entries, refund quotes and refunds, idempotent sales, and a random run of
-//! 2,000 operations after which every balance equals the sum of its ledger.
+//! 2,000 operations (bookings paid with credits and their cancels among them) after which
+//! every balance equals the sum of its ledger.
 
 use atrium_tests::{Tenant, TestApp, assert_problem, spawn_app, spawn_app_with};
-use chrono::{Duration, Utc};
+use chrono::{Duration, DurationRound, Utc};
 use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -475,16 +476,42 @@ async fn every_balance_equals_its_ledger_after_a_random_run_of_2000_operations()
         staff.push(app.add_member(&s.t, &format!("staff{i}@spa.example"), &["manager"]).await.0);
     }
     let mut purchases: Vec<String> = Vec::new();
+    let mut bookings: Vec<String> = Vec::new();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut statuses = std::collections::BTreeMap::<(String, u16), usize>::new();
     let ops = 2000;
     let batch = 8;
+    let day0 = Utc::now().duration_trunc(Duration::days(1)).unwrap() + Duration::days(3);
+    let mut k = 0i64;
     for _ in 0..ops / batch {
         let mut reqs = Vec::new();
         for token in staff.iter().take(batch) {
-            let op = if purchases.is_empty() { 0 } else { rng.below(6) };
+            k += 1;
+            let op = if purchases.is_empty() { 0 } else { rng.below(9) };
             let (path, body, name) = match op {
-                0 => {
+                // A booking paid with a credit: usually days ahead (a cancel returns it), sometimes
+                // within hours (a cancel forfeits it; the slot may be taken: a 409).
+                6 | 7 => {
+                    let start = if rng.below(4) == 0 {
+                        crate::support::hour_from_now(2 + rng.below(18) as i64)
+                    } else {
+                        day0 + Duration::days(k / 20) + Duration::hours(k % 20)
+                    };
+                    let who = &customers[rng.below(4)];
+                    let mut body = json!({"service_template_id": if rng.below(5) == 0 { &s.tpl2 } else { &s.tpl },
+                        "start": at(start), "participants": [{"user_id": who}]});
+                    if op == 6 {
+                        body["use_packages"] = json!(true);
+                    } else {
+                        body["package_purchase_id"] = json!(purchases[rng.below(purchases.len())]);
+                    }
+                    ("/v1/bookings".to_owned(), body, "book")
+                }
+                8 if !bookings.is_empty() => {
+                    let b = &bookings[rng.below(bookings.len())];
+                    (format!("/v1/bookings/{b}/cancel"), json!({}), "cancel")
+                }
+                0 | 8 => {
                     let body = json!({"package_id": packages[rng.below(2)], "purchaser_id": customers[rng.below(4)],
                         "payment_status": if rng.below(3) == 0 { "pending_payment" } else { "paid" }});
                     ("/v1/package-purchases".to_owned(), body, "sell")
@@ -515,7 +542,9 @@ async fn every_balance_equals_its_ledger_after_a_random_run_of_2000_operations()
         for (name, status, body) in join_all(reqs).await {
             assert!(status < 500 && status != 429, "{name} → {status} {body}");
             *statuses.entry((name.to_owned(), status)).or_default() += 1;
-            if status == 201 {
+            if status == 201 && name == "book" {
+                bookings.push(body["id"].as_str().unwrap().to_owned());
+            } else if status == 201 {
                 let created = if name == "transfer" { &body["to"] } else { &body };
                 purchases.push(created["id"].as_str().unwrap().to_owned());
             }
@@ -523,6 +552,8 @@ async fn every_balance_equals_its_ledger_after_a_random_run_of_2000_operations()
     }
     eprintln!("2,000 operations: {statuses:?}");
     assert!(statuses.iter().filter(|((n, s), _)| n == "refund" && *s == 200).count() > 0);
+    assert!(statuses.get(&("book".to_owned(), 201)).is_some_and(|n| *n > 20), "credits were redeemed");
+    assert!(statuses.get(&("cancel".to_owned(), 200)).is_some_and(|n| *n > 5), "and some returned or forfeited");
 
     // The nightly check recomputes every balance from its ledger: zero drift.
     let db = sea_orm::Database::connect(app.database_url.as_str()).await.unwrap();

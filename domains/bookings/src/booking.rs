@@ -94,6 +94,8 @@ pub async fn book(
             start: snapshot.start,
             end: snapshot.end,
             currency: &snapshot.currency,
+            price: snapshot.total,
+            timezone: &snapshot.timezone,
             customer_user_ids: customers,
             booked_by: ctx.principal().user_id().0,
             actor: &actor,

@@ -90,6 +90,8 @@ pub async fn hold(
             start: quoted.start,
             end: quoted.end,
             currency: &quoted.currency,
+            price: quoted.total,
+            timezone: &quoted.timezone,
             customer_user_ids: vec![holder],
             booked_by: holder,
             actor: &actor,
@@ -155,6 +157,7 @@ pub async fn extend(
         start: r.start_at,
         at: now,
         actor: &actor,
+        cancellation_policy: None,
     };
     booking_ext::installed().transition(tx, &changed).await?;
     let after = ReservationView::of(&r, before.bookable_ids.clone(), now);
@@ -216,6 +219,7 @@ pub async fn end_hold(
             start: r.start_at,
             at: now,
             actor,
+            cancellation_policy: None,
         };
         booking_ext::installed().transition(tx, &changed).await?;
     }

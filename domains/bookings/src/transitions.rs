@@ -72,6 +72,7 @@ pub async fn apply(
         start: b.start_at,
         at: now,
         actor: &actor,
+        cancellation_policy: Some(&b.cancellation_policy),
     };
     booking_ext::installed().transition(tx, &changed).await?;
     let after = repo::bookings::view(tx, &b).await?;

@@ -110,6 +110,8 @@ pub mod entries {
         pub actor_id: Option<Uuid>,
         pub request_id: Option<String>,
         pub created_at: DateTimeUtc,
+        /// For a `redeemed` entry: whose session it paid for.
+        pub beneficiary_id: Option<Uuid>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

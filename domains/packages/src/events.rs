@@ -25,6 +25,12 @@ pub enum PackagesEvent {
     PurchaseTransferred,
     /// `package_purchase.refunded`
     PurchaseRefunded,
+    /// `package_credit.redeemed`
+    CreditRedeemed,
+    /// `package_credit.returned`
+    CreditReturned,
+    /// `package_credit.forfeited`
+    CreditForfeited,
 }
 
 impl EventKind for PackagesEvent {
@@ -38,6 +44,9 @@ impl EventKind for PackagesEvent {
             Self::PurchaseExtended => "package_purchase.extended",
             Self::PurchaseTransferred => "package_purchase.transferred",
             Self::PurchaseRefunded => "package_purchase.refunded",
+            Self::CreditRedeemed => "package_credit.redeemed",
+            Self::CreditReturned => "package_credit.returned",
+            Self::CreditForfeited => "package_credit.forfeited",
         }
     }
 
@@ -53,6 +62,14 @@ impl EventKind for PackagesEvent {
             }
             Self::PurchaseTransferred => "A package purchase's unused credits were transferred to another customer",
             Self::PurchaseRefunded => "A package purchase was refunded: its unused credits were voided",
+            Self::CreditRedeemed => "A booking was paid with a package credit (in the booking's own transaction)",
+            Self::CreditReturned => {
+                "A booking paid with a package credit was cancelled within its terms: the credit came back \
+                 (or, late under a fee rule, came back with the fee recorded)"
+            }
+            Self::CreditForfeited => {
+                "A booking paid with a package credit was cancelled late or missed (no-show): the credit stays used"
+            }
         }
     }
 
@@ -64,7 +81,10 @@ impl EventKind for PackagesEvent {
             | Self::PurchaseExpired
             | Self::PurchaseExtended
             | Self::PurchaseTransferred
-            | Self::PurchaseRefunded => PURCHASES_READ,
+            | Self::PurchaseRefunded
+            | Self::CreditRedeemed
+            | Self::CreditReturned
+            | Self::CreditForfeited => PURCHASES_READ,
         }
     }
 }

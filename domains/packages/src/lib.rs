@@ -20,12 +20,16 @@ pub mod model;
 pub mod packages;
 pub mod purchases;
 pub mod quote;
+pub mod redemption;
 mod repo;
 pub mod routes;
 pub mod sweeper;
 
 pub use repo::PurchaseFilter;
 
+use std::sync::Arc;
+
+use atrium_core::booking_ext::BookingExtension;
 use atrium_core::context::Permission;
 use atrium_core::events::EventTypeDef;
 use atrium_core::jobs::JobDef;
@@ -90,5 +94,9 @@ impl DomainPlugin for PackagesPlugin {
 
     fn commands(&self) -> Vec<CommandDef> {
         vec![commands::packages()]
+    }
+
+    fn booking_extension(&self) -> Option<Arc<dyn BookingExtension>> {
+        Some(Arc::new(redemption::PackagesBookingExtension))
     }
 }

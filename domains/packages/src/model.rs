@@ -491,7 +491,8 @@ pub enum EntryType {
 }
 
 impl EntryType {
-    /// The sign of the entry's effect on the balance.
+    /// The sign of the entry's effect on the balance (a `forfeited` entry answering a
+    /// redemption moves nothing: the credit was taken by the redemption and stays used).
     pub fn sign(self) -> i64 {
         match self {
             Self::Granted | Self::Returned | Self::TransferredIn => 1,
@@ -512,7 +513,9 @@ pub struct EntryView {
     /// Its effect on the balance.
     pub delta: i64,
     pub remaining_after: i64,
-    /// The rule it applied (`sale`, `expiry`, `extension`, `transfer`, `refund:<rule>`).
+    /// The rule it applied (`sale`, `expiry`, `extension`, `transfer`, `refund:<rule>`;
+    /// for bookings `redeem:named`, `redeem:automatic`, `cancel:refund_window:<h>h`,
+    /// `cancel:late:forfeit`, `cancel:late:fee`, `no_show:forfeit`).
     pub policy: String,
     pub reference: Option<String>,
     pub booking_id: Option<Uuid>,
@@ -525,6 +528,8 @@ pub struct EntryView {
     pub amount: Option<Decimal>,
     /// For grants: the validity the credits were granted with.
     pub expires_at: Option<DateTime<Utc>>,
+    /// For a redemption: whose session it paid for.
+    pub beneficiary_id: Option<Uuid>,
     pub actor_type: String,
     pub actor_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -548,6 +553,7 @@ impl EntryView {
             counterpart_purchase_id: e.counterpart_purchase_id,
             amount: e.amount.as_deref().map(|a| decimal(&what, a)).transpose()?,
             expires_at: e.expires_at,
+            beneficiary_id: e.beneficiary_id,
             actor_type: e.actor_type.clone(),
             actor_id: e.actor_id,
             created_at: e.created_at,

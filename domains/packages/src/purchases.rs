@@ -55,29 +55,46 @@ pub async fn entries(tx: &TenantTx, p: &purchases::Model, after: Option<Uuid>, l
 
 /// What one ledger entry says besides its purchase, item, type and quantity.
 #[derive(Default)]
-struct Extra {
-    reference: Option<String>,
-    booking_id: Option<Uuid>,
-    linked_entry_id: Option<Uuid>,
-    counterpart_purchase_id: Option<Uuid>,
-    amount: Option<Decimal>,
-    expires_at: Option<DateTime<Utc>>,
+pub(crate) struct Extra {
+    pub reference: Option<String>,
+    pub booking_id: Option<Uuid>,
+    pub linked_entry_id: Option<Uuid>,
+    pub counterpart_purchase_id: Option<Uuid>,
+    pub amount: Option<Decimal>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub beneficiary_id: Option<Uuid>,
 }
 
 /// Writes one entry and applies it to its balance, together; a debit the balance cannot
 /// cover writes nothing and is a 409.
-async fn post(
+pub(crate) async fn post(
     tx: &TenantTx,
     actor: &AuditActor,
-    (purchase, item_no): (Uuid, i32),
+    at: (Uuid, i32),
     entry_type: EntryType,
     quantity: i64,
     policy: &str,
     extra: Extra,
 ) -> Result<entries::Model> {
-    let delta = entry_type.sign() * quantity;
+    post_delta(tx, actor, at, entry_type, (quantity, entry_type.sign() * quantity), policy, extra)
+        .await?
+        .ok_or_else(|| PackagesError::conflict(format!("item {} has fewer than {quantity} credits left", at.1)))
+}
+
+/// [`post`] with the balance's change given (0 for an entry that only records what became
+/// of credit already taken: a redemption forfeited); `None` when the balance cannot cover
+/// it (nothing written).
+pub(crate) async fn post_delta(
+    tx: &TenantTx,
+    actor: &AuditActor,
+    (purchase, item_no): (Uuid, i32),
+    entry_type: EntryType,
+    (quantity, delta): (i64, i64),
+    policy: &str,
+    extra: Extra,
+) -> Result<Option<entries::Model>> {
     let Some(b) = repo::change_balance(tx, purchase, item_no, delta).await? else {
-        return Err(PackagesError::conflict(format!("item {item_no} has fewer than {quantity} credits left")));
+        return Ok(None);
     };
     repo::insert_entry(
         tx,
@@ -101,16 +118,18 @@ async fn post(
             actor_id: actor.actor_id,
             request_id: atrium_core::request_id::current().map(|id| id.to_string()),
             created_at: Utc::now(),
+            beneficiary_id: extra.beneficiary_id,
         },
     )
     .await
+    .map(Some)
 }
 
-fn terms_of(p: &purchases::Model) -> Result<PackageTerms> {
+pub(crate) fn terms_of(p: &purchases::Model) -> Result<PackageTerms> {
     PackageTerms::of_json(&format!("package purchase {}", p.id), &p.terms)
 }
 
-fn payment(p: &purchases::Model) -> Result<PaymentStatus> {
+pub(crate) fn payment(p: &purchases::Model) -> Result<PaymentStatus> {
     parse_name(&format!("package purchase {}", p.id), &p.payment_status)
 }
 
@@ -389,7 +408,11 @@ pub async fn quote(tx: &TenantTx, p: &purchases::Model) -> Result<RefundQuote> {
             let sum = |t: &str| {
                 ledger.iter().filter(|e| e.item_no == no && e.entry_type == t).map(|e| e.quantity).sum::<i64>()
             };
-            let used = sum("redeemed") - sum("returned") + sum("forfeited");
+            // A forfeited redemption stays used (its entry moves no balance); a forfeiture
+            // that took credit itself counts as a use too.
+            let forfeited_directly: i64 =
+                ledger.iter().filter(|e| e.item_no == no && e.entry_type == "forfeited").map(|e| -e.delta).sum();
+            let used = sum("redeemed") - sum("returned") + forfeited_directly;
             let left = balances.iter().find(|b| b.item_no == no).map_or(0, |b| b.remaining);
             ItemUse {
                 quantity: item.quantity,

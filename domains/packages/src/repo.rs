@@ -282,3 +282,87 @@ pub async fn tenants_with_balances(db: &sea_orm::DatabaseConnection) -> Result<V
     let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, Vec::<sea_orm::Value>::new())).await?;
     rows.iter().map(|r| r.try_get::<Uuid>("", "tenant_id")).collect()
 }
+
+// ---- redemption ----
+
+/// Locks purchase `id` until the transaction ends without changing it (its version
+/// stays: other changes' compare-and-set is untouched) and answers it as it is now, after
+/// any change that held the lock before. SQLite serializes every writer already.
+pub async fn lock_purchase(tx: &TenantTx, id: Uuid) -> Result<Option<purchases::Model>> {
+    use purchases::Column as C;
+    let rows = purchases::Entity::update_many()
+        .col_expr(C::Version, Expr::col(C::Version))
+        .filter(C::TenantId.eq(tx.tenant_id().0))
+        .filter(C::Id.eq(id))
+        .exec_with_returning(tx.conn())
+        .await?;
+    Ok(rows.into_iter().next())
+}
+
+/// Purchases whose credits could pay now for a session of `purchasers` (theirs) or of a
+/// member of `households` (shared with it): paid, not transferred, not expired at `now`.
+pub async fn redeemable(
+    tx: &TenantTx,
+    purchasers: &[Uuid],
+    households: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<Vec<purchases::Model>> {
+    use purchases::Column as C;
+    use sea_orm::Condition;
+    if purchasers.is_empty() && households.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut whose = Condition::any();
+    if !purchasers.is_empty() {
+        whose = whose.add(C::PurchaserId.is_in(purchasers.iter().copied()));
+    }
+    if !households.is_empty() {
+        whose = whose.add(C::HouseholdId.is_in(households.iter().copied()));
+    }
+    Ok(purchases::Entity::find()
+        .filter(C::TenantId.eq(tx.tenant_id().0))
+        .filter(whose)
+        .filter(C::PaymentStatus.eq("paid"))
+        .filter(C::TransferredToId.is_null())
+        .filter(Condition::any().add(C::ExpiresAt.is_null()).add(C::ExpiresAt.gt(now)))
+        .order_by_asc(C::Id)
+        .limit(200)
+        .all(tx.conn())
+        .await?)
+}
+
+/// The `redeemed` entries of booking `booking`.
+pub async fn redemptions_of(tx: &TenantTx, booking: Uuid) -> Result<Vec<entries::Model>> {
+    Ok(entries::Entity::find()
+        .filter(entries::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(entries::Column::BookingId.eq(booking))
+        .filter(entries::Column::EntryType.eq("redeemed"))
+        .order_by_asc(entries::Column::Id)
+        .all(tx.conn())
+        .await?)
+}
+
+/// The outcome (`returned` or `forfeited`) of redemption `redemption`, if written.
+pub async fn outcome_of(tx: &TenantTx, redemption: Uuid) -> Result<Option<entries::Model>> {
+    Ok(entries::Entity::find()
+        .filter(entries::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(entries::Column::LinkedEntryId.eq(redemption))
+        .filter(entries::Column::EntryType.is_in(["returned", "forfeited"]))
+        .one(tx.conn())
+        .await?)
+}
+
+/// Who has had sessions paid by purchase `purchase` (its redemptions' beneficiaries).
+pub async fn beneficiaries(tx: &TenantTx, purchase: Uuid) -> Result<Vec<Uuid>> {
+    let rows: Vec<Option<Uuid>> = entries::Entity::find()
+        .select_only()
+        .column(entries::Column::BeneficiaryId)
+        .distinct()
+        .filter(entries::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(entries::Column::PurchaseId.eq(purchase))
+        .filter(entries::Column::EntryType.eq("redeemed"))
+        .into_tuple()
+        .all(tx.conn())
+        .await?;
+    Ok(rows.into_iter().flatten().collect())
+}

@@ -205,6 +205,7 @@ async fn reserve(tx: &TenantTx, created: &Created<'_>, wants: Vec<Want>) -> Resu
                 unit_price: w.state.price,
                 amount,
                 currency: w.state.currency.clone(),
+                credit: None,
             }
         })
         .collect())

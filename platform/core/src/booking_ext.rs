@@ -10,7 +10,9 @@
 //!    allocates the bookables, calls [`BookingExtension::on_create`] of each extension whose
 //!    plugin the tenant has switched on, with a [`Created`] context and the extension's own
 //!    fields of the request body (those it declared in
-//!    [`BookingExtension::request_fields`]). It answers the [`PricingLine`]s the booking's
+//!    [`BookingExtension::request_fields`]); the extensions run one after the other in the
+//!    order of their plugins' names, so a later one failing rolls back what an earlier one
+//!    took. It answers the [`PricingLine`]s the booking's
 //!    pricing snapshot lists (added to its total), or an [`ApiError`] that fails the whole
 //!    booking (nothing is written: the transaction is rolled back);
 //! 2. on every status change of a booking or a hold (confirmed, cancelled, completed,
@@ -74,6 +76,12 @@ pub struct Created<'a> {
     pub end: DateTime<Utc>,
     /// The booking's currency (its quote's); lines in another currency are refused.
     pub currency: &'a str,
+    /// What the template's quote charges for the service itself (before any extension's
+    /// lines): what a package credit stands in for.
+    pub price: Decimal,
+    /// The IANA zone of the service's calendar (dates such as a package's excluded dates
+    /// are read in it).
+    pub timezone: &'a str,
     /// Who it is for: the participants that are users (the holder, for a hold).
     pub customer_user_ids: Vec<Uuid>,
     /// Who made it.
@@ -115,6 +123,9 @@ pub struct Changed<'a> {
     /// When the change happened.
     pub at: DateTime<Utc>,
     pub actor: &'a AuditActor,
+    /// For a booking: the cancellation terms it was booked on (the service template's
+    /// `cancellation`, as stored on the booking), which decide what a cancel gives back.
+    pub cancellation_policy: Option<&'a Value>,
 }
 
 /// One line of a booking's pricing snapshot that an extension added (a product, a package
@@ -137,6 +148,27 @@ pub struct PricingLine {
     #[schema(value_type = String, example = "25.00")]
     pub amount: Decimal,
     #[schema(example = "USD")]
+    pub currency: String,
+    /// For a `package_credit` line: the credit it applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<CreditApplied>,
+}
+
+/// The package credit a booking used instead of paying for the service.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CreditApplied {
+    pub purchase_id: Uuid,
+    /// The purchase's item (1-based, in the package's order).
+    pub item_no: i32,
+    /// The ledger's `redeemed` entry.
+    pub entry_id: Uuid,
+    /// What one session of the item is worth in the purchase: the package's price shared
+    /// by the items' list prices.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "45.45")]
+    pub unit_value: Decimal,
+    /// The package's currency (the unit value's).
+    #[schema(example = "EUR")]
     pub currency: String,
 }
 
@@ -196,7 +228,10 @@ pub struct BookingExtensions {
 }
 
 impl BookingExtensions {
-    pub fn new(extensions: Vec<Arc<dyn BookingExtension>>, policy: Arc<dyn PolicySource>) -> Self {
+    /// The extensions are called in one fixed order, by their plugins' names (`packages`
+    /// before `products`), whatever order the plugins were compiled in.
+    pub fn new(mut extensions: Vec<Arc<dyn BookingExtension>>, policy: Arc<dyn PolicySource>) -> Self {
+        extensions.sort_by_key(|e| e.plugin());
         Self { extensions, policy: Some(policy) }
     }
 

@@ -43,6 +43,10 @@ pub enum ErrorCode {
     SlotUnavailable,
     /// Not enough stock is available for this (product, location); `detail` says how much is.
     InsufficientStock,
+    /// No package credit can pay for this booking: none left on the purchase named, or no
+    /// purchase of the customer's (or shared by their household) is eligible for this
+    /// service, location and date; `detail` says why. Nothing was booked.
+    NoCreditLeft,
     /// A compare-and-set stock adjustment found another quantity on hand than expected.
     StockChanged,
     /// A chain batch's first parent hash is not the hash of the mirror's block below it;
@@ -97,6 +101,7 @@ impl ErrorCode {
             | InvalidTransition
             | SlotUnavailable
             | InsufficientStock
+            | NoCreditLeft
             | StockChanged
             | ParentMismatch
             | BeyondFinality
@@ -130,6 +135,7 @@ impl ErrorCode {
             InvalidTransition => "invalid_transition",
             SlotUnavailable => "slot_unavailable",
             InsufficientStock => "insufficient_stock",
+            NoCreditLeft => "no_credit_left",
             StockChanged => "stock_changed",
             ParentMismatch => "parent_mismatch",
             BeyondFinality => "beyond_finality",
@@ -166,6 +172,7 @@ impl ErrorCode {
             InvalidTransition => "Transition not allowed from the current state",
             SlotUnavailable => "Slot no longer available",
             InsufficientStock => "Not enough stock available",
+            NoCreditLeft => "No package credit left",
             StockChanged => "Stock changed since it was read",
             ParentMismatch => "Parent hash does not match the mirror",
             BeyondFinality => "Reorg deeper than the finality depth",
@@ -430,6 +437,7 @@ mod tests {
             InvalidTransition,
             SlotUnavailable,
             InsufficientStock,
+            NoCreditLeft,
             StockChanged,
             ParentMismatch,
             BeyondFinality,
