@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod http;
+pub mod ics;
 pub mod ids;
 pub mod jobs;
 pub mod json;
