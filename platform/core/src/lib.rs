@@ -21,6 +21,7 @@ pub mod ics;
 pub mod ids;
 pub mod jobs;
 pub mod json;
+pub mod mail;
 pub mod plugin;
 pub mod request_id;
 pub mod schedule;
