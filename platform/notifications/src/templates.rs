@@ -40,7 +40,7 @@ pub fn render(
         MailKind::EmailVerification => {
             let t: TokenMail = serde_json::from_value(data.clone()).map_err(|e| BadData(e.to_string()))?;
             let link =
-                format!("{}/v1/public/{}/customers/verify-email?token={}", settings.base_url, brand.slug, t.token);
+                format!("{}/book/{}/verify-email?token={}", settings.base_url, brand.slug, t.token);
             let lines = vec![
                 format!("Hello {},", to.1),
                 format!("please confirm that {} is your e-mail address at {name}.", to.0),
