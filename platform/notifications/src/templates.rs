@@ -39,8 +39,7 @@ pub fn render(
         }
         MailKind::EmailVerification => {
             let t: TokenMail = serde_json::from_value(data.clone()).map_err(|e| BadData(e.to_string()))?;
-            let link =
-                format!("{}/book/{}/verify-email?token={}", settings.base_url, brand.slug, t.token);
+            let link = format!("{}/book/{}/verify-email?token={}", settings.base_url, brand.slug, t.token);
             let lines = vec![
                 format!("Hello {},", to.1),
                 format!("please confirm that {} is your e-mail address at {name}.", to.0),
