@@ -55,7 +55,7 @@ async fn the_confirmation_carries_an_ics_of_the_bookings_instants_and_the_cancel
         .await;
     let id = b["id"].as_str().unwrap().to_owned();
     let m = sink.wait_for("confirmation", |m| m.subject().starts_with("Booked:")).await;
-    assert_eq!(m.to, [t.owner_email.clone()], "to the one who booked");
+    assert_eq!(m.to, std::slice::from_ref(&t.owner_email), "to the one who booked");
     assert!(m.decoded_header("from").contains("Mail & Co"), "{:?}", m.header("from"));
     assert!(m.decoded_header("reply-to").contains("help@mailco.example"), "{:?}", m.header("reply-to"));
     let text = m.part("text/plain").unwrap().body;
@@ -173,7 +173,7 @@ async fn a_refused_smtp_connection_fails_no_booking_and_the_mail_is_retried_unti
     }
     let sink = SmtpSink::start_on(addr).await;
     let m = sink.wait_for("the confirmation, once the server is up", |m| m.subject().starts_with("Booked:")).await;
-    assert_eq!(m.to, [t.owner_email.clone()]);
+    assert_eq!(m.to, std::slice::from_ref(&t.owner_email));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !outbox_attempts(&app).await.iter().all(|(_, sent)| *sent) {
         assert!(tokio::time::Instant::now() < deadline, "the outbox does not record the delivery");
