@@ -104,6 +104,7 @@ pub async fn register(
         ),
     )
     .await?;
+    crate::account_tokens::issue(&tx, user_id, crate::account_tokens::Purpose::EmailVerification, Utc::now()).await?;
     let tokens = issue_tokens(&tx, keys, user_id, Uuid::now_v7()).await?;
     Ok((tx, Registered { user, tokens }))
 }

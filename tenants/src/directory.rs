@@ -2,14 +2,14 @@
 //! `atrium-core` ([`Directory`], [`PolicySource`]): nothing outside this crate reads its
 //! tables.
 
-use atrium_core::context::{CustomerPolicy, Directory, MemberFacts, PolicySource, TenantFacts};
+use atrium_core::context::{CustomerPolicy, Directory, MailIdentity, MemberFacts, PolicySource, TenantFacts};
 use atrium_core::db::TenantTx;
 use atrium_core::ids::{TenantId, UserId};
 use atrium_core::json::strings;
 use sea_orm::DbErr;
 
 use crate::error::TenantsError;
-use crate::model::Plan;
+use crate::model::{Branding, Plan};
 use crate::repo;
 
 pub struct TenantsDirectory;
@@ -50,6 +50,25 @@ impl Directory for TenantsDirectory {
 
     async fn has_location(&self, tx: &TenantTx, location: uuid::Uuid) -> Result<bool, DbErr> {
         Ok(repo::location(tx, location).await.map_err(db)?.is_some())
+    }
+
+    async fn mail_identity(&self, tx: &TenantTx) -> Result<Option<MailIdentity>, DbErr> {
+        let Some(t) = repo::tenant_by_id(tx.conn(), tx.tenant_id()).await.map_err(db)? else {
+            return Ok(None);
+        };
+        let b: Branding = serde_json::from_value(t.branding).unwrap_or_default();
+        Ok(Some(MailIdentity {
+            slug: t.slug,
+            display_name: b.display_name.unwrap_or(t.name),
+            primary_color: b.primary_color,
+            secondary_color: b.secondary_color,
+            support_email: b.support_email,
+            timezone: t.timezone,
+        }))
+    }
+
+    async fn contact(&self, tx: &TenantTx, user: UserId) -> Result<Option<(String, String)>, DbErr> {
+        Ok(repo::user_by_id(tx.conn(), user).await.map_err(db)?.map(|u| (u.email, u.name)))
     }
 }
 

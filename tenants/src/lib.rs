@@ -2,6 +2,7 @@
 //! tokens, the tenant's settings and white-label branding, members and invitations,
 //! custom roles, locations, the audit log, and declarative tenant manifests.
 
+pub mod account_tokens;
 pub mod commands;
 pub mod credentials;
 pub mod customers;
@@ -58,11 +59,14 @@ impl DomainPlugin for TenantsPlugin {
             .service(routes::auth::auth_token_create)
             .service(routes::auth::auth_refresh_create)
             .service(routes::auth::auth_logout_create)
+            .service(routes::auth::password_reset_create)
+            .service(routes::auth::password_reset_confirm)
             .service(routes::me::me_get)
             .service(routes::me::me_update)
             .service(routes::me::me_memberships_list)
             .service(routes::me::me_memberships_delete)
             .service(routes::customers::customers_register)
+            .service(routes::customers::customers_verify_email)
             .service(routes::tenant::tenant_get)
             .service(routes::tenant::tenant_update)
             .service(routes::tenant::plugins_list)

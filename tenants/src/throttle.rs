@@ -11,13 +11,23 @@ use std::time::{Duration, Instant};
 pub struct SignInThrottle {
     pub accounts: Throttle,
     pub addresses: Throttle,
+    /// Password-reset requests per e-mail (every request counts, found or not).
+    pub resets: Throttle,
+    /// Password-reset requests per client address.
+    pub resets_by_address: Throttle,
 }
 
 impl Default for SignInThrottle {
-    /// 10 failed sign-ins per account, or 50 per client address, in 15 minutes.
+    /// 10 failed sign-ins per account, or 50 per client address, in 15 minutes; 5 password
+    /// resets asked per e-mail, 50 per address.
     fn default() -> Self {
         let window = Duration::from_secs(15 * 60);
-        Self { accounts: Throttle::new(window, 10), addresses: Throttle::new(window, 50) }
+        Self {
+            accounts: Throttle::new(window, 10),
+            addresses: Throttle::new(window, 50),
+            resets: Throttle::new(window, 5),
+            resets_by_address: Throttle::new(window, 50),
+        }
     }
 }
 

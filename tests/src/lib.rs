@@ -10,6 +10,7 @@ pub mod dns;
 pub mod echo;
 mod postgres;
 pub mod receiver;
+pub mod smtp;
 
 use std::sync::Once;
 

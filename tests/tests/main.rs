@@ -15,6 +15,7 @@ mod jobs;
 mod kernel;
 mod liquidity_mirror;
 mod migrations_forward;
+mod notifications;
 mod openapi;
 mod packages;
 mod packages_redemption;

@@ -7,6 +7,7 @@ use atrium_core::audit::{self, AuditActor, Change};
 use atrium_core::booking_ext::{self, BookingKind, Created};
 use atrium_core::context::{Directory, RequestContext};
 use atrium_core::db::TenantTx;
+use atrium_core::mail::MailKind;
 use atrium_service_templates::quote::{PricingSnapshot, QuoteRequest};
 use chrono::{DateTime, Utc};
 use sea_orm::{IntoActiveModel, Set};
@@ -116,6 +117,7 @@ pub async fn book(
         }
     }
     record_status(tx, ctx, ctx.actor_kind(&reach.scope()), id, None, status, None).await?;
+    crate::notify::enqueue(tx, MailKind::BookingConfirmation, &b, &template.state.name).await?;
     let v = repo::bookings::view(tx, &b).await?;
     let change = Change::new(BookingsEvent::BookingCreated, "booking", id, None, serde_json::to_value(&v).ok());
     audit::record(tx, &actor, change).await?;

@@ -11,6 +11,7 @@ pub mod events;
 pub mod holds;
 pub mod migrations;
 pub mod model;
+pub mod notify;
 pub mod ownership;
 pub mod participants;
 pub mod recurrence;
@@ -58,7 +59,7 @@ impl DomainPlugin for BookingsPlugin {
     }
 
     fn jobs(&self) -> Vec<JobDef> {
-        vec![sweeper::job(), waitlist::job()]
+        vec![sweeper::job(), waitlist::job(), notify::job()]
     }
 
     fn permissions(&self) -> Vec<PermissionDef> {

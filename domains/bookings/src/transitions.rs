@@ -75,6 +75,10 @@ pub async fn apply(
         cancellation_policy: Some(&b.cancellation_policy),
     };
     booking_ext::installed().transition(tx, &changed).await?;
+    if action == Action::Cancel {
+        let name = crate::notify::service_name(tx, b.service_template_id).await;
+        crate::notify::enqueue(tx, atrium_core::mail::MailKind::BookingCancellation, &b, &name).await?;
+    }
     let after = repo::bookings::view(tx, &b).await?;
     let change = Change::new(
         action.event(),

@@ -347,6 +347,28 @@ pub trait Directory: Send + Sync + 'static {
         db: &sea_orm::DatabaseConnection,
         slug: &str,
     ) -> Result<Option<(crate::ids::TenantId, Vec<String>)>, sea_orm::DbErr>;
+    /// How the transaction's tenant signs its e-mail: name, slug, colours, support address.
+    async fn mail_identity(&self, _tx: &TenantTx) -> Result<Option<MailIdentity>, sea_orm::DbErr> {
+        Ok(None)
+    }
+    /// A user's address and name, for messages to them (`None`: no such user).
+    async fn contact(&self, _tx: &TenantTx, _user: UserId) -> Result<Option<(String, String)>, sea_orm::DbErr> {
+        Ok(None)
+    }
+}
+
+/// A tenant as its e-mail shows it (white-label branding, with fallbacks filled in).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MailIdentity {
+    pub slug: String,
+    /// The branding's display name, else the tenant's name.
+    pub display_name: String,
+    /// `#rrggbb`, when the tenant set one.
+    pub primary_color: Option<String>,
+    pub secondary_color: Option<String>,
+    pub support_email: Option<String>,
+    /// IANA zone the tenant's times are shown in.
+    pub timezone: String,
 }
 
 /// A tenant's settings for its customers.

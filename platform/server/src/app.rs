@@ -194,6 +194,23 @@ impl Application {
             TcpListener::bind(config.bind).map_err(|source| StartError::Bind { addr: config.bind, source })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
         let base_url = config.public_base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+        if config.mail_worker {
+            let mail = Arc::new(atrium_notifications::MailSettings {
+                smtp_url: config.smtp_url.as_ref().map(|u| u.expose().to_owned()),
+                from: config.mail_from.clone(),
+                base_url: base_url.clone(),
+                retry_schedule: config
+                    .mail_retry_schedule_ms
+                    .iter()
+                    .map(|ms| std::time::Duration::from_millis(*ms))
+                    .collect(),
+                poll_interval: std::time::Duration::from_millis(config.mail_poll_interval_ms),
+                lease: std::time::Duration::from_secs(60),
+            });
+            let sender = atrium_notifications::sender::Sender::new(db.clone(), mail, registry.directory())
+                .map_err(StartError::Config)?;
+            background.push(sender.spawn(shutdown.clone()));
+        }
 
         let config = Arc::new(config);
         let state = web::Data::new(AppState {

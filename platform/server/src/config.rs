@@ -117,6 +117,18 @@ pub struct Config {
     /// A job's interval in milliseconds, by job name (`bookings.hold_sweeper`), instead of
     /// its default: `ATRIUM_JOB_INTERVALS_MS="bookings.hold_sweeper=200,…"`.
     pub job_intervals_ms: HashMap<String, u64>,
+    /// The SMTP server e-mail goes through: `smtp://host:port`, `smtps://user:pass@host`,
+    /// `smtp://host:587?tls=required`. Unset: messages are written to the log.
+    pub smtp_url: Option<Secret>,
+    /// The `From:` address of e-mail (the tenant's display name is its name part).
+    pub mail_from: String,
+    /// Delay before each retry of an e-mail that could not be sent, in milliseconds; when
+    /// exhausted the message is given up.
+    pub mail_retry_schedule_ms: Vec<u64>,
+    /// How often the mail sender looks for due messages.
+    pub mail_poll_interval_ms: u64,
+    /// Whether this instance runs the mail sender (at least one must).
+    pub mail_worker: bool,
     /// Each plugin's settings: `[plugins.<name>]` tables of the file, and
     /// `ATRIUM_PLUGIN_<NAME>_<KEY>` variables (name upper-cased, `-` as `_`).
     #[serde(deserialize_with = "plugin_tables")]
@@ -192,6 +204,12 @@ impl Default for Config {
             policy_cache_tenants: 4096,
             jobs: true,
             job_intervals_ms: HashMap::new(),
+            smtp_url: None,
+            mail_from: "no-reply@atrium.invalid".into(),
+            // 10 s, 1 min, 5 min, 30 min, 2 h, 6 h, 12 h
+            mail_retry_schedule_ms: [10, 60, 300, 1_800, 7_200, 21_600, 43_200].map(|s| s * 1000).to_vec(),
+            mail_poll_interval_ms: 1000,
+            mail_worker: true,
             plugins: HashMap::new(),
         }
     }
@@ -325,6 +343,22 @@ impl Config {
         set(&var, "ATRIUM_WEBHOOK_ENDPOINTS_PER_TENANT", &mut self.webhook_endpoints_per_tenant)?;
         set(&var, "ATRIUM_WEBHOOK_MAX_IN_FLIGHT_PER_HOST", &mut self.webhook_max_in_flight_per_host)?;
         set(&var, "ATRIUM_JOBS", &mut self.jobs)?;
+        set_secret(&var, "ATRIUM_SMTP_URL", &mut self.smtp_url);
+        set(&var, "ATRIUM_MAIL_FROM", &mut self.mail_from)?;
+        if let Some(list) = var("ATRIUM_MAIL_RETRY_SCHEDULE_MS") {
+            self.mail_retry_schedule_ms = list
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .map_err(|e: std::num::ParseIntError| ConfigError::Env {
+                    name: "ATRIUM_MAIL_RETRY_SCHEDULE_MS".into(),
+                    message: e.to_string(),
+                })?;
+        }
+        set(&var, "ATRIUM_MAIL_POLL_INTERVAL_MS", &mut self.mail_poll_interval_ms)?;
+        set(&var, "ATRIUM_MAIL_WORKER", &mut self.mail_worker)?;
         if let Some(list) = var("ATRIUM_TRUSTED_PROXIES") {
             self.trusted_proxies =
                 list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
@@ -393,6 +427,11 @@ impl Config {
         }
         if let Err(message) = self.trusted_proxy_blocks() {
             return Err(ConfigError::Invalid(format!("ATRIUM_TRUSTED_PROXIES: {message}")));
+        }
+        if self.mail_poll_interval_ms == 0 || !self.mail_from.contains('@') {
+            return Err(ConfigError::Invalid(
+                "ATRIUM_MAIL_POLL_INTERVAL_MS must be positive and ATRIUM_MAIL_FROM an e-mail address".into(),
+            ));
         }
         if self.policy_cache_tenants == 0 {
             return Err(ConfigError::Invalid("policy_cache_tenants must be positive".into()));

@@ -1,6 +1,7 @@
 //! sea-orm models of the tenants module's tables. Handlers never return these: responses
 //! are DTOs (see `routes`).
 
+pub mod account_tokens;
 pub mod custom_domains;
 pub mod invitations;
 pub mod locations;

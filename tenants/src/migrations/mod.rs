@@ -8,6 +8,7 @@ mod m20261202_000200_tenants_customers;
 mod m20261202_000700_tenants_refresh_token_retention;
 mod m20261202_000800_tenants_custom_domains;
 mod m20261202_000900_tenants_custom_domain_verification;
+mod m20261202_001030_tenants_account_tokens;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -16,5 +17,6 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261202_000700_tenants_refresh_token_retention::Migration),
         Box::new(m20261202_000800_tenants_custom_domains::Migration),
         Box::new(m20261202_000900_tenants_custom_domain_verification::Migration),
+        Box::new(m20261202_001030_tenants_account_tokens::Migration),
     ]
 }

@@ -192,3 +192,85 @@ pub async fn auth_logout_create(
     service::logout(&db, &body.refresh_token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    #[schema(example = "lea@example.com")]
+    pub email: String,
+    /// The tenant's slug: the reset e-mail comes in its name.
+    #[schema(example = "acme-salon")]
+    pub tenant: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordResetAccepted {
+    #[schema(example = "If this e-mail has an account at this tenant, a reset code is on its way.")]
+    pub detail: &'static str,
+}
+
+/// Asks for a password reset: when the e-mail has an account at the tenant, a single-use
+/// code (30 minutes) is e-mailed. The answer is the same whether it has or not; requests
+/// are throttled per e-mail and per client address.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "Accepted (whether or not the e-mail has an account)", body = PasswordResetAccepted),
+        (status = 429, description = "Too many requests for this e-mail or address",
+         body = atrium_core::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password-reset")]
+pub async fn password_reset_create(
+    req: HttpRequest,
+    db: web::Data<DatabaseConnection>,
+    throttle: web::Data<SignInThrottle>,
+    body: Json<PasswordResetRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let field = |path: &'static str| move |m: String| FieldError::new(path, m);
+    let email = Email::parse(&body.email).map_err(field("email"));
+    let slug = Slug::parse(&body.tenant).map_err(field("tenant"));
+    all_valid!(email, slug);
+    let client_ip = atrium_core::client::client_ip(&req);
+    crate::account_tokens::request_password_reset(&db, &throttle, slug.as_str(), email.as_str(), client_ip.as_deref())
+        .await?;
+    Ok(HttpResponse::Accepted().json(PasswordResetAccepted {
+        detail: "If this e-mail has an account at this tenant, a reset code is on its way.",
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    /// The code from the e-mail.
+    pub token: String,
+    #[schema(value_type = String, example = "correct horse battery staple", min_length = 10)]
+    pub new_password: Secret,
+}
+
+/// Sets a new password with a reset code. The code works once, within 30 minutes; every
+/// session of the account ends.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordResetConfirm,
+    responses(
+        (status = 204, description = "Password set; sign in with it"),
+        (status = 422, description = "The code is unknown, used or expired, or the password too weak",
+         body = atrium_core::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password-reset/confirm")]
+pub async fn password_reset_confirm(
+    req: HttpRequest,
+    db: web::Data<DatabaseConnection>,
+    body: Json<PasswordResetConfirm>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    check_password(body.new_password.expose())
+        .map_err(|m| ApiError::validation(vec![FieldError::new("new_password", m)]))?;
+    let client_ip = atrium_core::client::client_ip(&req);
+    crate::account_tokens::confirm_password_reset(&db, &body.token, &body.new_password, client_ip).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -93,3 +93,32 @@ pub async fn customers_register(
     };
     Ok(atrium_core::http::created("/v1/me".into(), &body, None))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailVerification {
+    /// The code from the verification e-mail.
+    pub token: String,
+}
+
+/// Confirms a customer's e-mail address with the code e-mailed at registration (single
+/// use, 48 hours).
+#[utoipa::path(
+    tag = "customers",
+    params(("tenant_slug" = String, Path, example = "acme-salon")),
+    request_body = EmailVerification,
+    responses(
+        (status = 204, description = "The address is confirmed"),
+        (status = 422, description = "The code is unknown, used or expired",
+         body = atrium_core::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/public/{tenant_slug}/customers/verify-email")]
+pub async fn customers_verify_email(
+    db: web::Data<DatabaseConnection>,
+    slug: web::Path<String>,
+    body: Json<EmailVerification>,
+) -> Result<HttpResponse, ApiError> {
+    crate::account_tokens::confirm_email(&db, &slug, &body.token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

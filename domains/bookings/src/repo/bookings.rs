@@ -213,3 +213,38 @@ pub async fn insert_status_change(tx: &TenantTx, row: status_history::ActiveMode
     row.insert(tx.conn()).await?;
     Ok(())
 }
+
+/// Bookings (pending or confirmed) starting after `from` and at or before `to`, soonest first.
+pub async fn starting_between(
+    tx: &TenantTx,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<bookings::Model>, BookingsError> {
+    Ok(bookings::Entity::find()
+        .filter(bookings::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(bookings::Column::Status.is_in([BookingStatus::Pending.as_str(), BookingStatus::Confirmed.as_str()]))
+        .filter(bookings::Column::StartAt.gt(from))
+        .filter(bookings::Column::StartAt.lte(to))
+        .order_by_asc(bookings::Column::StartAt)
+        .limit(500)
+        .all(tx.conn())
+        .await?)
+}
+
+/// Tenants with bookings starting within 24 hours (the reminder job's; every tenant's,
+/// through the finder function on PostgreSQL).
+pub async fn tenants_to_remind(db: &sea_orm::DatabaseConnection) -> Result<Vec<Uuid>, DbErr> {
+    use sea_orm::{DbBackend, Statement};
+    let backend = db.get_database_backend();
+    let now = chrono::Utc::now();
+    let (sql, values): (&str, Vec<sea_orm::Value>) = match backend {
+        DbBackend::Postgres => ("SELECT tenant_id FROM atrium_tenants_with_bookings_to_remind(50)", Vec::new()),
+        _ => (
+            "SELECT DISTINCT tenant_id FROM bookings WHERE status IN ('pending', 'confirmed') \
+             AND start_at > ? AND start_at <= ? LIMIT 50",
+            vec![now.into(), (now + crate::notify::REMIND_AHEAD).into()],
+        ),
+    };
+    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    rows.iter().map(|r| r.try_get::<Uuid>("", "tenant_id")).collect()
+}
