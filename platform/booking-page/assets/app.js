@@ -403,7 +403,6 @@
       var b = el("button", {
         type: "button", "data-start": s.start, "data-local": local.key + " " + local.hm,
         "data-tenant-local": there.key + " " + there.hm,
-        "aria-label": visible + (other ? " (" + other + ", " + cfg.tenant_zone + ")" : ""),
         on: { click: function () { chooseTime(s); } }
       }, [el("span", { class: "here", text: visible }), other ? el("span", { class: "there", text: other }) : null]);
       list.appendChild(el("li", {}, [b]));
