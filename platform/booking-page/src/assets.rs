@@ -17,7 +17,11 @@ struct Asset {
 const ASSETS: &[Asset] = &[
     Asset { name: "app.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/app.js") },
     Asset { name: "app.css", content_type: "text/css; charset=utf-8", body: include_str!("../assets/app.css") },
-    Asset { name: "embed.js", content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/embed.js") },
+    Asset {
+        name: "embed.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/embed.js"),
+    },
 ];
 
 /// The first 12 hex digits of the SHA-256 of every asset: the `?v=` of their URLs.

@@ -39,9 +39,8 @@ impl Lang {
             .filter_map(|(i, part)| {
                 let mut pieces = part.split(';');
                 let lang = Lang::from_tag(pieces.next()?)?;
-                let q = pieces
-                    .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-                    .unwrap_or(1.0);
+                let q =
+                    pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
                 (q > 0.0).then_some((q, i, lang))
             })
             .collect();
@@ -56,7 +55,11 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("skip", "Skip to content", "Ir para o conteúdo"),
     ("my_bookings", "My bookings", "Minhas reservas"),
     ("new_booking", "Book", "Agendar"),
-    ("needs_js", "This page needs JavaScript to show free times.", "Esta página precisa de JavaScript para mostrar os horários livres."),
+    (
+        "needs_js",
+        "This page needs JavaScript to show free times.",
+        "Esta página precisa de JavaScript para mostrar os horários livres.",
+    ),
     ("loading", "Loading…", "Carregando…"),
     ("services", "Choose a service", "Escolha um serviço"),
     ("no_services", "No services can be booked online right now.", "Nenhum serviço pode ser agendado online agora."),
@@ -75,8 +78,16 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("there", "{time} there", "{time} lá"),
     ("change_service", "Change service", "Trocar serviço"),
     ("back", "Back", "Voltar"),
-    ("taken", "Sorry, that time was just taken. Here are the times still free.", "Desculpe, esse horário acabou de ser reservado. Veja os horários ainda livres."),
-    ("expired", "Your hold has expired. Please choose a time again.", "Sua reserva temporária expirou. Escolha um horário novamente."),
+    (
+        "taken",
+        "Sorry, that time was just taken. Here are the times still free.",
+        "Desculpe, esse horário acabou de ser reservado. Veja os horários ainda livres.",
+    ),
+    (
+        "expired",
+        "Your hold has expired. Please choose a time again.",
+        "Sua reserva temporária expirou. Escolha um horário novamente.",
+    ),
     ("held_for", "We hold this time for you for {time}.", "Guardamos este horário para você por {time}."),
     ("signin_title", "Sign in or register", "Entre ou cadastre-se"),
     ("signin_intro", "To hold your time, tell us who you are.", "Para guardar seu horário, diga quem você é."),
@@ -113,11 +124,19 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("none_past", "No past bookings.", "Nenhuma reserva anterior."),
     ("cancel", "Cancel…", "Cancelar…"),
     ("rebook", "Book again", "Agendar de novo"),
-    ("refund_is", "If you cancel now, you get back {amount} ({percent}%).", "Se cancelar agora, você recebe de volta {amount} ({percent}%)."),
+    (
+        "refund_is",
+        "If you cancel now, you get back {amount} ({percent}%).",
+        "Se cancelar agora, você recebe de volta {amount} ({percent}%).",
+    ),
     ("store_credit", "The refund is offered as store credit.", "O reembolso é oferecido como crédito na loja."),
     ("cancel_confirm", "Yes, cancel this booking", "Sim, cancelar esta reserva"),
     ("keep", "Keep it", "Manter"),
-    ("cancel_refused", "This booking cannot be cancelled online: {why}", "Esta reserva não pode ser cancelada online: {why}"),
+    (
+        "cancel_refused",
+        "This booking cannot be cancelled online: {why}",
+        "Esta reserva não pode ser cancelada online: {why}",
+    ),
     ("cancelled", "Cancelled. Refund: {amount}.", "Cancelada. Reembolso: {amount}."),
     ("status_confirmed", "confirmed", "confirmada"),
     ("status_pending", "pending", "pendente"),
@@ -132,7 +151,11 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("not_found", "There is no booking page at this address.", "Não há página de agendamento neste endereço."),
     ("support", "Questions? {email}", "Dúvidas? {email}"),
     ("embed_title", "Put this page on your site", "Coloque esta página no seu site"),
-    ("embed_help", "Paste this where the booking page should appear. Your site's address must be among the tenant's embed origins.", "Cole isto onde a página deve aparecer. O endereço do seu site precisa estar entre as origens de incorporação."),
+    (
+        "embed_help",
+        "Paste this where the booking page should appear. Your site's address must be among the tenant's embed origins.",
+        "Cole isto onde a página deve aparecer. O endereço do seu site precisa estar entre as origens de incorporação.",
+    ),
 ];
 
 /// The strings of `lang`, by key.
