@@ -69,7 +69,8 @@ pub fn is_customer_only(roles: &[String]) -> bool {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"display_name": "Acme Salon", "logo_url": "https://cdn.example.com/acme.png",
-    "primary_color": "#1a73e8", "secondary_color": "#ffffff", "support_email": "help@acme.example"}))]
+    "primary_color": "#1a73e8", "secondary_color": "#ffffff", "support_email": "help@acme.example",
+    "embed_origins": ["https://www.acme.example"]}))]
 pub struct Branding {
     pub display_name: Option<String>,
     /// `https://` URL of the logo.
@@ -79,6 +80,27 @@ pub struct Branding {
     /// `#rrggbb`
     pub secondary_color: Option<String>,
     pub support_email: Option<String>,
+    /// Origins (`https://shop.example.com`, no path) whose pages may embed the booking page
+    /// in a frame; none: only the deployment's own pages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(example = json!(["https://www.acme.example"]))]
+    pub embed_origins: Vec<String>,
+}
+
+/// `scheme://host[:port]` with scheme http or https: nothing more, since it goes into the
+/// booking page's `Content-Security-Policy` header.
+fn is_plain_origin(origin: &str) -> bool {
+    let Some((scheme, authority)) = origin.split_once("://") else { return false };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    matches!(scheme, "https" | "http")
+        && !host.is_empty()
+        && host.len() <= 253
+        && host.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && !host.starts_with(['.', '-'])
+        && port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 impl Branding {
@@ -104,6 +126,17 @@ impl Branding {
             && Email::parse(email).is_err()
         {
             errors.push(FieldError::new(format!("{path}.support_email"), "must be an email address"));
+        }
+        if self.embed_origins.len() > 20 {
+            errors.push(FieldError::new(format!("{path}.embed_origins"), "at most 20 origins"));
+        }
+        for (i, origin) in self.embed_origins.iter().enumerate() {
+            if !is_plain_origin(origin) {
+                errors.push(FieldError::new(
+                    format!("{path}.embed_origins[{i}]"),
+                    "must be an origin such as https://www.example.com (lower case, no path)",
+                ));
+            }
         }
     }
 }

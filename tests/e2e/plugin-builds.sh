@@ -9,7 +9,9 @@ target="${CARGO_TARGET_DIR:-target}"
 features=$(python3 - <<'PY'
 import tomllib
 f = tomllib.load(open("platform/server/Cargo.toml", "rb"))["features"]
-print(" ".join(k for k in f if k != "default"))
+# Features that are not plugins (the booking page) are not built alone here.
+not_plugins = {"default", "booking-page"}
+print(" ".join(k for k in f if k not in not_plugins))
 PY
 )
 for plugin in $features; do

@@ -5,6 +5,7 @@
 mod api_keys;
 mod auth;
 mod bookables;
+mod booking_page;
 mod bookings;
 mod customers;
 mod hair_health;

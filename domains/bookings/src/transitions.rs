@@ -9,7 +9,7 @@ use atrium_core::db::TenantTx;
 use atrium_core::validate::CurrencyCode;
 use atrium_households::rules::MemberRole;
 use atrium_service_templates::model::CancellationPolicy;
-use atrium_service_templates::quote::refund;
+use atrium_service_templates::quote::{Refund, refund};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{IntoActiveModel, Set};
@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::engine::{Owner, release};
 use crate::entities::{bookings, status_history};
 use crate::error::{BookingsError, invalid};
-use crate::model::bookings::BookingView;
+use crate::model::bookings::{BookingView, CancellationQuoteView};
 use crate::ownership::Reach;
 use crate::repo;
 use crate::status::{Action, BookingStatus};
@@ -140,11 +140,7 @@ fn changed(
         Action::CheckIn => am.checked_in_at = Set(Some(now)),
         Action::Complete => am.completed_at = Set(Some(now)),
         Action::Cancel => {
-            // On the booking's price (no payments are recorded yet), by the terms it was booked on.
-            let paid: Decimal =
-                total.parse().map_err(|e| BookingsError::Corrupt(format!("booking total `{total}`: {e}")))?;
-            let minor = CurrencyCode::parse(&currency).map(|c| c.minor_units()).unwrap_or(2);
-            let r = refund(&policy, start, now, paid, minor);
+            let r = refund_at(&policy, start, &total, &currency, now)?;
             am.refund_amount = Set(Some(r.amount.to_string()));
             am.refund_percent = Set(Some(r.refund_percent.to_string()));
             am.cancelled_at = Set(Some(now));
@@ -154,6 +150,55 @@ fn changed(
         Action::Approve | Action::Confirm | Action::NoShow => {}
     }
     Ok(am)
+}
+
+/// The refund of cancelling at `now` a booking of `total` `currency` starting at `start`:
+/// on the booking's price (no payments are recorded yet), by the terms it was booked on.
+fn refund_at(
+    policy: &CancellationPolicy,
+    start: DateTime<Utc>,
+    total: &str,
+    currency: &str,
+    now: DateTime<Utc>,
+) -> Result<Refund, BookingsError> {
+    let paid: Decimal = total.parse().map_err(|e| BookingsError::Corrupt(format!("booking total `{total}`: {e}")))?;
+    let minor = CurrencyCode::parse(currency).map(|c| c.minor_units()).unwrap_or(2);
+    Ok(refund(policy, start, now, paid, minor))
+}
+
+/// What cancelling booking `id` at `now` would do, changing nothing: whether the caller may
+/// (its status, and for a customer the service's terms) and the refund it would give.
+pub async fn cancellation_quote(
+    tx: &TenantTx,
+    id: Uuid,
+    reach: &Reach,
+    now: DateTime<Utc>,
+) -> Result<CancellationQuoteView, BookingsError> {
+    let b = repo::bookings::find(tx, id, reach).await?;
+    let status = BookingStatus::parse(&b.status).ok_or_else(|| BookingsError::Corrupt("booking status".to_owned()))?;
+    let refusal = if status.after(Action::Cancel).is_none() {
+        Some(format!("a {} booking cannot be cancelled", status.as_str()))
+    } else if reach.is_own() {
+        match customer_may(Action::Cancel, &b, now) {
+            Ok(()) => None,
+            Err(BookingsError::CancellationNotAllowed(why)) => Some(why),
+            Err(other) => return Err(other),
+        }
+    } else {
+        None
+    };
+    let policy: CancellationPolicy = serde_json::from_value(b.cancellation_policy.clone())?;
+    let r = refund_at(&policy, b.start_at, &b.total, &b.currency, now)?;
+    Ok(CancellationQuoteView {
+        booking_id: b.id,
+        allowed: refusal.is_none(),
+        refused_because: refusal,
+        refund_amount: r.amount,
+        refund_percent: r.refund_percent,
+        currency: b.currency,
+        offer_store_credit: r.offer_store_credit,
+        quoted_at: now,
+    })
 }
 
 /// Approval is a primary member's of the booking's household.

@@ -269,6 +269,7 @@ impl Application {
                 .route("/openapi.json", web::get().to(docs::openapi_json))
                 .route("/docs", web::get().to(docs::docs_redirect))
                 .route("/docs/{tail:.*}", web::get().to(docs::docs_file))
+                .configure(booking_page)
                 .default_service(web::to(fallback))
                 .wrap(from_fn(idempotency::idempotency))
                 .wrap(from_fn(kernel))
@@ -323,6 +324,14 @@ impl Application {
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
     }
+}
+
+/// The customer-facing booking page (`/book/…`), when compiled in: HTML, outside the spec.
+fn booking_page(cfg: &mut web::ServiceConfig) {
+    #[cfg(feature = "booking-page")]
+    atrium_booking_page::configure(cfg);
+    #[cfg(not(feature = "booking-page"))]
+    let _ = cfg;
 }
 
 /// Route patterns whose operations take no credential, as the spec says (plus the docs).

@@ -193,7 +193,9 @@ fn into_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_CONTENT_TYPE.as_bytes()));
-    if is_problem {
+    // The booking page answers its errors as HTML pages of its own.
+    let is_page = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_problem || is_page {
         return res;
     }
     let code = code_for_status(status);

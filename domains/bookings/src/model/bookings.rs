@@ -161,3 +161,26 @@ pub struct TransitionInput {
     /// Why (kept in the history; for cancellations also on the booking), up to 500 characters.
     pub reason: Option<String>,
 }
+
+/// What cancelling a booking now would do, before doing it: whether the caller may, and
+/// the refund the service's terms give for the notice left. Nothing is changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CancellationQuoteView {
+    pub booking_id: Uuid,
+    /// Whether `POST /v1/bookings/{id}/cancel` by the caller would be accepted now.
+    pub allowed: bool,
+    /// Why not, when not allowed.
+    pub refused_because: Option<String>,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "30.00")]
+    pub refund_amount: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "50")]
+    pub refund_percent: Decimal,
+    #[schema(example = "EUR")]
+    pub currency: String,
+    /// The refund tier offers store credit instead.
+    pub offer_store_credit: bool,
+    /// The instant the quote is for; the notice (and so the refund) shrinks with time.
+    pub quoted_at: DateTime<Utc>,
+}

@@ -10,7 +10,9 @@ use atrium_core::http::{ListQuery, Page, created, ok_versioned};
 use chrono::Utc;
 use uuid::Uuid;
 
-use crate::model::bookings::{BookingCreate, BookingFilter, BookingView, StatusChangeView, TransitionInput};
+use crate::model::bookings::{
+    BookingCreate, BookingFilter, BookingView, CancellationQuoteView, StatusChangeView, TransitionInput,
+};
 use crate::ownership::{self, Access};
 use crate::status::Action;
 use crate::{READ, WRITE, booking, repo, transitions};
@@ -75,6 +77,22 @@ pub async fn bookings_history(
     let reach = ownership::reach(&tx, &scope, Access::Read).await?;
     let b = repo::bookings::find(&tx, *id, &reach).await?;
     Ok(web::Json(repo::bookings::history(&tx, b.id).await?))
+}
+
+/// What cancelling the booking now would give back, and whether the caller may: for a
+/// booking page to show the refund before the customer confirms. Changes nothing.
+#[utoipa::path(tag = "bookings", security(("bearer_jwt" = ["bookings:write"]), ("api_key" = ["bookings:write"])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = CancellationQuoteView)))]
+#[get("/bookings/{id}/cancellation-quote")]
+pub async fn bookings_cancellation_quote(
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<CancellationQuoteView>, ApiError> {
+    // Write scope: the quote is for the caller's own cancelling, over what they may cancel.
+    let scope = ctx.require_scoped(WRITE)?;
+    let tx = ctx.read().await?;
+    let reach = ownership::reach(&tx, &scope, Access::Write).await?;
+    Ok(web::Json(transitions::cancellation_quote(&tx, *id, &reach, Utc::now()).await?))
 }
 
 /// Moves a booking along one legal transition; 409 `invalid_transition` otherwise.

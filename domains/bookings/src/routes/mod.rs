@@ -20,6 +20,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(bookings::bookings_create)
         .service(bookings::bookings_get)
         .service(bookings::bookings_history)
+        .service(bookings::bookings_cancellation_quote)
         .service(bookings::bookings_approve)
         .service(bookings::bookings_confirm)
         .service(bookings::bookings_check_in)
