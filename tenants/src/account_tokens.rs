@@ -200,15 +200,3 @@ pub async fn confirm_email(db: &DatabaseConnection, slug: &str, token: &str) -> 
     tx.commit().await?;
     Ok(())
 }
-
-/// Whether `user` confirmed their e-mail address at the transaction's tenant.
-pub async fn email_verified(tx: &TenantTx, user: UserId) -> Result<bool> {
-    Ok(tokens::Entity::find()
-        .filter(tokens::Column::TenantId.eq(tx.tenant_id().0))
-        .filter(tokens::Column::UserId.eq(user.0))
-        .filter(tokens::Column::Purpose.eq(Purpose::EmailVerification.as_str()))
-        .filter(tokens::Column::UsedAt.is_not_null())
-        .one(tx.conn())
-        .await?
-        .is_some())
-}

@@ -198,6 +198,7 @@ fn row(
         cancellation_reason: Set(None),
         checked_in_at: Set(None),
         completed_at: Set(None),
+        reminded_at: Set(None),
         source: Set(serde_json::to_value(input.source)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))

@@ -62,6 +62,8 @@ pub mod bookings {
         pub cancellation_reason: Option<String>,
         pub checked_in_at: Option<DateTimeUtc>,
         pub completed_at: Option<DateTimeUtc>,
+        /// When its reminder was enqueued (once per booking).
+        pub reminded_at: Option<DateTimeUtc>,
         pub source: String,
         pub reservation_id: Option<Uuid>,
         pub version: i32,

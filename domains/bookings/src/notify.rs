@@ -20,8 +20,8 @@ use crate::repo;
 
 const JOB: &str = "bookings.reminders";
 const EVERY: Duration = Duration::from_secs(60);
-/// A reminder goes when the start is this near.
-pub const REMIND_AHEAD: chrono::Duration = chrono::Duration::hours(24);
+/// A reminder goes when the start is this near (the PostgreSQL finder's window says the same).
+const REMIND_AHEAD: chrono::Duration = chrono::Duration::hours(24);
 
 /// Enqueues the `kind` message of booking `b` (of the service `service_name`) to the
 /// customer who booked it. Once per (booking, kind, version): a cancellation is not sent twice.
@@ -55,7 +55,7 @@ pub fn job() -> JobDef {
 }
 
 async fn remind(ctx: &JobContext) -> Result<(), ApiError> {
-    let tenants = repo::bookings::tenants_to_remind(&ctx.db).await?.into_iter().map(TenantId).collect();
+    let tenants = repo::bookings::tenants_to_remind(&ctx.db, REMIND_AHEAD).await?.into_iter().map(TenantId).collect();
     for_each_tenant(ctx, JOB, tenants, |tenant| async move { Ok(remind_tenant(&ctx.db, tenant).await?) }).await;
     Ok(())
 }
@@ -63,10 +63,12 @@ async fn remind(ctx: &JobContext) -> Result<(), ApiError> {
 async fn remind_tenant(db: &DatabaseConnection, tenant: TenantId) -> Result<(), BookingsError> {
     let now = Utc::now();
     let tx = TenantTx::begin(db, tenant, true).await?;
-    for b in repo::bookings::starting_between(&tx, now, now + REMIND_AHEAD).await? {
+    let due = repo::bookings::to_remind(&tx, now, now + REMIND_AHEAD).await?;
+    for b in &due {
         let name = service_name(&tx, b.service_template_id).await;
-        enqueue(&tx, MailKind::BookingReminder, &b, &name).await?;
+        enqueue(&tx, MailKind::BookingReminder, b, &name).await?;
     }
+    repo::bookings::set_reminded(&tx, due.iter().map(|b| b.id).collect(), now).await?;
     tx.commit().await?;
     Ok(())
 }

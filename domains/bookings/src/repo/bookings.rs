@@ -214,8 +214,9 @@ pub async fn insert_status_change(tx: &TenantTx, row: status_history::ActiveMode
     Ok(())
 }
 
-/// Bookings (pending or confirmed) starting after `from` and at or before `to`, soonest first.
-pub async fn starting_between(
+/// Bookings (pending or confirmed, not yet reminded) starting after `from` and at or
+/// before `to`, soonest first.
+pub async fn to_remind(
     tx: &TenantTx,
     from: chrono::DateTime<chrono::Utc>,
     to: chrono::DateTime<chrono::Utc>,
@@ -223,6 +224,7 @@ pub async fn starting_between(
     Ok(bookings::Entity::find()
         .filter(bookings::Column::TenantId.eq(tx.tenant_id().0))
         .filter(bookings::Column::Status.is_in([BookingStatus::Pending.as_str(), BookingStatus::Confirmed.as_str()]))
+        .filter(bookings::Column::RemindedAt.is_null())
         .filter(bookings::Column::StartAt.gt(from))
         .filter(bookings::Column::StartAt.lte(to))
         .order_by_asc(bookings::Column::StartAt)
@@ -231,9 +233,21 @@ pub async fn starting_between(
         .await?)
 }
 
-/// Tenants with bookings starting within 24 hours (the reminder job's; every tenant's,
-/// through the finder function on PostgreSQL).
-pub async fn tenants_to_remind(db: &sea_orm::DatabaseConnection) -> Result<Vec<Uuid>, DbErr> {
+/// Records that the reminders of `ids` were enqueued at `at`.
+pub async fn set_reminded(tx: &TenantTx, ids: Vec<Uuid>, at: chrono::DateTime<chrono::Utc>) -> Result<(), DbErr> {
+    bookings::Entity::update_many()
+        .col_expr(bookings::Column::RemindedAt, Expr::value(at))
+        .filter(bookings::Column::TenantId.eq(tx.tenant_id().0))
+        .filter(bookings::Column::Id.is_in(ids))
+        .exec(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Tenants with bookings still to remind that start within `ahead` (the reminder job's;
+/// every tenant's, through the finder function on PostgreSQL, whose window is the same 24
+/// hours). A tenant drops out once its bookings are reminded, so none waits behind others.
+pub async fn tenants_to_remind(db: &sea_orm::DatabaseConnection, ahead: chrono::Duration) -> Result<Vec<Uuid>, DbErr> {
     use sea_orm::{DbBackend, Statement};
     let backend = db.get_database_backend();
     let now = chrono::Utc::now();
@@ -241,8 +255,8 @@ pub async fn tenants_to_remind(db: &sea_orm::DatabaseConnection) -> Result<Vec<U
         DbBackend::Postgres => ("SELECT tenant_id FROM atrium_tenants_with_bookings_to_remind(50)", Vec::new()),
         _ => (
             "SELECT DISTINCT tenant_id FROM bookings WHERE status IN ('pending', 'confirmed') \
-             AND start_at > ? AND start_at <= ? LIMIT 50",
-            vec![now.into(), (now + crate::notify::REMIND_AHEAD).into()],
+             AND reminded_at IS NULL AND start_at > ? AND start_at <= ? LIMIT 50",
+            vec![now.into(), (now + ahead).into()],
         ),
     };
     let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
